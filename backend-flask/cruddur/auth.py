@@ -1,0 +1,90 @@
+"""Cognito access tokens: verified against the pool's JWKS (cached, refreshed on an unknown kid)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import jwt
+from jwt import PyJWKClient, PyJWKClientError
+
+from .config import Settings
+from .errors import Unauthorized, Unavailable
+
+ALGORITHMS = ["RS256"]  # Cognito signs with RS256 only: "none" and HS256 are never accepted
+
+
+class KeySet:
+    """The pool's public keys, fetched with a timeout, cached, refetched at most every N seconds."""
+
+    def __init__(self, url: str, timeout: float, min_refresh_seconds: float):
+        self._client = PyJWKClient(url, cache_jwk_set=False, cache_keys=False, timeout=timeout)
+        self._min_refresh = min_refresh_seconds
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        try:
+            jwk_set = self._client.get_jwk_set(refresh=True)
+        except PyJWKClientError as e:  # the token may be fine: the key server is what failed
+            raise Unavailable("auth_unavailable", message="the sign-in key server did not answer") from e
+        self._keys = {k.key_id: k for k in jwk_set.keys if k.key_id}
+        self._fetched_at = time.monotonic()
+
+    def get(self, kid: str) -> jwt.PyJWK:
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        with self._lock:  # an unknown kid may mean rotation; refetch, but not on every forged token
+            if kid not in self._keys and time.monotonic() - self._fetched_at >= self._min_refresh:
+                self._refresh()
+        key = self._keys.get(kid)
+        if key is None:
+            raise Unauthorized("token_invalid")
+        return key
+
+
+class CognitoVerifier:
+    """Checks signature, exp, nbf, iss, token_use=access and the app client id."""
+
+    def __init__(self, settings: Settings):
+        self.issuer = settings.issuer
+        self.client_id = settings.cognito_client_id
+        self.keys = KeySet(settings.jwks_url, settings.jwks_timeout, settings.jwks_min_refresh_seconds)
+
+    def verify(self, token: str) -> dict:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("token_invalid") from None
+        kid = header.get("kid")
+        if header.get("alg") not in ALGORITHMS or not isinstance(kid, str):
+            raise Unauthorized("token_invalid")
+        key = self.keys.get(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=ALGORITHMS,
+                issuer=self.issuer,
+                leeway=5,
+                options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token_expired") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("token_invalid") from None
+        if claims.get("token_use") != "access" or claims.get("client_id") != self.client_id:
+            raise Unauthorized("token_invalid")
+        return claims
+
+
+def bearer_token(header_value: str | None) -> str | None:
+    """The token from an `Authorization: Bearer <token>` header; None when absent."""
+    if not header_value:
+        return None
+    scheme, _, token = header_value.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise Unauthorized("authorization_header_invalid")
+    return token

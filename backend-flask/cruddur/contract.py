@@ -1,0 +1,82 @@
+"""Every view declares its contract the same way: route → auth → request schema → response schema.
+
+The decorator enforces it and records it; openapi.py builds the document from the same records,
+so the document says what the code enforces.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+from flask import g, request
+from pydantic import BaseModel, ValidationError
+
+from .errors import ApiError, ValidationFailed
+from .pagination import parse_page_request
+
+AuthMode = Literal["none", "optional", "required"]
+
+
+@dataclass
+class Contract:
+    summary: str
+    auth: AuthMode = "none"
+    body: type[BaseModel] | None = None
+    response: Any = None  # a pydantic model, or list[Model]
+    status: int = 200
+    paginated: bool = False
+    query: dict[str, str | dict] = field(default_factory=dict)  # name -> description, or OpenAPI parameter fields
+    errors: tuple[int, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+def _codes_for(model: type[BaseModel], error: dict) -> str:
+    name = str(error["loc"][0]) if error["loc"] else "body"
+    kind = error["type"]
+    extra = (model.model_fields[name].json_schema_extra or {}) if name in model.model_fields else {}
+    codes = extra.get("codes", {}) if isinstance(extra, dict) else {}
+    if kind in ("missing", "string_too_short"):
+        return codes.get("blank", f"{name}_blank")
+    if kind == "string_too_long":
+        return codes.get("too_long", f"{name}_exceed_max_chars")
+    if kind == "extra_forbidden":
+        return f"{name}_unknown"
+    return codes.get("invalid", f"{name}_invalid")
+
+
+def parse_body(model: type[BaseModel]) -> BaseModel:
+    """The request's JSON body validated by `model`; 400 for non-JSON, 422 listing every bad field."""
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise ApiError("body_invalid_json", 400, "send a JSON object with Content-Type: application/json")
+    if not isinstance(payload, dict):
+        raise ApiError("body_not_an_object", 400, "the JSON body must be an object")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as e:
+        raise ValidationFailed([_codes_for(model, err) for err in e.errors()]) from None
+
+
+def contract(summary: str, **options) -> Callable:
+    spec = Contract(summary=summary, **options)
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            from .identity import current_user_optional, current_user_required
+
+            if spec.auth == "required":
+                g.user = current_user_required()
+            elif spec.auth == "optional":
+                g.user = current_user_optional()
+            if spec.body is not None:
+                kwargs["body"] = parse_body(spec.body)
+            if spec.paginated:
+                kwargs["page"] = parse_page_request(request.args)
+            return view(*args, **kwargs)
+
+        wrapper.contract = spec
+        return wrapper
+
+    return decorate

@@ -1,0 +1,61 @@
+"""The PostgreSQL connection pool: created closed in the factory, opened by init_app, closed at exit."""
+from __future__ import annotations
+
+import atexit
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+from flask import Flask, current_app
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from .config import Settings
+from .telemetry.xray import TracedCursor
+
+
+def make_pool(settings: Settings, name: str = "cruddur") -> ConnectionPool:
+    return ConnectionPool(
+        settings.connection_url,
+        name=name,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        timeout=settings.db_wait_timeout,  # a request waits this long for a connection, then 503
+        max_idle=300,
+        reconnect_timeout=3600,  # keep trying in the background: the service recovers without a restart
+        check=ConnectionPool.check_connection,  # a connection broken by a failover is replaced, not served
+        open=False,
+        kwargs={
+            "autocommit": True,
+            "row_factory": dict_row,
+            "connect_timeout": settings.db_connect_timeout,
+            "application_name": "backend-flask",
+            "cursor_factory": TracedCursor,  # X-Ray subsegment per statement while a request is traced
+            "options": f"-c statement_timeout={settings.db_statement_timeout_ms} -c timezone=UTC",
+        },
+    )
+
+
+def init_app(app: Flask, settings: Settings) -> ConnectionPool:
+    pool = make_pool(settings)
+    pool.open(wait=False)  # start even when the database is down: readiness says 503 until it returns
+    app.extensions["db_pool"] = pool
+    atexit.register(pool.close)
+    return pool
+
+
+def pool() -> ConnectionPool:
+    return current_app.extensions["db_pool"]
+
+
+@contextmanager
+def connection() -> Iterator[psycopg.Connection]:
+    """A pooled connection in autocommit mode; use conn.transaction() for multi-statement writes."""
+    with pool().connection() as conn:
+        yield conn
+
+
+def ping() -> None:
+    """Raise if the database does not answer a trivial query."""
+    with connection() as conn:
+        conn.execute("SELECT 1")

@@ -1,0 +1,70 @@
+"""The activity domain: feeds, search, notifications, posting and replying."""
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from .. import feed_cache
+from ..errors import NotFound, ValidationFailed
+from ..pagination import Page, PageRequest
+from ..schemas import TTL_INTERVALS, CreateActivity, CreateReply
+from ..stores import activities as store
+from ..stores import users as users_store
+
+MAX_SEARCH_TERM = 256
+Rendered = TypeVar("Rendered")
+
+
+def home(page: PageRequest) -> Page:
+    return Page(*store.home(page.limit, page.cursor))
+
+
+def home_rendered(page: PageRequest, render: Callable[[Page], Rendered]) -> Rendered:
+    """The home feed page as `render` makes it; a first page comes from the short-lived cache when on
+    (it is the same for every caller), a cursor page always from the database."""
+    cache = feed_cache.home_feed()
+    if cache is None or page.cursor is not None:
+        return render(home(page))
+    return cache.get(page.limit, lambda: render(home(page)))
+
+
+def search(term: str | None, page: PageRequest) -> Page:
+    term = (term or "").strip()
+    if not term:
+        raise ValidationFailed(["search_term_blank"])
+    if "\x00" in term:  # PostgreSQL text cannot hold NUL
+        raise ValidationFailed(["search_term_invalid"])
+    if len(term) > MAX_SEARCH_TERM:
+        raise ValidationFailed(["search_term_exceed_max_chars"])
+    return Page(*store.search(term, page.limit, page.cursor))
+
+
+def notifications(user_uuid: str, page: PageRequest) -> Page:
+    return Page(*store.notifications(user_uuid, page.limit, page.cursor))
+
+
+def create(user_uuid: str, body: CreateActivity) -> dict:
+    created = store.create(user_uuid, body.message, TTL_INTERVALS[body.ttl])
+    feed_cache.invalidate_home_feed()  # the writer sees its crud on its next read (of this process)
+    return created
+
+
+def reply(user_uuid: str, parent_uuid: str, body: CreateReply) -> dict:
+    created = store.reply(user_uuid, parent_uuid, body.message)
+    if created is None:
+        raise NotFound("activity_not_found", message="the activity does not exist or has expired")
+    feed_cache.invalidate_home_feed()  # the parent's replies_count changed
+    return created
+
+
+def user_activities(handle: str, page: PageRequest) -> tuple[dict, Page]:
+    profile = users_store.profile_by_handle(handle) if "\x00" not in handle else None  # PostgreSQL text holds no NUL
+    if profile is None:
+        raise NotFound("user_not_found")
+    return profile, Page(*store.by_user(profile["uuid"], page.limit, page.cursor))
+
+
+def show(handle: str, activity_uuid: str, page: PageRequest) -> tuple[dict, Page]:
+    activity = store.get(activity_uuid)
+    if activity is None or activity["handle"].lower() != handle.lower():
+        raise NotFound("activity_not_found")
+    return activity, Page(*store.replies(activity_uuid, page.limit, page.cursor))

@@ -1,0 +1,154 @@
+"""Activities (cruds and replies) in PostgreSQL. Every list is keyset-paginated and index-backed."""
+from __future__ import annotations
+
+import re
+
+from ..db import connection
+from . import keyset
+
+COLUMNS = """a.uuid, u.handle, u.display_name, a.message, a.replies_count, a.reposts_count,
+    a.likes_count, a.reply_to_activity_uuid, a.expires_at, a.created_at"""
+FROM = "FROM activities a JOIN users u ON u.uuid = a.user_uuid"
+UNEXPIRED = "a.expires_at > now()"
+NEWEST_FIRST = "ORDER BY a.created_at DESC, a.uuid DESC"
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,32})\b")
+
+
+def _newest_first(where: str, params: dict, limit: int, cursor, columns: str | None = None) -> tuple[str, dict]:
+    after = keyset.parse(cursor)
+    if after:
+        where += " AND (a.created_at, a.uuid) < (%(after_ts)s, %(after_uuid)s)"
+        params.update(after_ts=after[0], after_uuid=after[1])
+    params["limit"] = limit + 1
+    if columns:  # ids only, from activities alone (no join): see search_query
+        return f"SELECT {columns} FROM activities a WHERE {where} {NEWEST_FIRST} LIMIT %(limit)s", params
+    return f"SELECT {COLUMNS} {FROM} WHERE {where} {NEWEST_FIRST} LIMIT %(limit)s", params
+
+
+def _page(query: tuple[str, dict], limit: int) -> tuple[list[dict], list | None]:
+    with connection() as conn:
+        rows = conn.execute(*query).fetchall()
+    return keyset.split(rows, limit)
+
+
+# Each list has a *_query function returning (sql, params) without running it: the EXPLAIN test
+# (tests/test_explain.py) checks that every one of them is index-backed.
+def home_query(limit: int, cursor=None) -> tuple[str, dict]:
+    return _newest_first(f"a.reply_to_activity_uuid IS NULL AND {UNEXPIRED}", {}, limit, cursor)
+
+
+def by_user_query(user_uuid, limit: int, cursor=None) -> tuple[str, dict]:
+    return _newest_first(f"a.user_uuid = %(user_uuid)s AND a.reply_to_activity_uuid IS NULL AND {UNEXPIRED}",
+                         {"user_uuid": user_uuid}, limit, cursor)
+
+
+def search_query(term: str, limit: int, cursor=None) -> tuple[str, dict]:
+    """The page's ids first, then their rows: the inner walk is an index-only scan of
+    activities_search_idx (its INCLUDEd tsvector and expiry are filtered without touching the heap),
+    so a page costs about the same at 100k and 1M rows; only the hits are read from the table."""
+    ids, params = _newest_first(
+        f"a.message_tsv @@ websearch_to_tsquery('english', %(term)s) AND {UNEXPIRED}",
+        {"term": term}, limit, cursor, columns="a.uuid")
+    return (f"SELECT {COLUMNS} FROM ({ids}) hit JOIN activities a ON a.uuid = hit.uuid "
+            f"JOIN users u ON u.uuid = a.user_uuid {NEWEST_FIRST}", params)
+
+
+def notifications_query(user_uuid, limit: int, cursor=None) -> tuple[str, dict]:
+    """Replies to my activities and mentions of my handle, newest first."""
+    after = keyset.parse(cursor)
+    params = {"user_uuid": user_uuid, "limit": limit + 1}
+    where = f"n.user_uuid = %(user_uuid)s AND {UNEXPIRED}"
+    if after:
+        where += " AND (n.created_at, n.activity_uuid) < (%(after_ts)s, %(after_uuid)s)"
+        params.update(after_ts=after[0], after_uuid=after[1])
+    return (f"SELECT {COLUMNS}, n.kind AS notification_kind "
+            f"FROM notifications n JOIN activities a ON a.uuid = n.activity_uuid "
+            f"JOIN users u ON u.uuid = a.user_uuid WHERE {where} "
+            f"ORDER BY n.created_at DESC, n.activity_uuid DESC LIMIT %(limit)s", params)
+
+
+def replies_query(parent_uuid, limit: int, cursor=None) -> tuple[str, dict]:
+    """Replies to one activity, oldest first."""
+    after = keyset.parse(cursor)
+    params = {"parent": parent_uuid, "limit": limit + 1}
+    where = "a.reply_to_activity_uuid = %(parent)s"
+    if after:
+        where += " AND (a.created_at, a.uuid) > (%(after_ts)s, %(after_uuid)s)"
+        params.update(after_ts=after[0], after_uuid=after[1])
+    return (f"SELECT {COLUMNS} {FROM} WHERE {where} "
+            f"ORDER BY a.created_at ASC, a.uuid ASC LIMIT %(limit)s", params)
+
+
+def home(limit: int, cursor=None):
+    return _page(home_query(limit, cursor), limit)
+
+
+def by_user(user_uuid, limit: int, cursor=None):
+    return _page(by_user_query(user_uuid, limit, cursor), limit)
+
+
+def search(term: str, limit: int, cursor=None):
+    return _page(search_query(term, limit, cursor), limit)
+
+
+def notifications(user_uuid, limit: int, cursor=None):
+    return _page(notifications_query(user_uuid, limit, cursor), limit)
+
+
+def replies(parent_uuid, limit: int, cursor=None):
+    return _page(replies_query(parent_uuid, limit, cursor), limit)
+
+
+def get(activity_uuid) -> dict | None:
+    with connection() as conn:
+        return conn.execute(f"SELECT {COLUMNS} {FROM} WHERE a.uuid = %s AND {UNEXPIRED}",
+                            (activity_uuid,)).fetchone()
+
+
+def _notify(conn, activity: dict, author_uuid, message: str, reply_to_user=None) -> None:
+    """Notifications in the writer's transaction: the parent's author, then every mentioned user."""
+    if reply_to_user is not None and str(reply_to_user) != str(author_uuid):
+        conn.execute("INSERT INTO notifications (user_uuid, activity_uuid, kind, created_at) "
+                     "VALUES (%s, %s, 'reply', %s) ON CONFLICT DO NOTHING",
+                     (reply_to_user, activity["uuid"], activity["created_at"]))
+    handles = sorted({h.lower() for h in MENTION.findall(message)})
+    if handles:
+        conn.execute(
+            "INSERT INTO notifications (user_uuid, activity_uuid, kind, created_at) "
+            "SELECT uuid, %s, 'mention', %s FROM users WHERE lower(handle) = ANY(%s) AND uuid <> %s "
+            "ON CONFLICT DO NOTHING",
+            (activity["uuid"], activity["created_at"], handles, author_uuid))
+
+
+def _insert(conn, user_uuid, message: str, expires_sql: str, params: dict, parent=None) -> dict:
+    row = conn.execute(
+        "INSERT INTO activities (user_uuid, message, expires_at, reply_to_activity_uuid) "
+        f"VALUES (%(user_uuid)s, %(message)s, {expires_sql}, %(parent)s) RETURNING uuid, created_at",
+        {"user_uuid": user_uuid, "message": message, "parent": parent, **params}).fetchone()
+    conn.execute("UPDATE users SET cruds_count = cruds_count + 1 WHERE uuid = %s", (user_uuid,))
+    return row
+
+
+def _object(conn, activity_uuid) -> dict:
+    return conn.execute(f"SELECT {COLUMNS} {FROM} WHERE a.uuid = %s", (activity_uuid,)).fetchone()
+
+
+def create(user_uuid, message: str, ttl_interval: str) -> dict:
+    with connection() as conn, conn.transaction():
+        row = _insert(conn, user_uuid, message, "now() + %(ttl)s::interval", {"ttl": ttl_interval})
+        _notify(conn, row, user_uuid, message)
+        return _object(conn, row["uuid"])
+
+
+def reply(user_uuid, parent_uuid, message: str) -> dict | None:
+    """Insert a reply and bump the parent's replies_count in one transaction; None if no live parent."""
+    with connection() as conn, conn.transaction():
+        parent = conn.execute(
+            f"UPDATE activities a SET replies_count = replies_count + 1 WHERE uuid = %s AND {UNEXPIRED} "
+            "RETURNING user_uuid, expires_at", (parent_uuid,)).fetchone()
+        if parent is None:
+            return None
+        row = _insert(conn, user_uuid, message, "%(expires_at)s", {"expires_at": parent["expires_at"]},
+                      parent=parent_uuid)
+        _notify(conn, row, user_uuid, message, reply_to_user=parent["user_uuid"])
+        return _object(conn, row["uuid"])

@@ -1,0 +1,55 @@
+"""Users in PostgreSQL."""
+from __future__ import annotations
+
+from ..db import connection
+from . import cognito_users
+
+SHORT = "SELECT uuid, handle, display_name FROM users"
+PROFILE = "SELECT uuid, handle, display_name, bio, cruds_count FROM users"
+
+
+def by_cognito_user_id(sub: str) -> dict | None:
+    with connection() as conn:
+        return conn.execute(
+            "SELECT uuid, handle, display_name FROM users WHERE cognito_user_id = %s", (sub,)
+        ).fetchone()
+
+
+def short_by_handle(handle: str) -> dict | None:
+    with connection() as conn:
+        return conn.execute(f"{SHORT} WHERE lower(handle) = lower(%s)", (handle,)).fetchone()
+
+
+def short_by_uuid(user_uuid: str) -> dict | None:
+    with connection() as conn:
+        return conn.execute(f"{SHORT} WHERE uuid = %s", (user_uuid,)).fetchone()
+
+
+def profile_by_handle(handle: str) -> dict | None:
+    with connection() as conn:
+        return conn.execute(f"{PROFILE} WHERE lower(handle) = lower(%s)", (handle,)).fetchone()
+
+
+def update_profile(user_uuid: str, display_name: str, bio: str) -> dict | None:
+    with connection() as conn:
+        return conn.execute(
+            f"UPDATE users SET display_name = %s, bio = %s WHERE uuid = %s "
+            f"RETURNING uuid, handle, display_name, bio, cruds_count",
+            (display_name, bio, user_uuid),
+        ).fetchone()
+
+
+def upsert_cognito_user(sub: str, handle: str, display_name: str, email: str,
+                        relink: bool = False) -> tuple[str, dict]:
+    """Create or link the row for a Cognito user (see cognito_users.upsert, shared with the scripts and Lambda)."""
+    with connection() as conn:
+        return cognito_users.upsert(conn, sub, handle, display_name, email, relink=relink)
+
+
+def short_by_uuids(user_uuids: list[str]) -> dict[str, dict]:
+    """{uuid: short row} for the given users (one query)."""
+    if not user_uuids:
+        return {}
+    with connection() as conn:
+        rows = conn.execute(f"{SHORT} WHERE uuid = ANY(%s::uuid[])", (list(user_uuids),)).fetchall()
+    return {str(r["uuid"]): r for r in rows}

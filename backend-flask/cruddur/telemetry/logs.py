@@ -1,0 +1,136 @@
+"""Structured logs: one JSON line per request on stdout (the access log), JSON lines for app errors.
+
+A line carries what an operator needs to find a request (method, route template, status,
+duration, both trace ids, the user's uuid) and nothing a client sent: no tokens, query strings,
+bodies or SQL parameters, and no multi-line tracebacks (the traceback goes to the trace).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import traceback
+import uuid
+
+from flask import Flask, g, has_request_context, request
+from flask.logging import default_handler
+from pythonjsonlogger.json import JsonFormatter
+
+from . import otel, xray
+
+LOGGER = "cruddur"  # every cruddur.* logger (cruddur.errors, cruddur.request) writes through here
+request_log = logging.getLogger("cruddur.request")
+
+
+class StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is at the time (gunicorn's, a test's capture), never a stale one."""
+
+    def __init__(self):
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+class Formatter(JsonFormatter):
+    """python-json-logger with Cruddur's field names; an exception becomes its type and where it was raised."""
+
+    def __init__(self):
+        super().__init__("%(levelname)s %(name)s %(message)s", timestamp="time",
+                         rename_fields={"levelname": "level", "name": "logger"})
+
+    def add_fields(self, log_data, record, message_dict):
+        super().add_fields(log_data, record, message_dict)
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            log_data.setdefault("error_type", type(exc).__name__)
+            frames = traceback.extract_tb(exc.__traceback__)
+            if frames:
+                last = frames[-1]
+                log_data["error_at"] = f"{last.filename.rsplit('/', 2)[-1]}:{last.lineno} in {last.name}"
+
+    def process_log_record(self, log_data):
+        # The traceback (formatted by us or cached on the record by another handler) stays off stdout.
+        log_data.pop("exc_info", None)
+        log_data.pop("stack_info", None)
+        return log_data
+
+
+class RequestContext(logging.Filter):
+    """Stamps any line logged during a request with its route and trace ids."""
+
+    def filter(self, record):
+        if has_request_context():
+            for key in ("xray_trace_id", "otel_trace_id"):
+                if not hasattr(record, key):
+                    setattr(record, key, g.get(key))
+            if not hasattr(record, "route"):
+                record.route = request.url_rule.rule if request.url_rule else None
+        return True
+
+
+class ExceptionsToTraces(logging.Handler):
+    """An error logged with its exception during a request (errors.py's 500 handler) marks both
+    traces as faulted and records the exception there: the stack lives in the trace, not in the log."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+
+    def emit(self, record):
+        if record.exc_info and record.exc_info[1] is not None and has_request_context():
+            xray.record_exception(record.exc_info[1])
+            otel.record_exception(record.exc_info[1])
+
+
+def configure() -> None:
+    """One JSON handler on the cruddur logger (which is also app.logger); replaces an earlier app's.
+
+    Flask's own text handler on stderr (with multi-line tracebacks) is taken off the same logger.
+    """
+    logger = logging.getLogger(LOGGER)
+    for handler in [h for h in logger.handlers if getattr(h, "cruddur_json", False) or h is default_handler]:
+        logger.removeHandler(handler)
+    handler = StdoutHandler()
+    handler.cruddur_json = True
+    handler.setFormatter(Formatter())
+    handler.addFilter(RequestContext())
+    logger.addHandler(handler)
+    to_traces = ExceptionsToTraces()
+    to_traces.cruddur_json = True
+    logger.addHandler(to_traces)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def init_app(app: Flask) -> None:
+    """Register after the tracers, so the segment and the span exist when the ids are read."""
+
+    @app.before_request
+    def _start():
+        g.request_started = time.perf_counter()
+        g.xray_trace_id = xray.trace_id()
+        g.otel_trace_id = otel.trace_id()
+        # errors.py makes this the error_id the client sees: one id finds the line and the trace.
+        g.trace_id = g.xray_trace_id or g.otel_trace_id or uuid.uuid4().hex
+
+    @app.after_request
+    def _access_log(response):
+        started = g.get("request_started")
+        request_log.log(
+            logging.ERROR if response.status_code >= 500 else logging.INFO, "request",
+            extra={
+                "method": request.method,
+                "route": request.url_rule.rule if request.url_rule else None,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+                "xray_trace_id": g.get("xray_trace_id", xray.trace_id()),
+                "otel_trace_id": g.get("otel_trace_id", otel.trace_id()),
+                "user_uuid": g.get("user_uuid"),
+            },
+        )
+        return response

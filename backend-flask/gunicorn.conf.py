@@ -1,0 +1,56 @@
+"""gunicorn sized from the CPU this container actually gets (a 0.25 vCPU task is not a 4-core laptop)."""
+import json
+import os
+from pathlib import Path
+
+
+# cgroup v2's CPU limit; the path is overridable so a test can feed a fake one.
+CPU_MAX_PATH = os.environ.get("GUNICORN_CPU_MAX_PATH", "/sys/fs/cgroup/cpu.max")
+
+
+def cpu_quota(path: str = CPU_MAX_PATH) -> float:
+    """CPUs granted by the cgroup (ECS sets cpu.max from the task's cpu units), else the host's count."""
+    try:
+        quota, period = Path(path).read_text().split()
+        if quota != "max":
+            return max(int(quota) / int(period), 0.1)
+    except (OSError, ValueError):
+        pass
+    return float(os.cpu_count() or 1)
+
+
+_cpus = cpu_quota()
+bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '4567')}")
+# Threads overlap the I/O waits (PostgreSQL, DynamoDB); a process per granted core, at least one.
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", max(1, min(round(_cpus), 8))))
+threads = int(os.environ.get("GUNICORN_THREADS", 8))
+# ECS sends SIGTERM, then SIGKILL after stopTimeout (30 s): finish in-flight requests well before.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 20))
+timeout = 30
+keepalive = 75  # longer than the ALB's 60 s idle timeout, so the ALB closes first
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+preload_app = False
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No runtime admin socket (gunicorn >= 25): the container has no use for it, and two local servers
+# (make up beside the tests) would otherwise contend for the same $HOME/.gunicorn/gunicorn.ctl.
+control_socket_disable = True
+
+# The app writes THE access log (one JSON line per request, cruddur/telemetry/logs.py); set
+# GUNICORN_ACCESSLOG=- to get gunicorn's line as well.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+# One JSON object per request; the query string is left out (search terms are user data).
+access_log_format = json.dumps({
+    "time": "%(t)s", "type": "access", "method": "%(m)s", "path": "%(U)s", "status": "%(s)s",
+    "bytes": "%(B)s", "duration_ms": "%(M)s", "remote": "%(h)s", "user_agent": "%(a)s",
+    "trace_id": "%({x-amzn-trace-id}i)s",
+})
+
+
+def worker_exit(server, worker):
+    """Flush the worker's buffered OpenTelemetry spans before it goes (ECS stops give 30 s)."""
+    from cruddur import telemetry
+
+    telemetry.shutdown()

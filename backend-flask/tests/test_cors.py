@@ -1,0 +1,33 @@
+"""CORS: only the configured origins, Authorization allowed, Link exposed, preflight without auth."""
+
+
+def test_preflight_from_the_frontend_is_answered_without_auth(client):
+    r = client.options("/api/activities", headers={
+        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    allowed = r.headers["Access-Control-Allow-Headers"].lower()
+    assert "authorization" in allowed and "content-type" in allowed
+
+
+def test_link_header_is_exposed_to_browsers(client):
+    r = client.get("/api/activities/home", headers={"Origin": "http://localhost:3000"})
+    assert r.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert "Link" in r.headers["Access-Control-Expose-Headers"]
+
+
+def test_other_origins_get_no_cors_headers(client):
+    r = client.get("/api/activities/home", headers={"Origin": "https://evil.example"})
+    assert r.status_code == 200 and "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_a_wildcard_origin_setting_is_never_honoured(settings):
+    from cruddur import create_app
+
+    app = create_app(settings.with_overrides(frontend_url="*", backend_url="*"))
+    try:
+        r = app.test_client().get("/api/activities/home", headers={"Origin": "https://evil.example"})
+        assert "Access-Control-Allow-Origin" not in r.headers
+    finally:
+        app.extensions["db_pool"].close()

@@ -1,0 +1,127 @@
+"""gunicorn.conf.py: sized from the CPU the cgroup grants, stops inside ECS's 30 s, JSON access log.
+
+The sizing is read through gunicorn itself (`--print-config`), so the test fails if gunicorn stops
+accepting the file, and a real gunicorn serves a request and stops cleanly on SIGTERM.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BACKEND = Path(__file__).resolve().parents[1]
+CONF = BACKEND / "gunicorn.conf.py"
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+ECS_STOP_TIMEOUT = 30
+APP = '''
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b'{"success": true}']
+'''
+
+
+def resolved_config(tmp_path: Path, cpu_max: str | None, **env) -> dict[str, str]:
+    """gunicorn's own resolution of the conf file, with a fake cgroup cpu.max (and a stand-in app:
+    --print-config loads the app, and the sizing must not depend on the API's settings)."""
+    (tmp_path / "tinyapp.py").write_text(APP)
+    fake = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        fake.write_text(cpu_max + "\n")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+    full_env.update({"GUNICORN_CPU_MAX_PATH": str(fake), **env})
+    result = subprocess.run([str(GUNICORN), "-c", str(CONF), "--print-config", "--chdir", str(tmp_path),
+                             "tinyapp:app"],
+                            env=full_env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    settings = {}
+    for line in result.stdout.splitlines():
+        name, sep, value = line.partition("=")
+        if sep:
+            settings[name.strip()] = value.strip()
+    return settings
+
+
+@pytest.mark.parametrize("cpu_max, workers", [
+    ("25000 100000", 1),     # 0.25 vCPU (256 cpu units): one process, threads overlap the I/O waits
+    ("50000 100000", 1),     # 0.5 vCPU
+    ("100000 100000", 1),    # 1 vCPU
+    ("200000 100000", 2),    # 2 vCPU
+    ("400000 100000", 4),    # 4 vCPU
+    ("1600000 100000", 8),   # capped: more processes only add connections to PostgreSQL
+])
+def test_workers_follow_the_cgroup_cpu_quota(tmp_path, cpu_max, workers):
+    assert resolved_config(tmp_path, cpu_max)["workers"] == str(workers)
+
+
+@pytest.mark.parametrize("cpu_max", ["max 100000", None, "not a number"])
+def test_without_a_quota_workers_follow_the_host_cpu_count(tmp_path, cpu_max):
+    expected = max(1, min(round(os.cpu_count() or 1), 8))
+    assert resolved_config(tmp_path, cpu_max)["workers"] == str(expected)
+
+
+def test_environment_overrides_the_sizing(tmp_path):
+    settings = resolved_config(tmp_path, "25000 100000", GUNICORN_WORKERS="3", GUNICORN_THREADS="2")
+    assert settings["workers"] == "3" and settings["threads"] == "2"
+
+
+def test_threads_and_shutdown_fit_inside_ecs_stop_timeout(tmp_path):
+    settings = resolved_config(tmp_path, "25000 100000")
+    assert settings["worker_class"] == "gthread" and int(settings["threads"]) >= 2
+    # SIGTERM -> in-flight requests finish -> exit, all before ECS's SIGKILL at 30 s.
+    assert int(settings["graceful_timeout"]) < ECS_STOP_TIMEOUT
+    # The ALB's idle timeout is 60 s: gunicorn must keep connections open longer than the ALB does.
+    assert int(settings["keepalive"]) > 60
+    assert settings["bind"] == "['0.0.0.0:4567']"  # the container's port, every interface in the task
+    assert settings["control_socket_disable"] == "True"
+
+
+def test_bind_follows_the_environment(tmp_path):
+    assert resolved_config(tmp_path, None, GUNICORN_BIND="127.0.0.1:4999")["bind"] == "['127.0.0.1:4999']"
+
+
+def test_access_log_format_is_one_json_object_without_the_query_string(tmp_path):
+    fmt = resolved_config(tmp_path, None)["access_log_format"]
+    fields = json.loads(fmt)
+    assert {"method", "path", "status", "duration_ms"} <= set(fields)
+    assert "%(q)s" not in fmt and "%(r)s" not in fmt and "%(U)s" in fmt  # search terms are user data
+
+
+def test_a_real_gunicorn_serves_logs_json_and_stops_on_sigterm(tmp_path):
+    from cruddur_kit.local.moto import free_port
+
+    (tmp_path / "tinyapp.py").write_text(APP)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_CPU_MAX_PATH=str(tmp_path / "none"),
+               GUNICORN_WORKERS="1", GUNICORN_ACCESSLOG="-")
+    proc = subprocess.Popen([str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "tinyapp:app"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health-check?term=secret",
+                                            timeout=2) as r:
+                    assert json.load(r) == {"success": True}
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read()
+                assert time.monotonic() < deadline, "gunicorn did not answer"
+                time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=ECS_STOP_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert any(entry["path"] == "/api/health-check" and entry["status"] == "200" for entry in lines), out
+    assert "secret" not in out

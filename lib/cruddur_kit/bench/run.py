@@ -1,0 +1,292 @@
+"""`make bench`: the stack on its own ports, data at growing sizes, wrk per endpoint, one table."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+
+from .. import BACKEND, LOCAL_DIR, aws, cognito
+from ..local import moto as motolib
+from ..local import postgres as pglocal
+from ..local import stack as local_stack
+from ..output import log
+from .stack import Gunicorn, app_env
+from .wrk import Result, ensure_tool, measure, measure_against
+
+DATABASE = "cruddur_bench"
+TABLE = "cruddur-messages-bench"
+CREATED_MESSAGE = "bench crud"
+HOME_UNCACHED = "home (cache off)"  # HOME_FEED_CACHE_SECONDS=0: every request reads PostgreSQL
+# p99 at the largest size <= 1.5x p99 at the smallest (home both ways: the cached row says little about the query)
+TARGETS = ("home", HOME_UNCACHED, "profile", "search")
+# Measured run by run alternately with the ceiling, so their share of it is a same-minute ratio.
+SHARE_OF_CEILING = ("home", HOME_UNCACHED)
+HEALTH_CHECK_FLAGS = "-I -S"  # as backend-flask/Dockerfile's HEALTHCHECK and the task definition's healthCheck
+
+
+@dataclass
+class Options:
+    sizes: list[int]
+    seconds: float = 5.0
+    runs: int = 3
+    connections: int = 32
+    threads: int = 2
+    timeout: float = 10.0
+    output: Path | None = None
+
+
+@dataclass
+class Report:
+    options: Options
+    ceiling: Result | None = None
+    rows: dict = field(default_factory=dict)  # (endpoint, size) -> Result
+    shares: dict = field(default_factory=dict)  # (endpoint, size) -> req/s over the ceiling, paired runs
+    ceilings: dict = field(default_factory=dict)  # size -> the ceiling measured beside that size's home rows
+    cold_starts: list = field(default_factory=list)
+    health_check_ms: float | None = None
+    generated: dict = field(default_factory=dict)  # size -> seconds to load
+
+
+def _machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), 0)
+    return f"{os.cpu_count()} vCPU ({cpu}), {mem} GiB RAM, {platform.system()} {platform.release()}"
+
+
+def endpoints(database_url: str, base: str, token: str, group: str) -> dict[str, dict]:
+    """What each row requests; the show/profile targets are the most active bench user's."""
+    with psycopg.connect(database_url) as conn:
+        handle, activity = conn.execute(
+            "SELECT u.handle, a.uuid FROM activities a JOIN users u ON u.uuid = a.user_uuid "
+            "WHERE u.handle = 'bench1' AND a.reply_to_activity_uuid IS NULL ORDER BY a.created_at DESC LIMIT 1"
+        ).fetchone()
+    auth = {"Authorization": f"Bearer {token}"}
+    return {
+        "home": {"url": f"{base}/api/activities/home"},
+        "profile": {"url": f"{base}/api/activities/@{handle}"},
+        "show": {"url": f"{base}/api/activities/@{handle}/status/{activity}"},
+        "search": {"url": f"{base}/api/activities/search?term=fargate"},
+        "create activity": {"url": f"{base}/api/activities", "method": "POST", "headers": auth,
+                            "body": json.dumps({"message": CREATED_MESSAGE, "ttl": "1-hour"})},
+        "message groups": {"url": f"{base}/api/message_groups", "headers": auth},
+        "messages": {"url": f"{base}/api/messages/{group}", "headers": auth},
+    }
+
+
+def health_check_ms(url: str, runs: int = 30) -> float:
+    """Median wall time of backend-flask/bin/health-check against the running API (hyperfine).
+
+    Run as the container's HEALTHCHECK and the task definition run it (`python -I -S`), by the real
+    interpreter: a version-manager shim on PATH (pyenv) would add its own start-up to every run."""
+    hyperfine = ensure_tool("hyperfine")
+    python = os.path.realpath(sys.executable)
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    try:
+        subprocess.run([hyperfine, "-N", "--warmup", "3", "--runs", str(runs), "--export-json", path,
+                        f"{python} {HEALTH_CHECK_FLAGS} {BACKEND / 'bin' / 'health-check'}"],
+                       env={**os.environ, "HEALTH_CHECK_URL": f"{url}/api/health-check"},
+                       check=True, capture_output=True, timeout=120)
+        return json.loads(Path(path).read_text())["results"][0]["median"] * 1000
+    finally:
+        os.unlink(path)
+
+
+def run(options: Options) -> Report:
+    report = Report(options)
+    ensure_tool("wrk")
+    work = LOCAL_DIR / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    pg = pglocal.LocalServer(data_dir=LOCAL_DIR / "postgres-bench", port=motolib.free_port())
+    moto = motolib.MotoServer(port=motolib.free_port(), log_path=work / "moto.log")
+    servers: list[Gunicorn] = []
+    try:
+        pg.start()
+        log(f"bench: postgres on 127.0.0.1:{pg.port} (data in {pg.data_dir})")
+        with psycopg.connect(pg.url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {DATABASE}")
+        database_url = pglocal.with_database(pg.url, DATABASE)
+        moto.start()
+        os.environ.update(local_stack.emulator_env(moto.endpoint))  # boto3 here: this emulator only
+        log(f"bench: aws emulator on {moto.endpoint}")
+        provisioned = local_stack.provision(database_url, TABLE, lambda m: log(f"bench: {m}"))
+        idp = aws.client("cognito-idp")
+        token = _token(idp, provisioned.pool, database_url)
+
+        def start(app: str | None = None, **extra_env: str) -> Gunicorn:
+            port = motolib.free_port()
+            server = Gunicorn(env=app_env(database_url=database_url, endpoint=moto.endpoint,
+                                          pool=provisioned.pool, table=TABLE, port=port, **extra_env),
+                              port=port, app=app, log_path=work / "gunicorn.log")
+            servers.append(server)
+            return server.start()
+
+        wrk_options = dict(seconds=options.seconds, connections=options.connections, threads=options.threads,
+                           timeout=options.timeout)
+        ceiling = start("cruddur_kit.bench.ceiling:app")  # kept running: measured again beside every home row
+        report.ceiling = measure(ceiling.url + "/", runs=options.runs, **wrk_options)
+        log(f"bench: ceiling {report.ceiling.rps:,.0f} req/s")
+
+        for _ in range(3):  # cold start: process start -> first 200 from the health check
+            report.cold_starts.append(start().cold_start)
+            servers.pop().stop()  # the cold-start server, not the ceiling
+        api = start()
+        # The same server with the home feed cache off: home is reported both ways, so nobody is misled.
+        uncached = start(HOME_FEED_CACHE_SECONDS="0")
+        report.health_check_ms = health_check_ms(api.url)
+        log(f"bench: cold start {statistics.median(report.cold_starts):.2f}s, "
+            f"health-check script {report.health_check_ms:.0f} ms")
+
+        group = _conversation(api.url, token)
+        loaded = 0
+        for size in sorted(options.sizes):
+            log(f"bench: loading {size - loaded:,} activities (to {size:,}) ...")
+            from cruddur import manage
+            report.generated[size] = manage.generate(database_url, size - loaded, 1000) + _settle(database_url)
+            loaded = size
+            targets = endpoints(database_url, api.url, token, group)
+            targets = {"home": targets.pop("home"), HOME_UNCACHED: {"url": f"{uncached.url}/api/activities/home"},
+                       **targets}
+            for name, spec in targets.items():
+                url = spec.pop("url")
+                if name in SHARE_OF_CEILING:
+                    result, beside, share = measure_against(url, ceiling.url + "/", runs=options.runs,
+                                                            **wrk_options, **spec)
+                    report.rows[(name, size)], report.shares[(name, size)] = result, share
+                    report.ceilings.setdefault(size, beside)
+                else:
+                    report.rows[(name, size)] = result = measure(url, runs=options.runs, **wrk_options, **spec)
+                log(f"bench: {size:>9,} {name:<16} {result.rps:8,.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
+                    f"p99 {result.p99_ms:7.1f} ms  errors {result.errors}")
+                if name == "create activity":
+                    _forget_created(database_url)
+    finally:
+        for server in servers:
+            server.stop()
+        moto.stop()
+        pg.stop()
+    return report
+
+
+def _settle(database_url: str) -> float:
+    """VACUUM (ANALYZE) after a bulk load, timed: every size is measured in the steady state (hint bits
+    set, visibility map built, statistics fresh) instead of paying for the load's aftermath in its first
+    rows, or meeting autovacuum, which a million inserts wake, in the middle of a later row. The
+    CHECKPOINT writes the load's dirty pages now, not while the first endpoint after a load is measured."""
+    started = time.monotonic()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) activities")
+        conn.execute("VACUUM (ANALYZE) users")
+        conn.execute("CHECKPOINT")
+    return time.monotonic() - started
+
+
+def _forget_created(database_url: str) -> None:
+    """Delete the cruds the create row posted: thousands of identical newest rows would otherwise change
+    the data every later row reads (search walks newest-first past them), not just its size."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM activities WHERE message = %s", (CREATED_MESSAGE,))
+        conn.execute("VACUUM ANALYZE activities")
+
+
+def _token(idp, pool, database_url: str) -> str:
+    with psycopg.connect(database_url) as conn:
+        email = conn.execute("SELECT email FROM users WHERE handle = 'andrewbrown'").fetchone()[0]
+    return cognito.access_token(idp, pool, email)
+
+
+def _conversation(base: str, token: str) -> str:
+    """A conversation andrewbrown -> bayko with a few messages, for the message rows."""
+    def post(body):
+        request = urllib.request.Request(f"{base}/api/messages", data=json.dumps(body).encode(), method="POST",
+                                         headers={"Authorization": f"Bearer {token}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return json.load(r)
+    group = post({"message": "bench conversation", "handle": "bayko"})["message_group_uuid"]
+    for i in range(30):
+        post({"message": f"bench message {i}", "message_group_uuid": group})
+    return group
+
+
+def _fmt_ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def render(report: Report, argv: str) -> str:
+    o = report.options
+    sizes = sorted(o.sizes)
+    ceiling = report.ceiling
+    lines = [
+        "# make bench — results",
+        "",
+        f"- when: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; command: `{argv}`",
+        f"- machine: {_machine()}; wrk, gunicorn, PostgreSQL and the emulator share it",
+        f"- load: wrk -t{o.threads} -c{o.connections} -d{o.seconds:g}s --timeout {o.timeout:g}s, median of "
+        f"{o.runs} runs (errors: sum over the runs, timeouts and non-2xx included)",
+        "- server: backend-flask/gunicorn.conf.py as shipped (gthread, workers from the CPU count, 8 threads), "
+        "the app's JSON request log on (gunicorn's own access log off), tracing off (no collector configured), "
+        "embedded PostgreSQL 15, moto for DynamoDB/Cognito",
+        "- home: the production default, HOME_FEED_CACHE_SECONDS=1 (first pages cached per process for 1 s); "
+        f"`{HOME_UNCACHED}`: the same server with HOME_FEED_CACHE_SECONDS=0",
+        "",
+        f"| endpoint | activities | req/s | p50 ms | p99 ms | errors | of ceiling |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    if ceiling:
+        lines.append(f"| ceiling (constant JSON, 20 activities), at start | – | {ceiling.rps:,.0f} "
+                     f"| {_fmt_ms(ceiling.p50_ms)} | {_fmt_ms(ceiling.p99_ms)} | {ceiling.errors} | 100% |")
+    for size in sizes:
+        c = report.ceilings.get(size)
+        if c:
+            lines.append(f"| ceiling, alternating with the home rows | {size:,} | {c.rps:,.0f} | {_fmt_ms(c.p50_ms)} "
+                         f"| {_fmt_ms(c.p99_ms)} | {c.errors} | 100% |")
+    names = list(dict.fromkeys(name for name, _ in report.rows))
+    for name in names:
+        for size in sizes:
+            r = report.rows.get((name, size))
+            if r:
+                base = report.ceilings.get(size) or ceiling
+                share = report.shares.get((name, size))
+                share = f"{share:.0%}" if share is not None else (f"{r.rps / base.rps:.0%}" if base else "–")
+                lines.append(f"| {name} | {size:,} | {r.rps:,.0f} | {_fmt_ms(r.p50_ms)} | {_fmt_ms(r.p99_ms)} "
+                             f"| {r.errors} | {share} |")
+    lines += ["", "| figure | value | target | met |", "|---|---|---|---|"]
+    if report.cold_starts:
+        cold = statistics.median(report.cold_starts)
+        lines.append(f"| cold start (spawn → first 200 from /api/health-check), median of "
+                     f"{len(report.cold_starts)} | {cold:.2f} s | ≤ 2 s | {'yes' if cold <= 2 else 'NO'} |")
+    if report.health_check_ms is not None:
+        lines.append(f"| bin/health-check run time (hyperfine median of 30) | {report.health_check_ms:.0f} ms "
+                     f"| ≤ 150 ms | {'yes' if report.health_check_ms <= 150 else 'NO'} |")
+    for name, how in (("home", "cache on, the default"), (HOME_UNCACHED, "for reference, no target")):
+        if (name, sizes[-1]) in report.shares:
+            share = report.shares[(name, sizes[-1])]
+            target, met = ("≥ 40%", "yes" if share >= 0.4 else "NO") if name == "home" else ("–", "–")
+            lines.append(f"| {name} req/s as a share of the ceiling (at {sizes[-1]:,}; {how}; median of "
+                         f"{o.runs} runs paired with a ceiling run) | {share:.0%} "
+                         f"| {target} | {met} |")
+    for name in TARGETS:
+        small, large = report.rows.get((name, sizes[0])), report.rows.get((name, sizes[-1]))
+        if small and large and len(sizes) > 1:
+            ratio = large.p99_ms / small.p99_ms
+            lines.append(f"| {name} p99 at {sizes[-1]:,} / at {sizes[0]:,} | {ratio:.2f}× | ≤ 1.5× "
+                         f"| {'yes' if ratio <= 1.5 else 'NO'} |")
+    if report.generated:
+        lines += ["", "Data load (cruddur.manage.generate, incremental, then VACUUM ANALYZE): " + ", ".join(
+            f"to {size:,} in {seconds:.0f} s" for size, seconds in sorted(report.generated.items()))]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,80 @@
+"""`bin/ecs/diff`: the local task definition and service against what is deployed, both normalised first
+(read-only fields dropped, AWS defaults filled, unordered lists sorted, "1 vCPU"/"2 GB" as units, nulls
+dropped). Task definitions go through deploy's own normaliser (cruddur_kit.ecs.taskdef.normalise), so diff
+and deploy's no-op check agree on what counts as a change."""
+from __future__ import annotations
+
+import difflib
+import json
+
+from .. import config as configlib
+from .. import spec as speclib
+from .live import Lenient, ReadOnlyClients
+from ..ecs.taskdef import normalise as normalise_td
+
+SERVICE_KEYS = ("serviceName", "taskDefinition", "desiredCount", "launchType", "platformVersion",
+                "capacityProviderStrategy", "networkConfiguration", "loadBalancers", "healthCheckGracePeriodSeconds",
+                "deploymentConfiguration", "deploymentController", "enableExecuteCommand", "propagateTags",
+                "enableECSManagedTags", "schedulingStrategy")
+SERVICE_DEFAULTS = {"schedulingStrategy": "REPLICA", "deploymentController": {"type": "ECS"},
+                    "propagateTags": "NONE", "enableECSManagedTags": False, "enableExecuteCommand": False,
+                    "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100}}
+
+
+def _prune(node):
+    """Drop nulls, empty lists/objects; sort lists (every list in a service definition is a set to ECS)."""
+    if isinstance(node, dict):
+        out = {k: _prune(v) for k, v in node.items()}
+        return {k: v for k, v in out.items() if v not in (None, [], {}, "")}
+    if isinstance(node, list):
+        items = [_prune(v) for v in node]
+        items = [v for v in items if v not in (None, [], {})]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    return node
+
+
+def normalise_service(sd: dict) -> dict:
+    out = {k: sd[k] for k in SERVICE_KEYS if k in sd}
+    for k, v in SERVICE_DEFAULTS.items():
+        if k == "deploymentConfiguration":
+            out[k] = {**v, **(out.get(k) or {})}
+        else:
+            out.setdefault(k, v)
+    if out.get("capacityProviderStrategy"):
+        out.pop("launchType", None)
+    # the family is what the local file names; the deployed side names an ARN with a revision
+    out["taskDefinition"] = str(out.get("taskDefinition", "")).rsplit("/", 1)[-1].split(":")[0]
+    return _prune(out)
+
+
+def unified(deployed: dict, local: dict, label: str) -> list[str]:
+    a = json.dumps(deployed, indent=2, sort_keys=True).splitlines()
+    b = json.dumps(local, indent=2, sort_keys=True).splitlines()
+    return list(difflib.unified_diff(a, b, f"deployed {label}", f"local {label}", lineterm=""))
+
+
+def diff(service: str, flags: dict | None = None, clients: ReadOnlyClients | None = None,
+         parts: tuple[str, ...] = ("task-definition", "service")) -> tuple[list[str], int]:
+    """(unified diff lines, AWS calls): task definition first, then service. Empty when equal."""
+    clients = clients or ReadOnlyClients()
+    variables = Lenient(configlib.variables(flags, client_factory=clients))
+    s = speclib.get(service)
+    scoped = variables.for_service(s)
+    local_td, local_sd = speclib.task_definition(s, scoped), speclib.service_definition(s, scoped)
+    ecs = clients("ecs")
+    live = [x for x in ecs.describe_services(cluster=local_sd["cluster"], services=[s.name])["services"]
+            if x.get("status") == "ACTIVE"]
+    if not live:
+        from ..errors import KitError
+        raise KitError(f"service {s.name} is not deployed in cluster {local_sd['cluster']}: bin/backend/deploy")
+    deployed_td = ecs.describe_task_definition(taskDefinition=live[0]["taskDefinition"],
+                                               include=["TAGS"])
+    td = {**deployed_td["taskDefinition"], "tags": deployed_td.get("tags") or []}
+    lines = []
+    if "task-definition" in parts:
+        lines += unified(normalise_td(td), normalise_td(local_td),
+                         f"task-definitions/{s.name}.json")
+    if "service" in parts:
+        local_service = {k: v for k, v in local_sd.items() if k in SERVICE_KEYS}
+        lines += unified(normalise_service(live[0]), normalise_service(local_service), f"services/{s.name}.json")
+    return lines, clients.total

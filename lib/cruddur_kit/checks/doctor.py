@@ -1,0 +1,208 @@
+"""`bin/ecs/doctor`: why a deployed service misbehaves — the seeds' troubleshooting tree, walked live.
+
+Order follows the seeds (000 §6 "If ALB DNS times out" A-C, §7 problems 1-4; 001 "Troubleshooting"):
+ALB SG inbound -> service SG from the ALB SG -> target health and its reason -> stopped tasks' reasons and
+exit codes -> execution role -> the subnets' route to ECR/SSM -> recent error lines in the logs.
+Read-only, like verify (same guarded clients); each NG carries a cause id and the fix.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+from .. import config as configlib
+from .. import spec as speclib
+from .live import Lenient, ReadOnlyClients
+from .model import NG, SKIP, WARN, Report
+from .verify import _admits_cidr, _admits_group, _roles
+
+TARGET_REASONS = {
+    "Target.Timeout": ("target.timeout", "the health check timed out: the service SG does not admit the ALB, "
+                       "or the app does not listen on the container port",
+                       "allow the container port from the ALB SG; check the app binds 0.0.0.0:{port}"),
+    "Target.ResponseCodeMismatch": ("target.health-path", "the health path answers a non-200 code",
+                                    "point HealthCheckPath at a route that answers 200 ({path} in the spec)"),
+    "Target.FailedHealthChecks": ("target.failed", "the target fails its health checks",
+                                  "read the container logs; check the health path and port"),
+    "Target.NotRegistered": ("target.not-registered", "no task is registered in the target group",
+                             "check the service's loadBalancers entry and that tasks reach RUNNING"),
+    "Elb.InitialHealthChecking": ("target.initial", "health checks have not finished yet",
+                                  "wait one or two health-check intervals"),
+}
+LOG_ERROR = re.compile(r"\b(error|exception|traceback|fatal|critical)\b", re.I)
+
+
+def classify_stop(task: dict) -> tuple[str, str, str] | None:
+    """(cause, message, fix) for a stopped task, from its stoppedReason and containers' exit codes."""
+    reason = task.get("stoppedReason", "") or ""
+    containers = task.get("containers") or []
+    texts = " ".join([reason] + [c.get("reason", "") or "" for c in containers])
+    codes = {c.get("name"): c.get("exitCode") for c in containers if c.get("exitCode") is not None}
+    if "CannotPullContainerError" in texts:
+        return ("task.pull-image", f"CannotPullContainerError: {texts.strip()[:160]}",
+                "push the image tag (bin/backend/push); give the subnets a route to ECR (public IP, NAT or "
+                "VPC endpoints); let the execution role pull from ECR")
+    if "ResourceInitializationError" in texts:
+        return ("task.resource-init", f"ResourceInitializationError: {texts.strip()[:160]}",
+                "the task cannot reach ECR/SSM/Logs or the execution role cannot read the secrets: public subnet "
+                "with assignPublicIp ENABLED, or private with NAT/endpoints; ssm:GetParameters on the parameters")
+    if "OutOfMemory" in texts or 137 in codes.values():
+        name = next((n for n, c in codes.items() if c == 137), "a container")
+        return ("task.oom", f"{name} exited 137 (killed: out of memory)",
+                "raise the container's memory / the task's memory (a valid Fargate pair), or fix the leak")
+    for code in (125, 126, 127):
+        if code in codes.values():
+            name = next(n for n, c in codes.items() if c == code)
+            return ("task.image-or-command", f"{name} exited {code}: the image's command cannot run",
+                    "build for linux/amd64 (docker build --platform linux/amd64) and check CMD/ENTRYPOINT")
+    if "ELB health checks" in reason or "failed ELB" in reason:
+        return ("task.elb-health", reason, "the ALB killed the task: see target health and the service SG above")
+    if "Essential container in task exited" in reason:
+        detail = ", ".join(f"{n} exit {c}" for n, c in codes.items()) or "no exit code"
+        return ("task.app-crash", f"{reason} ({detail})", "the app crashed at start: read the log lines below")
+    return None
+
+
+def doctor(service: str, flags: dict | None = None, clients: ReadOnlyClients | None = None,
+           log_minutes: int = 60) -> Report:
+    clients = clients or ReadOnlyClients()
+    variables = Lenient(configlib.variables(flags, client_factory=clients))
+    s = speclib.get(service)
+    scoped = variables.for_service(s)
+    td = speclib.task_definition(s, scoped)
+    sd = speclib.service_definition(s, scoped)
+    report = Report(f"doctor {sd['cluster']}/{s.name} (read-only)")
+    ecs, ec2, elbv2 = clients("ecs"), clients("ec2"), clients("elbv2")
+
+    live = ecs.describe_services(cluster=sd["cluster"], services=[s.name])["services"]
+    live = next((x for x in live if x.get("status") == "ACTIVE"), None)
+    subject = f"service {s.name}"
+    if live is None:
+        report.record("service.exists", subject, [NG("", "the service does not exist", "bin/backend/deploy",
+                                                     cause="service.missing")])
+        report.stats = {"aws_calls": clients.total}
+        return report
+    report.record("service.running", subject, [] if live.get("runningCount", 0) >= live.get("desiredCount", 0) else [
+        WARN("", f"{live.get('runningCount', 0)} of {live.get('desiredCount')} tasks running",
+             "the causes below say why tasks do not stay up", cause="service.short")])
+
+    # A-C: the security group chain (ALB SG inbound; service SG from the ALB SG on the container port)
+    vpc_cfg = (live.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+    tg_arn = next((lb.get("targetGroupArn") for lb in live.get("loadBalancers") or []), None)
+    alb_sgs: list[str] = []
+    if tg_arn:
+        tg = elbv2.describe_target_groups(TargetGroupArns=[tg_arn])["TargetGroups"][0]
+        lb_arns = tg.get("LoadBalancerArns") or []
+        if lb_arns:
+            alb = elbv2.describe_load_balancers(LoadBalancerArns=lb_arns[:1])["LoadBalancers"][0]
+            alb_sgs = alb.get("SecurityGroups") or []
+    groups = {g["GroupId"]: g for g in ec2.describe_security_groups(
+        Filters=[{"Name": "group-id", "Values": sorted(set(alb_sgs) | set(vpc_cfg.get("securityGroups") or []))}]
+    )["SecurityGroups"]} if (alb_sgs or vpc_cfg.get("securityGroups")) else {}
+    report.record("sg.alb-inbound", f"ALB security group {', '.join(alb_sgs) or '(none)'}",
+                  [] if any(_admits_cidr(groups.get(g, {}), 80) for g in alb_sgs) else [
+                      NG("IpPermissions", "the ALB does not admit HTTP 80 from 0.0.0.0/0: the DNS name times out",
+                         "allow tcp 80 (and 443) from 0.0.0.0/0 on the ALB SG (bin/aws/setup)", cause="sg.alb-inbound")])
+    port = s.container_port
+    report.record("sg.service-from-alb", f"service security groups {', '.join(vpc_cfg.get('securityGroups') or [])}",
+                  [] if any(_admits_group(groups.get(g, {}), port, a) for g in vpc_cfg.get("securityGroups") or []
+                            for a in alb_sgs) else [
+                      NG("IpPermissions", f"no service SG admits tcp {port} from the ALB SG: targets are unhealthy",
+                         f"allow tcp {port} from {', '.join(alb_sgs) or 'the ALB SG'} on the service SG "
+                         "(not from 0.0.0.0/0)", cause="sg.service-from-alb")])
+
+    # target health and its reason codes
+    if tg_arn:
+        health = elbv2.describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
+        problems = []
+        for h in health:
+            th = h.get("TargetHealth") or {}
+            if th.get("State") in ("healthy", None):
+                continue
+            cause, message, fix = TARGET_REASONS.get(th.get("Reason", ""), (
+                "target.unhealthy", f"{th.get('State')}: {th.get('Description', '')}", "see the causes below"))
+            problems.append(NG(h["Target"]["Id"], f"{th.get('Reason', th.get('State'))}: {message}",
+                               fix.format(port=port, path=s.health_path), cause=cause))
+        if not health:
+            problems.append(WARN("", "no targets registered", "check that tasks reach RUNNING",
+                                 cause="target.not-registered"))
+        report.record("target.health", f"target group {s.target_group_name}", problems)
+
+    # stopped tasks: reasons and exit codes, grouped
+    stopped = ecs.list_tasks(cluster=sd["cluster"], serviceName=s.name, desiredStatus="STOPPED")["taskArns"][:100]
+    grouped: dict[tuple, int] = {}
+    if stopped:
+        for task in ecs.describe_tasks(cluster=sd["cluster"], tasks=stopped)["tasks"]:
+            found = classify_stop(task)
+            if found:
+                grouped[found] = grouped.get(found, 0) + 1
+    report.record("tasks.stopped", f"stopped tasks of {s.name} ({len(stopped)})",
+                  [NG("", f"{n} x {message}", fix, cause=cause) for (cause, message, fix), n in grouped.items()])
+
+    # the execution role (exists, trusts ecs-tasks, may pull and read the secrets)
+    _roles(report, clients, [(s, td, sd)])
+
+    # the subnets' route to ECR/SSM: public with a public IP, or private with NAT / VPC endpoints
+    _network_path(report, ec2, vpc_cfg)
+
+    # recent error lines in the containers' logs
+    _log_errors(report, clients("logs"), td, log_minutes)
+    report.stats = {"aws_calls": clients.total, "calls": dict(sorted(clients.calls.items())),
+                    "causes": sorted({f.cause for f in report.problems if f.cause})}
+    return report
+
+
+def _network_path(report, ec2, vpc_cfg):
+    subnets = vpc_cfg.get("subnets") or []
+    if not subnets:
+        return
+    public_ip = vpc_cfg.get("assignPublicIp") == "ENABLED"
+    tables = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": subnets}])["RouteTables"]
+    by_subnet = {a["SubnetId"]: t for t in tables for a in t.get("Associations", []) if a.get("SubnetId")}
+    vpc = ec2.describe_subnets(Filters=[{"Name": "subnet-id", "Values": subnets[:1]}])["Subnets"][0]["VpcId"]
+    if len(by_subnet) < len(subnets):  # the others use the VPC's main route table
+        main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                  {"Name": "association.main", "Values": ["true"]}])["RouteTables"]
+        for sn in subnets:
+            if main:
+                by_subnet.setdefault(sn, main[0])
+    endpoints = {e["ServiceName"].rsplit(".", 1)[-1] for e in ec2.describe_vpc_endpoints(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]}
+    problems = []
+    for sn in subnets:
+        routes = (by_subnet.get(sn) or {}).get("Routes", [])
+        default = next((r for r in routes if r.get("DestinationCidrBlock") == "0.0.0.0/0"), {})
+        via_igw = str(default.get("GatewayId", "")).startswith("igw-")
+        via_nat = bool(default.get("NatGatewayId")) or str(default.get("InstanceId", "")).startswith("i-")
+        has_endpoints = {"dkr", "api", "ssm", "logs"} <= {e.split(".")[-1] for e in endpoints} or \
+            {"ecr.dkr", "ecr.api", "ssm", "logs"} <= endpoints
+        if via_igw and not public_ip:
+            problems.append(NG(sn, "a public subnet but assignPublicIp is DISABLED: tasks cannot reach ECR/SSM "
+                               "(ResourceInitializationError / CannotPullContainerError)",
+                               "set ASSIGN_PUBLIC_IP=ENABLED, or use private subnets with a NAT gateway",
+                               cause="network.no-route"))
+        elif not via_igw and not via_nat and not has_endpoints:
+            problems.append(NG(sn, "no route to the internet (no NAT, no internet gateway) and no VPC endpoints "
+                               "for ECR/SSM/Logs: tasks cannot start", "add a NAT gateway route or the "
+                               "ecr.api, ecr.dkr, ssm, logs and s3 endpoints", cause="network.no-route"))
+    report.record("network.path", f"subnets {', '.join(subnets)}", problems)
+
+
+def _log_errors(report, logs, td, minutes):
+    since = int((time.time() - minutes * 60) * 1000)
+    for c in td["containerDefinitions"]:
+        opts = (c.get("logConfiguration") or {}).get("options") or {}
+        group, prefix = opts.get("awslogs-group"), opts.get("awslogs-stream-prefix")
+        if not group:
+            continue
+        subject = f"logs {group} {prefix}/{c['name']}"
+        try:
+            events = logs.filter_log_events(logGroupName=group, logStreamNamePrefix=f"{prefix}/{c['name']}",
+                                            startTime=since, limit=500)["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            report.record("logs.errors", subject, [SKIP("", "no such log group")])
+            continue
+        errors = [e["message"].strip() for e in events if LOG_ERROR.search(e.get("message", ""))]
+        report.record("logs.errors", subject, [
+            NG("", f"{len(errors)} error line(s) in the last {minutes} min; last: {errors[-1][:200]}",
+               "fix what the log says (bin/ecs/logs to read more)", cause="logs.errors")] if errors else [])

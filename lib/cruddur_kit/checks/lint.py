@@ -1,0 +1,28 @@
+"""`bin/ecs/lint`: every file in aws/json against the API models, Fargate's rules, IAM and each other."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from . import rules  # noqa: F401  (registers the rules)
+from .model import NG, WARN, Report
+from .registry import RULES
+from .specset import SpecSet
+
+
+def lint(root: Path | None = None) -> Report:
+    started = time.perf_counter()
+    specs = SpecSet.load(root)
+    report = Report(f"lint {specs.root}")
+    for spec in specs.files:
+        if spec.error:
+            report.record("file.parse", spec.rel, [NG("$", spec.error, "fix the JSON (or the placeholder)")])
+            continue
+        applicable = [r for r in RULES if r.kind == spec.kind]
+        if not applicable:
+            report.record("file.known", spec.rel, [WARN("$", f"no checks know a {spec.kind!r} spec here",
+                                                      "put it under a known aws/json folder")])
+        for r in applicable:
+            report.record(r.id, spec.rel, r.fn(spec, specs))
+    report.stats = {"files": len(specs.files), "seconds": round(time.perf_counter() - started, 3)}
+    return report

@@ -1,0 +1,59 @@
+"""The database, ECR lifecycle and X-Ray sampling specs."""
+from __future__ import annotations
+
+from .. import shapes
+from ..model import NG
+from ..registry import rule
+from .service import _validate_parts
+
+
+@rule("shape.database", "database", seed="issue 6: the API model")
+def database_shape(spec, specs):
+    """subnetGroup / instance are valid RDS inputs."""
+    yield from _validate_parts(spec.doc, [("subnetGroup", "rds", "CreateDBSubnetGroup", ()),
+                                          ("instance", "rds", "CreateDBInstance", ())])
+
+
+@rule("database.safety", "database", seed="issue 5: encrypted, backups on, deletion protection, managed password")
+def database_safety(spec, specs):
+    """Encrypted, private, backed up, protected from deletion, password managed by Secrets Manager."""
+    inst = spec.doc.get("instance") or {}
+    wants = [("StorageEncrypted", True, "the data is unencrypted at rest"),
+             ("PubliclyAccessible", False, "the database is reachable from the internet"),
+             ("DeletionProtection", True, "one command can delete the data"),
+             ("ManageMasterUserPassword", True, "the master password lives outside Secrets Manager")]
+    for key, want, why in wants:
+        if inst.get(key, not want) != want:
+            yield NG(f"$.instance.{key}", why, f'set "{key}": {str(want).lower()}')
+    if "MasterUserPassword" in inst:
+        yield NG("$.instance.MasterUserPassword", "a password in a spec file", "use ManageMasterUserPassword")
+    if not inst.get("BackupRetentionPeriod"):
+        yield NG("$.instance.BackupRetentionPeriod", "backups are off", "set BackupRetentionPeriod to 7 or more")
+
+
+@rule("ecr.lifecycle", "ecr-lifecycle", seed="issue 5: ECR lifecycle policy")
+def ecr_lifecycle(spec, specs):
+    """Unique rule priorities, expire actions, countType with the members it needs."""
+    seen = set()
+    for i, r in enumerate(spec.doc.get("rules") or []):
+        path = f"$.rules[{i}]"
+        prio = r.get("rulePriority")
+        if not isinstance(prio, int) or prio in seen:
+            yield NG(f"{path}.rulePriority", f"rulePriority {prio!r} is missing or repeated", "use unique integers")
+        seen.add(prio)
+        sel = r.get("selection") or {}
+        if sel.get("tagStatus") not in ("tagged", "untagged", "any"):
+            yield NG(f"{path}.selection.tagStatus", f"tagStatus {sel.get('tagStatus')!r}", "use tagged, untagged or any")
+        if sel.get("countType") == "sinceImagePushed" and sel.get("countUnit") != "days":
+            yield NG(f"{path}.selection.countUnit", "sinceImagePushed needs countUnit days", 'set "countUnit": "days"')
+        if sel.get("countType") not in ("sinceImagePushed", "imageCountMoreThan"):
+            yield NG(f"{path}.selection.countType", f"countType {sel.get('countType')!r}",
+                     "use sinceImagePushed or imageCountMoreThan")
+        if (r.get("action") or {}).get("type") != "expire":
+            yield NG(f"{path}.action.type", "the only lifecycle action is expire", 'set "type": "expire"')
+
+
+@rule("shape.xray-sampling", "xray-sampling", seed="issue 4: X-Ray sampling rules")
+def xray_shape(spec, specs):
+    """SamplingRule is a valid CreateSamplingRule input."""
+    yield from shapes.validate(spec.doc, "xray", "CreateSamplingRule")

@@ -1,0 +1,246 @@
+"""`bin/ecs/verify`: the live account agrees with aws/json — read-only, a bounded number of batched calls.
+
+Roles exist and trust ecs-tasks; images are in ECR; secret parameters exist (names only); log groups
+exist or may be created; cluster, subnets, security groups and target groups exist and match the specs.
+"""
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+from .. import config as configlib
+from .. import spec as speclib
+from ..errors import KitError
+from .live import Lenient, ReadOnlyClients
+from .model import NG, SKIP, Report
+from .rules.cross import allows
+from .rules.iam import as_list
+
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+EXEC_MANAGED = "AmazonECSTaskExecutionRolePolicy"
+
+
+def _policy(doc):
+    return json.loads(urllib.parse.unquote(doc)) if isinstance(doc, str) else doc
+
+
+def _role_name(arn: str) -> str:
+    return str(arn).rsplit("/", 1)[-1]
+
+
+def verify(services: list[str] | None = None, flags: dict | None = None, clients: ReadOnlyClients | None = None,
+           root=None) -> Report:
+    clients = clients or ReadOnlyClients()
+    variables = Lenient(configlib.variables(flags, client_factory=clients))
+    report = Report("verify (read-only)")
+    chosen = [s for s in (speclib.services(root) if root else speclib.services())
+              if not services or s.name in services]
+    if services and not chosen:
+        raise KitError(f"no service named {', '.join(services)} in aws/json/services")
+    rendered = []
+    for s in chosen:
+        rendered.append((s, speclib.task_definition(s, variables.for_service(s)),
+                         speclib.service_definition(s, variables.for_service(s))))
+
+    _roles(report, clients, rendered)
+    _images(report, clients, rendered, variables)
+    _parameters(report, clients, rendered)
+    _log_groups(report, clients, rendered)
+    _cluster_and_network(report, clients, rendered, variables)
+    _target_groups(report, clients, rendered)
+    report.stats = {"aws_calls": clients.total, "calls": dict(sorted(clients.calls.items())),
+                    "unset_variables": sorted(variables.missing)}
+    return report
+
+
+def _roles(report, clients, rendered):
+    iam = clients("iam")
+    roles = {}
+    for _, td, _ in rendered:
+        for key in ("executionRoleArn", "taskRoleArn"):
+            if td.get(key):
+                roles.setdefault(_role_name(td[key]), set()).add(key)
+    secrets_of = [(c, s) for _, td, _ in rendered for c in td["containerDefinitions"] for s in c.get("secrets") or []]
+    for name, uses in sorted(roles.items()):
+        subject = f"iam role {name}"
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except iam.exceptions.NoSuchEntityException:
+            report.record("role.exists", subject, [NG("", "the role does not exist: tasks cannot start",
+                                                      "run bin/aws/setup", cause="role.missing")])
+            continue
+        trust = _policy(role["AssumeRolePolicyDocument"])
+        trusted = [svc for st in as_list(trust.get("Statement")) if st.get("Effect") == "Allow"
+                   for svc in as_list((st.get("Principal") or {}).get("Service"))]
+        report.record("role.trust", subject, [] if ECS_TASKS in trusted else [
+            NG("AssumeRolePolicyDocument", f"trusts {trusted or 'no service'}, not {ECS_TASKS}",
+               "run bin/aws/setup (policies/*-trust.json) to restore the trust policy", cause="role.trust")])
+        if "executionRoleArn" not in uses:
+            continue
+        attached = [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
+        inline = [_policy(iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"])
+                  for p in iam.list_role_policies(RoleName=name)["PolicyNames"]]
+        doc = {"Statement": [st for d in inline for st in as_list(d.get("Statement"))]}
+        problems = []
+        if EXEC_MANAGED not in attached:
+            for action, resource in _execution_needs(rendered):
+                if not allows(doc, action, resource):
+                    problems.append(NG("policy", f"the execution role cannot {action} on {resource}: tasks fail "
+                                       "to start (CannotPullContainerError / no logs)",
+                                       f"run bin/aws/setup or attach {EXEC_MANAGED}", cause="role.execution-policy"))
+        for c, s in secrets_of:
+            arn = s["valueFrom"]
+            action = "secretsmanager:GetSecretValue" if ":secretsmanager:" in arn else "ssm:GetParameters"
+            if not allows(doc, action, arn):
+                problems.append(NG("policy", f"the execution role cannot {action} on {arn}: "
+                                   "ResourceInitializationError: unable to pull secrets",
+                                   "run bin/aws/setup (policies/execution-role-policy.json)",
+                                   cause="role.execution-policy"))
+        report.record("role.execution-policy", subject, problems)
+
+
+def _execution_needs(rendered):
+    """(action, resource) pairs ECS needs from the execution role to pull the images and write the logs."""
+    needs = {("ecr:GetAuthorizationToken", "*")}
+    for _, td, _ in rendered:
+        for c in td["containerDefinitions"]:
+            if ".dkr.ecr." in c["image"]:
+                host, path = c["image"].split("/", 1)
+                account, region = host.split(".")[0], host.split(".")[3]
+                needs.add(("ecr:BatchGetImage", f"arn:aws:ecr:{region}:{account}:repository/{path.split(':')[0]}"))
+            opts = (c.get("logConfiguration") or {}).get("options") or {}
+            if opts.get("awslogs-group"):
+                arn = td["executionRoleArn"].split(":")
+                needs.add(("logs:PutLogEvents", f"arn:aws:logs:{opts.get('awslogs-region')}:{arn[4]}:log-group:"
+                           f"{opts['awslogs-group']}:log-stream:{opts.get('awslogs-stream-prefix')}/x"))
+    return sorted(needs)
+
+
+def _images(report, clients, rendered, variables):
+    ecr = clients("ecr")
+    for s, td, _ in rendered:
+        for c in td["containerDefinitions"]:
+            image = c["image"]
+            if ".dkr.ecr." not in image:
+                continue
+            repo, _, tag = image.split("/", 1)[1].partition(":")
+            subject = f"ecr image {repo}:{tag}"
+            if tag.startswith("<unset"):
+                report.record("image.exists", subject, [SKIP("", "IMAGE_TAG is not set: pass --tag SHA")])
+                continue
+            try:
+                ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag}])
+                report.record("image.exists", subject, [])
+            except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException) as e:
+                report.record("image.exists", subject, [NG("", f"{e.response['Error']['Code']}: "
+                              "tasks stop with CannotPullContainerError", "bin/backend/build && bin/backend/push",
+                              cause="image.missing")])
+
+
+def _parameters(report, clients, rendered):
+    names = sorted({s["valueFrom"] for _, td, _ in rendered for c in td["containerDefinitions"]
+                    for s in c.get("secrets") or [] if ":secretsmanager:" not in s["valueFrom"]})
+    if not names:
+        return
+    plain = {n: ("/" + n.split(":parameter/", 1)[1]) if n.startswith("arn:") else n for n in names}
+    ssm = clients("ssm")
+    found: set[str] = set()
+    values = sorted(set(plain.values()))
+    for i in range(0, len(values), 50):  # one call per 50 names; names only, never values
+        page = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Option": "Equals",
+                                                          "Values": values[i:i + 50]}], MaxResults=50)
+        found |= {p["Name"] for p in page["Parameters"]}
+    for name in values:
+        report.record("secret.exists", f"ssm parameter {name}", [] if name in found else [
+            NG("", "the parameter does not exist: tasks stop with ResourceInitializationError",
+               f"bin/ssm/put-params (sets {name.rsplit('/', 1)[-1]})", cause="secret.missing")])
+
+
+def _log_groups(report, clients, rendered):
+    logs = clients("logs")
+    groups = {}
+    for _, td, _ in rendered:
+        for c in td["containerDefinitions"]:
+            lc = c.get("logConfiguration") or {}
+            if lc.get("logDriver") == "awslogs":
+                opts = lc.get("options") or {}
+                groups[opts["awslogs-group"]] = groups.get(opts["awslogs-group"]) or \
+                    str(opts.get("awslogs-create-group", "")).lower() == "true"
+    for group, may_create in sorted(groups.items()):
+        have = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        exists = any(g["logGroupName"] == group for g in have)
+        report.record("logs.group", f"log group {group}", [] if exists or may_create else [
+            NG("", "the log group does not exist and awslogs-create-group is off: tasks fail to start",
+               "run bin/aws/setup", cause="logs.group-missing")])
+
+
+def _cluster_and_network(report, clients, rendered, variables):
+    ecs, ec2 = clients("ecs"), clients("ec2")
+    clusters = sorted({sd.get("cluster") for _, _, sd in rendered})
+    found = {c["clusterName"]: c for c in ecs.describe_clusters(clusters=clusters)["clusters"]}
+    for name in clusters:
+        c = found.get(name)
+        report.record("cluster.active", f"ecs cluster {name}", [] if c and c["status"] == "ACTIVE" else [
+            NG("", "the cluster does not exist or is not ACTIVE", "run bin/aws/setup", cause="cluster.missing")])
+    subnets = sorted({sn for _, _, sd in rendered
+                      for sn in sd["networkConfiguration"]["awsvpcConfiguration"]["subnets"]})
+    have = {sn["SubnetId"] for sn in ec2.describe_subnets(
+        Filters=[{"Name": "subnet-id", "Values": subnets}])["Subnets"]} if subnets else set()
+    report.record("network.subnets", "subnets " + ", ".join(subnets),
+                  [NG("", f"{sn} does not exist", "set SUBNET_IDS to existing subnets", cause="subnet.missing")
+                   for sn in subnets if sn not in have])
+    alb_sg = variables["ALB_SG_ID"]
+    sg_ids = sorted({g for _, _, sd in rendered for g in sd["networkConfiguration"]["awsvpcConfiguration"]
+                     ["securityGroups"]} | {alb_sg})
+    groups = {g["GroupId"]: g for g in ec2.describe_security_groups(
+        Filters=[{"Name": "group-id", "Values": sg_ids}])["SecurityGroups"]}
+    alb = groups.get(alb_sg)
+    report.record("network.alb-sg", f"security group {alb_sg} (ALB)", [] if alb and _admits_cidr(alb, 80) else [
+        NG("IpPermissions", "the ALB group does not admit 80 from 0.0.0.0/0: the ALB DNS name times out",
+           "run bin/aws/setup (network/security-groups.json)", cause="sg.alb-inbound")])
+    for s, _, sd in rendered:
+        for gid in sd["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]:
+            g = groups.get(gid)
+            ok = g is not None and _admits_group(g, s.container_port, alb_sg)
+            report.record("network.service-sg", f"security group {gid} ({s.name})", [] if ok else [
+                NG("IpPermissions", f"does not admit {s.container_port} from the ALB group {alb_sg}: targets "
+                   "stay unhealthy", f"allow tcp {s.container_port} from {alb_sg} (bin/aws/setup)",
+                   cause="sg.service-from-alb")])
+
+
+def _target_groups(report, clients, rendered):
+    elbv2 = clients("elbv2")
+    wanted = {s.target_group_name: s for s, _, _ in rendered}
+    have = {}
+    for name in wanted:  # DescribeTargetGroups fails whole when one name is missing: one call per name
+        try:
+            have.update({t["TargetGroupName"]: t for t in elbv2.describe_target_groups(Names=[name])["TargetGroups"]})
+        except elbv2.exceptions.TargetGroupNotFoundException:
+            pass
+    for name, s in sorted(wanted.items()):
+        tg = have.get(name)
+        spec = json.loads(s.targets_path.read_text())["targetGroup"]
+        if tg is None:
+            report.record("target-group.matches", f"target group {name}", [NG("", "does not exist",
+                          "run bin/aws/setup", cause="target-group.missing")])
+            continue
+        problems = [NG(key, f"{key} is {tg.get(key)!r}, the spec says {spec[key]!r}",
+                       "run bin/aws/setup to converge it", cause="target-group.drift")
+                    for key in ("Port", "Protocol", "TargetType", "HealthCheckPath") if tg.get(key) != spec.get(key)]
+        report.record("target-group.matches", f"target group {name}", problems)
+
+
+def _admits_cidr(group, port, cidr="0.0.0.0/0") -> bool:
+    return any(_covers(p, port) and any(r.get("CidrIp") == cidr for r in p.get("IpRanges", []))
+               for p in group.get("IpPermissions", []))
+
+
+def _admits_group(group, port, source) -> bool:
+    return any(_covers(p, port) and any(r.get("GroupId") == source for r in p.get("UserIdGroupPairs", []))
+               for p in group.get("IpPermissions", []))
+
+
+def _covers(perm, port) -> bool:
+    if perm.get("IpProtocol") == "-1":
+        return True
+    return perm.get("IpProtocol") in ("tcp", "6") and perm.get("FromPort", 0) <= port <= perm.get("ToPort", 65535)

@@ -1,0 +1,22 @@
+"""bin/db/seed: load Cruddur's demo users and activities (cruddur.manage.seed; idempotent)."""
+from __future__ import annotations
+
+import click
+
+from ...output import log
+from . import connection_url, describe, reachable
+
+
+@click.command()
+def command() -> None:
+    """Load the demo users (andrewbrown, altbrown, bayko, londo), their activities and replies.
+
+    Idempotent: rows already present are kept as they are.
+    """
+    from cruddur import manage
+
+    url = connection_url()
+    with reachable(url):
+        manage.seed(url)
+    log(f"seeded {describe(url)}")
+    print("seed: demo users and activities present")

@@ -1,0 +1,46 @@
+"""bin/ddb/patterns/get-conversation: one conversation's messages, a page at a time, as the API reads them."""
+from __future__ import annotations
+
+import uuid
+
+import click
+
+from ...errors import KitError
+from ...output import log
+from . import decode_cursor, dynamodb, emit, encode_cursor, require_table, table_option, target
+
+
+@click.command()
+@click.argument("message_group_uuid")
+@table_option
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="messages per page")
+@click.option("--cursor", help="continue from the cursor a previous run printed")
+def command(message_group_uuid: str, table: str, limit: int, cursor: str | None) -> None:
+    """Print the newest page of a conversation (oldest first), one JSON message a line.
+
+    The pattern: Query pk=MSG#<group>, newest first, Limit; the next page starts at LastEvaluatedKey.
+    The cursor for the next (older) page goes to stderr.
+    """
+    from cruddur.stores.messages import MessageStore
+
+    try:
+        group = str(uuid.UUID(message_group_uuid))
+    except ValueError:
+        raise KitError(f"{message_group_uuid!r} is not a uuid: pass a message_group_uuid") from None
+    client = dynamodb()
+    require_table(client, table)
+    log(f"conversation {group} in {table} ({target()})")
+    store = MessageStore(client, table)
+    items, next_position = _page(store.list_messages, group, limit, decode_cursor(cursor))
+    for item in items:
+        emit(item)
+    log(f"{len(items)} message(s)" + (f"; older: --cursor {encode_cursor(next_position)}" if next_position else ""))
+
+
+def _page(fn, key, limit, position):
+    from cruddur.errors import ValidationFailed
+
+    try:
+        return fn(key, limit, position)
+    except ValidationFailed:
+        raise KitError("--cursor belongs to another conversation or listing") from None

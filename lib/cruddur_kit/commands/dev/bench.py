@@ -1,0 +1,38 @@
+"""bin/dev/bench (`make bench`): measure the API under load and write journal/bench-results.md."""
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from ... import REPO_ROOT
+from ...bench import run as bench
+from ...output import log
+
+
+@click.command()
+@click.option("--sizes", default="10000,100000,1000000", show_default=True,
+              help="activity counts to measure at, loaded incrementally (comma-separated)")
+@click.option("--seconds", default=5.0, show_default=True, help="length of one wrk run")
+@click.option("--runs", default=3, show_default=True, help="wrk runs per row (the median is reported)")
+@click.option("--connections", default=32, show_default=True,
+              help="wrk connections (more than workers x threads, against keep-alive stickiness)")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=REPO_ROOT / "journal" / "bench-results.md", show_default=True,
+              help="where the table is written (also printed on stdout)")
+def command(sizes, seconds, runs, connections, output):
+    """Start PostgreSQL, the AWS emulator and gunicorn on free ports of their own (nothing of `make up`'s is
+    touched), load benchmark data, drive each endpoint with wrk from a separate process and print one
+    table: req/s, p50, p99 and errors per endpoint and size, the constant-JSON ceiling, cold start and the
+    health-check script's run time. Installs wrk and hyperfine with apt-get when they are missing."""
+    options = bench.Options(sizes=[int(s.replace("_", "")) for s in sizes.split(",") if s.strip()],
+                            seconds=seconds, runs=runs, connections=connections, output=output)
+    report = bench.run(options)
+    text = bench.render(report, "make bench" if len(sys.argv) <= 3 else
+                        "bin/dev/bench " + shlex.join(sys.argv[3:]))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    click.echo(text)
+    log(f"bench: table written to {output}")

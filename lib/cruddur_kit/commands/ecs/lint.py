@@ -1,0 +1,24 @@
+"""bin/ecs/lint: check every file in aws/json offline (no AWS calls); exit 1 on any NG."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command(help=__doc__ + "\n\nShape against the AWS API models, Fargate rules, IAM (parliament + least "
+               "privilege) and cross-file rules (secrets vs execution role, SG chain, health path).")
+@click.option("--dir", "root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="the aws/json directory to check (default: this repo's)")
+@click.option("--json", "as_json", is_flag=True, help="print the findings as JSON")
+@click.option("--quiet", "-q", is_flag=True, help="print only WARN/NG lines and the summary")
+def command(root, as_json, quiet):
+    from cruddur_kit.checks.lint import lint
+
+    report = lint(root)
+    if as_json:
+        print(report.to_json())
+    else:
+        report.write_tree(sys.stdout, verbose=not quiet)
+    return report.exit_code

@@ -1,0 +1,26 @@
+"""bin/ecs/verify: check the live account against aws/json, read-only (no writes, no secret values)."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ...cli import cluster_option, tag_option
+
+
+@click.command(help=__doc__ + "\n\nRoles and their trust, ECR image tags, SSM parameter names, log groups, "
+               "cluster, subnets, security groups and target groups. Exit 1 on any NG.")
+@click.option("--service", "services", multiple=True, help="check only this service (repeatable)")
+@tag_option(help="Image tag to look for in ECR (env IMAGE_TAG).")
+@cluster_option
+@click.option("--json", "as_json", is_flag=True, help="print the findings as JSON")
+def command(services, tag, cluster, as_json):
+    from cruddur_kit.checks.verify import verify
+
+    report = verify(list(services), flags={"IMAGE_TAG": tag, "CLUSTER_NAME": cluster})
+    if as_json:
+        print(report.to_json())
+    else:
+        report.write_tree(sys.stdout)
+        print(f"{report.stats['aws_calls']} AWS calls, all read-only", file=sys.stderr)
+    return report.exit_code

@@ -1,0 +1,34 @@
+"""bin/ssm/put-params: the backend's secrets into SSM Parameter Store as SecureString; never prints a value."""
+from __future__ import annotations
+
+import os
+
+import click
+
+from ... import aws, envfile, ssm
+from ...errors import KitError
+from ...output import Reporter, log
+
+
+@click.command(help="Write secrets to SSM Parameter Store as SecureString under PREFIX (default "
+                    f"{ssm.DEFAULT_PREFIX}). Values come from --env-file, else the environment. Prints each "
+                    "parameter's name and created / updated / unchanged; never a value.")
+@click.option("--env-file", type=click.Path(exists=True, dir_okay=False), help="read KEY=VALUE lines from this file")
+@click.option("--prefix", default=ssm.DEFAULT_PREFIX, show_default=True, help="parameter path prefix")
+@click.option("--name", "names", multiple=True, metavar="KEY",
+              help=f"a key to write (repeatable) [default: {', '.join(ssm.BACKEND_SECRETS)}]")
+@click.option("--region", help="AWS region [env AWS_DEFAULT_REGION]")
+@click.option("--dry-run", is_flag=True, help="compare and report; write nothing")
+def command(env_file, prefix, names, region, dry_run):
+    source = envfile.read(env_file) if env_file else os.environ
+    keys = list(names or ssm.BACKEND_SECRETS)
+    missing = [k for k in keys if not source.get(k)]
+    if missing:
+        where = env_file or "the environment"
+        raise KitError(f"{', '.join(missing)} not set in {where}: set {'it' if len(missing) == 1 else 'them'} "
+                       "(or pass --env-file FILE)")
+    client = aws.client("ssm", region=region)
+    report = Reporter(dry_run=dry_run)
+    for name, status in ssm.put_parameters(client, prefix, {k: source[k] for k in keys}, dry_run=dry_run):
+        report(status, "ssm-parameter", name, "SecureString")
+    log(f"done: {report.summary()}")

@@ -1,0 +1,260 @@
+"""The variables every template and script shares, gathered in one place: flag > environment > default.
+
+`Variables` is a lazy mapping: a value found in AWS (the account id, the default VPC's subnets, a
+security group or target group id) is looked up only when a template asks for it, then cached.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator, Mapping
+
+from . import aws, spec as speclib
+from .errors import KitError
+
+CLUSTER = "cruddur"
+NAMESPACE = "cruddur"
+ALB_NAME = "cruddur-alb"
+ALB_SG = "cruddur-alb-sg"
+SERVICE_SG = "cruddur-srv-sg"
+DB_SG = "cruddur-db-sg"
+DB_INSTANCE = "cruddur-db"  # aws/json/database/rds.json
+EXECUTION_ROLE = "CruddurServiceExecutionRole"
+TASK_ROLE = "CruddurTaskRole"
+LOG_RETENTION_DAYS = 14
+
+DEFAULTS = {
+    "AWS_DEFAULT_REGION": aws.DEFAULT_REGION,
+    "CLUSTER_NAME": CLUSTER,
+    "SERVICE_CONNECT_NAMESPACE": NAMESPACE,
+    "EXECUTION_ROLE_NAME": EXECUTION_ROLE,
+    "TASK_ROLE_NAME": TASK_ROLE,
+    "DDB_MESSAGE_TABLE": "cruddur-messages",
+    "ASSIGN_PUBLIC_IP": "ENABLED",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "https://api.honeycomb.io",
+    "CAPACITY_PROVIDERS": "fargate",
+    "LOG_RETENTION_DAYS": str(LOG_RETENTION_DAYS),
+    "DB_CREDENTIALS": "ssm",  # or "rds": the database login from the RDS-managed secret (aws/json/db-credentials)
+}
+
+
+def _split(value) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+class Variables(Mapping):
+    """Template variables. Sources, first wins: flags, environment, AWS look-ups, defaults."""
+
+    def __init__(self, flags: Mapping | None = None, env: Mapping | None = None, *,
+                 client_factory: Callable | None = None, service: "speclib.ServiceSpec | None" = None,
+                 _cache: dict | None = None):
+        self.flags = {k: v for k, v in (flags or {}).items() if v not in (None, "")}
+        self.env = os.environ if env is None else env
+        self._client_factory = client_factory
+        self._clients: dict = {}
+        self.service = service
+        self._cache = {} if _cache is None else _cache
+
+    # -- the mapping -------------------------------------------------------------------------
+    def __getitem__(self, name: str):
+        if name in self.flags:
+            return self.flags[name]
+        if self.service is not None:
+            scoped = self._service_value(name)
+            if scoped is not None:
+                return scoped
+        value = self.env.get(name)
+        if value not in (None, ""):
+            return _split(value) if name in ("SUBNET_IDS",) else value
+        if name == "AWS_DEFAULT_REGION" and self.env.get("AWS_REGION"):
+            return self.env["AWS_REGION"]
+        if name in self._cache:
+            return self._cache[name]
+        finder = getattr(self, f"_find_{name.lower()}", None)
+        if finder is not None:
+            value = finder()
+            if value is not None:
+                self._cache[name] = value
+                return value
+        if name in DEFAULTS:
+            return DEFAULTS[name]
+        raise KeyError(name)
+
+    def get(self, name, default=None):
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(set(DEFAULTS) | set(self.flags)))
+
+    def __len__(self) -> int:
+        return len(set(DEFAULTS) | set(self.flags))
+
+    def remember(self, name: str, value) -> None:
+        """Record a value found or created during a run (e.g. a new security group's id)."""
+        self._cache[name] = value
+
+    def for_service(self, service: "speclib.ServiceSpec | str") -> "Variables":
+        """The same sources plus the service's own variables (TARGET_GROUP_ARN, CONTAINER_PORT, ...)."""
+        if isinstance(service, str):
+            service = speclib.get(service)
+        child = Variables(self.flags, self.env, client_factory=self._client_factory, service=service,
+                          _cache=self._cache)
+        child._clients = self._clients
+        return child
+
+    # -- clients -------------------------------------------------------------------------------
+    def client(self, name: str):
+        if name not in self._clients:
+            factory = self._client_factory or (lambda svc: aws.client(svc, region=self.region))
+            self._clients[name] = factory(name)
+        return self._clients[name]
+
+    @property
+    def region(self) -> str:
+        return self.flags.get("AWS_DEFAULT_REGION") or self.env.get("AWS_DEFAULT_REGION") \
+            or self.env.get("AWS_REGION") or aws.DEFAULT_REGION
+
+    # -- service-scoped ------------------------------------------------------------------------
+    def _service_value(self, name: str):
+        s = self.service
+        if name == "SERVICE_NAME":
+            return s.name
+        if name == "CONTAINER_NAME":
+            return s.container_name
+        if name == "CONTAINER_PORT":
+            return s.container_port
+        if name == "ECR_REPOSITORY":
+            return s.repository
+        if name == "TARGET_GROUP_ARN":
+            key = f"TARGET_GROUP_ARN:{s.name}"
+            if key not in self._cache:
+                arn = target_group_arn(self.client("elbv2"), s.target_group_name)
+                if arn is None:
+                    return None
+                self._cache[key] = arn
+            return self._cache[key]
+        return None
+
+    # -- discovered ----------------------------------------------------------------------------
+    def _find_aws_account_id(self):
+        return self.client("sts").get_caller_identity()["Account"]
+
+    def _find_vpc_id(self):
+        vpcs = self.client("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+        if not vpcs:
+            raise KitError("no default VPC in this region: set VPC_ID and SUBNET_IDS (comma-separated)")
+        return vpcs[0]["VpcId"]
+
+    def _find_subnet_ids(self):
+        """Subnets tagged project=cruddur when there are any, else the VPC's default (public) subnets."""
+        ec2 = self.client("ec2")
+        vpc = self["VPC_ID"]
+        tagged = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                               {"Name": "tag:project", "Values": ["cruddur"]}])["Subnets"]
+        subnets = tagged or ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                          {"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+        # one subnet per availability zone, so the tasks spread across zones
+        by_az: dict[str, str] = {}
+        for sn in sorted(subnets, key=lambda s: (s["AvailabilityZone"], s["SubnetId"])):
+            by_az.setdefault(sn["AvailabilityZone"], sn["SubnetId"])
+        if len(by_az) < 2:
+            raise KitError(f"VPC {vpc} needs subnets in two availability zones: set SUBNET_IDS (comma-separated)")
+        return list(by_az.values())
+
+    def _group(self, name: str, var: str):
+        ec2 = self.client("ec2")
+        groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [self["VPC_ID"]]},
+                                                       {"Name": "group-name", "Values": [name]}])["SecurityGroups"]
+        if not groups:
+            raise KitError(f"security group {name} does not exist: run bin/aws/setup (or set {var})")
+        return groups[0]["GroupId"]
+
+    def _find_alb_sg_id(self):
+        return self._group(ALB_SG, "ALB_SG_ID")
+
+    def _find_service_sg_id(self):
+        return self._group(SERVICE_SG, "SERVICE_SG_ID")
+
+    def _find_db_sg_id(self):
+        return self._group(DB_SG, "DB_SG_ID")
+
+    def _find_alb_dns_name(self):
+        alb = load_balancer(self.client("elbv2"), ALB_NAME)
+        if alb is None:
+            raise KitError(f"load balancer {ALB_NAME} does not exist: run bin/aws/setup (or set BACKEND_URL)")
+        return alb["DNSName"]
+
+    def _find_backend_url(self):
+        return f"http://{self['ALB_DNS_NAME']}"
+
+    def _find_frontend_url(self):
+        return f"http://{self['ALB_DNS_NAME']}"
+
+    def _find_aws_cognito_user_pool_id(self):
+        from . import cognito
+        pool = cognito.find_pool(self.client("cognito-idp"))
+        return pool.pool_id if pool else None
+
+    def _find_aws_cognito_user_pool_client_id(self):
+        from . import cognito
+        pool = cognito.find_pool(self.client("cognito-idp"))
+        return pool.client_id if pool else None
+
+    # -- the RDS instance of `bin/aws/setup --with-database` (DB_CREDENTIALS=rds reads these) ----------
+    def _db_instance(self) -> dict | None:
+        if "_db_instance" not in self._cache:
+            rds = self.client("rds")
+            try:
+                found = rds.describe_db_instances(DBInstanceIdentifier=DB_INSTANCE)["DBInstances"]
+            except rds.exceptions.DBInstanceNotFoundFault:
+                found = []
+            if not found:
+                return None  # not cached: setup may create it later in the same run
+            self._cache["_db_instance"] = found[0]
+        return self._cache["_db_instance"]
+
+    def _find_db_secret_arn(self):
+        inst = self._db_instance()
+        return ((inst or {}).get("MasterUserSecret") or {}).get("SecretArn")
+
+    def _find_db_host(self):
+        return ((self._db_instance() or {}).get("Endpoint") or {}).get("Address")
+
+    def _find_db_port(self):
+        port = ((self._db_instance() or {}).get("Endpoint") or {}).get("Port")
+        return str(port) if port else None
+
+    def _find_db_name(self):
+        return (self._db_instance() or {}).get("DBName")
+
+    def _find_ecr_repository_arns(self):
+        prefix = f"arn:aws:ecr:{self.region}:{self['AWS_ACCOUNT_ID']}:repository/"
+        return sorted({prefix + s.repository for s in speclib.services()})
+
+    def _find_log_stream_arns(self):
+        prefix = f"arn:aws:logs:{self.region}:{self['AWS_ACCOUNT_ID']}:log-group:"
+        return sorted({f"{prefix}{g}:log-stream:*" for s in speclib.services() for g in s.log_groups})
+
+
+def variables(flags: Mapping | None = None, env: Mapping | None = None, **kw) -> Variables:
+    return Variables(flags, env, **kw)
+
+
+def target_group_arn(elbv2, name: str) -> str | None:
+    try:
+        groups = elbv2.describe_target_groups(Names=[name])["TargetGroups"]
+    except elbv2.exceptions.TargetGroupNotFoundException:
+        return None
+    return groups[0]["TargetGroupArn"] if groups else None
+
+
+def load_balancer(elbv2, name: str) -> dict | None:
+    try:
+        lbs = elbv2.describe_load_balancers(Names=[name])["LoadBalancers"]
+    except elbv2.exceptions.LoadBalancerNotFoundException:
+        return None
+    return lbs[0] if lbs else None

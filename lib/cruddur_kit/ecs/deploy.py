@@ -1,0 +1,130 @@
+"""Deploy one service from its aws/json specs: render, register (unless unchanged), create or update.
+
+The wait afterwards is watch.wait; the commands (deploy, rollback, scale) are presets over
+`apply_update` and `create_or_update` here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .. import images, spec as speclib
+from ..errors import KitError
+from . import taskdef
+from .watch import Goal, describe_service, event_ids, primary, revision
+
+# update_service takes these from a create_service spec; desiredCount is left to autoscaling
+# (bin/ecs/scale sets it), launchType cannot change on update.
+UPDATE_KEYS = ("capacityProviderStrategy", "deploymentConfiguration", "networkConfiguration",
+               "placementConstraints", "placementStrategy", "platformVersion", "healthCheckGracePeriodSeconds",
+               "enableExecuteCommand", "enableECSManagedTags", "loadBalancers", "propagateTags",
+               "serviceRegistries", "serviceConnectConfiguration", "volumeConfigurations")
+
+
+@dataclass
+class Rendered:
+    spec: speclib.ServiceSpec
+    task_definition: dict
+    service: dict
+
+    @property
+    def cluster(self) -> str:
+        return self.service["cluster"]
+
+    @property
+    def name(self) -> str:
+        return self.service["serviceName"]
+
+
+def render(name: str, variables) -> Rendered:
+    s = speclib.get(name)
+    return Rendered(s, speclib.task_definition(s, variables), speclib.service_definition(s, variables))
+
+
+def check_images(ecr, td: dict, account: str, region: str) -> None:
+    """Fail before registering when an image in this account's ECR is not there (CannotPullContainerError)."""
+    host = f"{account}.dkr.ecr.{region}.amazonaws.com/"
+    for c in td.get("containerDefinitions", []):
+        image = c.get("image", "")
+        if not image.startswith(host) or ":" not in image[len(host):]:
+            continue
+        repo, tag = image[len(host):].rsplit(":", 1)
+        if images.image_digest(ecr, repo, tag) is None:
+            raise KitError(f"image {repo}:{tag} is not in ECR: run bin/backend/build and bin/backend/push "
+                           f"for that commit, or pass --tag with a pushed tag")
+
+
+def _network(nc: dict | None) -> dict:
+    c = (nc or {}).get("awsvpcConfiguration", {})
+    return {"subnets": sorted(c.get("subnets", [])), "securityGroups": sorted(c.get("securityGroups", [])),
+            "assignPublicIp": c.get("assignPublicIp", "DISABLED")}
+
+
+def _lbs(lbs: list | None) -> list:
+    return sorted((lb.get("targetGroupArn"), lb.get("containerName"), lb.get("containerPort")) for lb in lbs or [])
+
+
+def settings_match(live: dict, wanted: dict) -> bool:
+    """Network and load balancers as AWS reports them. (Other settings are applied with every new
+    revision; the emulator does not report them, so they cannot take part in the no-op check.)"""
+    return _network(live.get("networkConfiguration")) == _network(wanted.get("networkConfiguration")) \
+        and _lbs(live.get("loadBalancers")) == _lbs(wanted.get("loadBalancers"))
+
+
+@dataclass
+class Change:
+    action: str  # created | updated | unchanged
+    task_definition: str
+    registered: bool
+    goal: Goal | None = None
+    seen_events: set | None = None
+
+
+def create_or_update(ecs, r: Rendered, *, dry_run: bool, report: Callable) -> Change:
+    """Register the task definition unless an equal revision is live, then create or update the service."""
+    live = describe_service(ecs, r.cluster, r.name)
+    family = r.task_definition["family"]
+    candidates = [live["taskDefinition"]] if live else []
+    candidates.append(taskdef.latest_arn(ecs, family))
+    if dry_run:
+        wanted = taskdef.normalise(r.task_definition)
+        same = next((found[1] for a in candidates if a and (found := taskdef.live(ecs, a)) and found[0] == wanted),
+                    None)
+        report("unchanged" if same else "created", "task-definition", revision(same) if same else f"{family}:new")
+        if live is None:
+            report("created", "ecs-service", r.name)
+        elif same == live["taskDefinition"] and settings_match(live, r.service):
+            report("unchanged", "ecs-service", r.name)
+        else:
+            report("updated", "ecs-service", r.name)
+        return Change("dry-run", same or "", registered=not same)
+    arn, registered = taskdef.register(ecs, r.task_definition, [a for a in candidates if a])
+    report("created" if registered else "unchanged", "task-definition", revision(arn))
+    if live is None:
+        try:
+            svc = ecs.create_service(**{**r.service, "taskDefinition": arn})["service"]
+        except ecs.exceptions.ClientError as e:
+            raise KitError(f"ECS refused to create service {r.name}: {e.response['Error'].get('Message', e)}") from e
+        report("created", "ecs-service", r.name, f"{revision(arn)}, desired {svc.get('desiredCount')}")
+        return Change("created", arn, registered, goal_for(svc, arn), set())
+    if live["taskDefinition"] == arn and settings_match(live, r.service):
+        report("unchanged", "ecs-service", r.name, f"already runs {revision(arn)}")
+        # nothing to change, but not necessarily done: an earlier rollout of this revision may still run
+        return Change("unchanged", arn, registered, goal_for(live, arn), event_ids(live))
+    svc = apply_update(ecs, r.cluster, r.name, taskDefinition=arn,
+                       **{k: r.service[k] for k in UPDATE_KEYS if k in r.service})
+    report("updated", "ecs-service", r.name, f"{revision(live['taskDefinition'])} -> {revision(arn)}")
+    return Change("updated", arn, registered, goal_for(svc, arn), event_ids(live))
+
+
+def apply_update(ecs, cluster: str, service: str, **changes) -> dict:
+    try:
+        return ecs.update_service(cluster=cluster, service=service, **changes)["service"]
+    except ecs.exceptions.ClientError as e:
+        raise KitError(f"ECS refused to update service {service}: {e.response['Error'].get('Message', e)}") from e
+
+
+def goal_for(svc: dict, arn: str) -> Goal:
+    """The deployment this command started: the PRIMARY one in the create/update answer, when it runs `arn`."""
+    prim = primary(svc) or {}
+    return Goal(task_definition=arn, deployment_id=prim.get("id") if prim.get("taskDefinition") == arn else None)

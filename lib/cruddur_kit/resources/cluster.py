@@ -1,0 +1,153 @@
+"""The ECS cluster (FARGATE + FARGATE_SPOT, Service Connect namespace) and, for teardown, services and
+task definitions."""
+from __future__ import annotations
+
+import time
+
+from .. import spec as speclib
+from ..errors import KitError
+from . import Ctx
+
+CAPACITY_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
+DRAIN_TIMEOUT = 300.0
+
+
+def find_namespace(ctx: Ctx, name: str) -> dict | None:
+    sd = ctx.client("servicediscovery")
+    for page in sd.get_paginator("list_namespaces").paginate():
+        for ns in page["Namespaces"]:
+            if ns["Name"] == name and ns.get("Type") == "HTTP":
+                return ns
+    return None
+
+
+def ensure_namespace(ctx: Ctx) -> str:
+    name = ctx.vars["SERVICE_CONNECT_NAMESPACE"]
+    ns = find_namespace(ctx, name)
+    if ns:
+        ctx.report("unchanged", "service-connect-namespace", name)
+        return ns["Arn"]
+    if not ctx.dry_run:
+        ctx.client("servicediscovery").create_http_namespace(
+            Name=name, Description="Cruddur Service Connect", Tags=[{"Key": "project", "Value": "cruddur"}])
+        ns = _wait_namespace(ctx, name)
+    ctx.report("created", "service-connect-namespace", name)
+    return ns["Arn"] if ns else name
+
+
+def _wait_namespace(ctx: Ctx, name: str, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ns = find_namespace(ctx, name)
+        if ns:
+            return ns
+        time.sleep(1)
+    raise KitError(f"Cloud Map namespace {name} was not ready after {timeout:g}s: check `aws servicediscovery list-operations`")
+
+
+def find_cluster(ctx: Ctx, name: str) -> dict | None:
+    clusters = ctx.client("ecs").describe_clusters(clusters=[name])["clusters"]
+    return next((c for c in clusters if c.get("status") == "ACTIVE"), None)
+
+
+def ensure_cluster(ctx: Ctx, namespace_arn: str) -> None:
+    ecs = ctx.client("ecs")
+    name = ctx.vars["CLUSTER_NAME"]
+    cluster = find_cluster(ctx, name)
+    strategy = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+    if cluster is None:
+        if not ctx.dry_run:
+            ecs.create_cluster(clusterName=name, capacityProviders=CAPACITY_PROVIDERS,
+                               defaultCapacityProviderStrategy=strategy,
+                               serviceConnectDefaults={"namespace": namespace_arn},
+                               settings=[{"name": "containerInsights", "value": "enabled"}],
+                               tags=[{"key": "project", "value": "cruddur"}])
+        ctx.report("created", "ecs-cluster", name, "FARGATE + FARGATE_SPOT, Service Connect")
+    elif sorted(cluster.get("capacityProviders", [])) != sorted(CAPACITY_PROVIDERS):
+        if not ctx.dry_run:
+            ecs.put_cluster_capacity_providers(cluster=name, capacityProviders=CAPACITY_PROVIDERS,
+                                               defaultCapacityProviderStrategy=strategy)
+        ctx.report("updated", "ecs-cluster", name, "capacity providers")
+    else:
+        ctx.report("unchanged", "ecs-cluster", name)
+
+
+def delete_services(ctx: Ctx) -> None:
+    """Scale each service to 0, delete it and wait (bounded) until it is gone."""
+    ecs = ctx.client("ecs")
+    cluster = ctx.vars["CLUSTER_NAME"]
+    if find_cluster(ctx, cluster) is None:
+        for s in speclib.services():
+            ctx.report("absent", "ecs-service", s.name)
+        return
+    arns = []
+    for page in ecs.get_paginator("list_services").paginate(cluster=cluster):
+        arns.extend(page["serviceArns"])
+    live = {a.rsplit("/", 1)[-1] for a in arns}
+    for s in speclib.services():
+        if s.name not in live:
+            ctx.report("absent", "ecs-service", s.name)
+    for name in sorted(live):
+        if not ctx.dry_run:
+            ecs.update_service(cluster=cluster, service=name, desiredCount=0)
+            ecs.delete_service(cluster=cluster, service=name, force=True)
+        ctx.report("deleted", "ecs-service", name, "scaled to 0 first")
+    if live and not ctx.dry_run:
+        _wait_services_gone(ecs, cluster, sorted(live))
+
+
+def _wait_services_gone(ecs, cluster: str, names: list[str], timeout: float = DRAIN_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = ecs.describe_services(cluster=cluster, services=names)["services"]
+        left = [s["serviceName"] for s in found if s["status"] != "INACTIVE"]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise KitError(f"services {', '.join(left)} still draining after {timeout:g}s: run bin/aws/teardown again")
+        time.sleep(5)
+
+
+def delete_cluster(ctx: Ctx) -> None:
+    name = ctx.vars["CLUSTER_NAME"]
+    if find_cluster(ctx, name) is None:
+        ctx.report("absent", "ecs-cluster", name)
+        return
+    if not ctx.dry_run:
+        ctx.client("ecs").delete_cluster(cluster=name)
+    ctx.report("deleted", "ecs-cluster", name)
+
+
+def delete_namespace(ctx: Ctx) -> None:
+    name = ctx.vars["SERVICE_CONNECT_NAMESPACE"]
+    ns = find_namespace(ctx, name)
+    if ns is None:
+        ctx.report("absent", "service-connect-namespace", name)
+        return
+    if not ctx.dry_run:
+        ctx.client("servicediscovery").delete_namespace(Id=ns["Id"])
+    ctx.report("deleted", "service-connect-namespace", name)
+
+
+def task_definition_arns(ctx: Ctx, family: str, status: str) -> list[str]:
+    arns = []
+    for page in ctx.client("ecs").get_paginator("list_task_definitions").paginate(familyPrefix=family, status=status):
+        arns.extend(a for a in page["taskDefinitionArns"] if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family)
+    return arns
+
+
+def delete_task_definitions(ctx: Ctx) -> None:
+    """Deregister every revision of each service's family, then delete the INACTIVE ones."""
+    ecs = ctx.client("ecs")
+    for s in speclib.services():
+        active = task_definition_arns(ctx, s.name, "ACTIVE")
+        if not ctx.dry_run:
+            for arn in active:
+                ecs.deregister_task_definition(taskDefinition=arn)
+            inactive = task_definition_arns(ctx, s.name, "INACTIVE")
+            for i in range(0, len(inactive), 10):
+                ecs.delete_task_definitions(taskDefinitions=inactive[i:i + 10])
+        if active:
+            ctx.report("deleted", "task-definition", s.name, f"{len(active)} revision(s) deregistered")
+        else:
+            ctx.report("absent", "task-definition", s.name)

@@ -1,0 +1,155 @@
+"""The data stores: the DynamoDB messages table, the optional RDS instance, the SSM parameters.
+Teardown keeps them unless asked (--include-data)."""
+from __future__ import annotations
+
+from botocore.exceptions import WaiterError
+
+from .. import AWS_JSON, ddb, ssm, templates
+from ..errors import KitError
+from ..output import log
+from . import Ctx
+
+RDS_SPEC = AWS_JSON / "database" / "rds.json"
+SSM_PREFIX = "/cruddur/"
+
+
+def ensure_table(ctx: Ctx) -> None:
+    name = ctx.vars["DDB_MESSAGE_TABLE"]
+    client = ctx.client("dynamodb")
+    if ctx.dry_run:
+        ctx.report("unchanged" if ddb.describe(client, name) else "created", "dynamodb-table", name)
+        return
+    created = ddb.ensure_table(client, name)
+    ctx.report("created" if created else "unchanged", "dynamodb-table", name)
+
+
+# Settings setup converges on an existing instance (ModifyDBInstance, applied immediately).
+CONVERGED = ("DeletionProtection", "BackupRetentionPeriod", "ManageMasterUserPassword", "VpcSecurityGroupIds")
+DELETE_WAIT = {"Delay": 15, "MaxAttempts": 60}  # RDS takes 5-10 minutes to delete an instance: 15 min bound
+CREATE_WAIT = {"Delay": 30, "MaxAttempts": 60}  # and 5-15 minutes to create one: 30 min bound
+
+
+def _reason(e: WaiterError) -> str:
+    return (e.last_response or {}).get("Error", {}).get("Message") or "timed out"
+
+
+def ensure_database(ctx: Ctx) -> None:
+    rds = ctx.client("rds")
+    doc = templates.render(RDS_SPEC, ctx.vars)
+    sg, inst = doc["subnetGroup"], doc["instance"]
+    try:
+        rds.describe_db_subnet_groups(DBSubnetGroupName=sg["DBSubnetGroupName"])
+        ctx.report("unchanged", "db-subnet-group", sg["DBSubnetGroupName"])
+    except rds.exceptions.DBSubnetGroupNotFoundFault:
+        if not ctx.dry_run:
+            rds.create_db_subnet_group(**sg)
+        ctx.report("created", "db-subnet-group", sg["DBSubnetGroupName"])
+    ident = inst["DBInstanceIdentifier"]
+    live = describe_database(ctx, ident)
+    if live is None:
+        if not ctx.dry_run:
+            rds.create_db_instance(**inst)
+            # its endpoint (DB_HOST) exists only once it is available
+            _wait(rds, "db_instance_available", ident, CREATE_WAIT, "available", "not available yet",
+                  "bin/aws/setup --with-database")
+        ctx.report("created", "rds-instance", ident,
+                   "encrypted, backups 7 days, deletion protection, password in Secrets Manager")
+        return
+    changes = _drift(live, inst)
+    if changes and not ctx.dry_run:
+        rds.modify_db_instance(DBInstanceIdentifier=ident, ApplyImmediately=True, **changes)
+    ctx.report("updated" if changes else "unchanged", "rds-instance", ident, ", ".join(sorted(changes)))
+    if live.get("StorageEncrypted") != inst.get("StorageEncrypted"):
+        # encryption cannot be changed in place: say so rather than pretend the instance matches
+        log(f"warning: rds-instance {ident} is not encrypted; only a snapshot restored with encryption can fix it")
+
+
+def _drift(live: dict, wanted: dict) -> dict:
+    """The ModifyDBInstance arguments that bring a live instance back to the spec."""
+    have = {
+        "DeletionProtection": live.get("DeletionProtection"),
+        "BackupRetentionPeriod": live.get("BackupRetentionPeriod"),
+        "ManageMasterUserPassword": bool(live.get("MasterUserSecret")),
+        "VpcSecurityGroupIds": sorted(g["VpcSecurityGroupId"] for g in live.get("VpcSecurityGroups", [])),
+    }
+    want = {k: (sorted(wanted[k]) if k == "VpcSecurityGroupIds" else wanted[k]) for k in CONVERGED if k in wanted}
+    return {k: v for k, v in want.items() if have[k] != v}
+
+
+def describe_database(ctx: Ctx, ident: str | None = None) -> dict | None:
+    rds = ctx.client("rds")
+    ident = ident or templates.load(RDS_SPEC)["instance"]["DBInstanceIdentifier"]
+    try:
+        return rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
+    except rds.exceptions.DBInstanceNotFoundFault:
+        return None
+
+
+def database_exists(ctx: Ctx) -> bool:
+    return describe_database(ctx) is not None
+
+
+def teardown(ctx: Ctx, include_data: bool) -> None:
+    """Delete the data stores with --include-data; otherwise list them as kept."""
+    table = ctx.vars["DDB_MESSAGE_TABLE"]
+    dynamodb = ctx.client("dynamodb")
+    if ddb.describe(dynamodb, table) is None:
+        ctx.report("absent", "dynamodb-table", table)
+    elif include_data:
+        if not ctx.dry_run:
+            dynamodb.delete_table(TableName=table)
+        ctx.report("deleted", "dynamodb-table", table)
+    else:
+        ctx.report("kept", "dynamodb-table", table, "data; --include-data deletes it")
+
+    rds = ctx.client("rds")
+    doc = templates.load(RDS_SPEC)
+    ident, subnets = doc["instance"]["DBInstanceIdentifier"], doc["subnetGroup"]["DBSubnetGroupName"]
+    live = describe_database(ctx, ident)
+    if live is None:
+        ctx.report("absent", "rds-instance", ident)
+    elif include_data:
+        if not ctx.dry_run:
+            if live.get("DBInstanceStatus") != "deleting":  # else an earlier teardown already asked
+                rds.modify_db_instance(DBInstanceIdentifier=ident, DeletionProtection=False, ApplyImmediately=True)
+                rds.delete_db_instance(DBInstanceIdentifier=ident, SkipFinalSnapshot=False,
+                                       FinalDBSnapshotIdentifier=f"{ident}-final")
+            # the subnet group and the DB security group are in use until the instance is gone
+            _wait(rds, "db_instance_deleted", ident, DELETE_WAIT, "deleted", "still being deleted",
+                  "bin/aws/teardown")
+        ctx.report("deleted", "rds-instance", ident, f"final snapshot {ident}-final")
+    else:
+        ctx.report("kept", "rds-instance", ident, "data; --include-data deletes it (final snapshot kept)")
+    try:
+        rds.describe_db_subnet_groups(DBSubnetGroupName=subnets)
+        if include_data:
+            if not ctx.dry_run:
+                rds.delete_db_subnet_group(DBSubnetGroupName=subnets)
+            ctx.report("deleted", "db-subnet-group", subnets)
+        else:
+            ctx.report("kept", "db-subnet-group", subnets, "the database uses it")
+    except rds.exceptions.DBSubnetGroupNotFoundFault:
+        pass
+
+    client = ctx.client("ssm")
+    names = ssm.existing(client, SSM_PREFIX)
+    if not names:
+        ctx.report("absent", "ssm-parameters", SSM_PREFIX)
+    elif include_data:
+        if not ctx.dry_run:
+            ssm.delete(client, names)
+        for name in names:
+            ctx.report("deleted", "ssm-parameter", name)
+    else:
+        for name in names:
+            ctx.report("kept", "ssm-parameter", name, "secret; --include-data deletes it")
+
+
+def _wait(rds, waiter: str, ident: str, config: dict, goal: str, not_yet: str, rerun: str) -> None:
+    """One bounded RDS wait with progress on stderr; on timeout, the reason and the command to re-run."""
+    minutes = config["Delay"] * config["MaxAttempts"] // 60
+    log(f"waiting for rds-instance {ident} to be {goal} (up to {minutes} min) ...")
+    try:
+        rds.get_waiter(waiter).wait(DBInstanceIdentifier=ident, WaiterConfig=config)
+    except WaiterError as e:
+        raise KitError(f"rds-instance {ident} is {not_yet} ({_reason(e)}): run {rerun} again later") from e

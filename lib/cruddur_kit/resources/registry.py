@@ -1,0 +1,82 @@
+"""ECR repositories (scan on push, lifecycle policy) and CloudWatch log groups (retention)."""
+from __future__ import annotations
+
+from .. import AWS_JSON, templates
+from . import Ctx, same_json
+
+LIFECYCLE = AWS_JSON / "ecr" / "lifecycle-policy.json"
+
+
+def ensure_repository(ctx: Ctx, name: str) -> None:
+    ecr = ctx.client("ecr")
+    policy = templates.render(LIFECYCLE, ctx.vars)
+    try:
+        repo = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+    except ecr.exceptions.RepositoryNotFoundException:
+        if not ctx.dry_run:
+            ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True},
+                                  imageTagMutability="MUTABLE", encryptionConfiguration={"encryptionType": "AES256"},
+                                  tags=[{"Key": "project", "Value": "cruddur"}])
+            ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=templates.json_text(policy))
+        ctx.report("created", "ecr-repository", name, "scan on push, lifecycle policy")
+        return
+    changes = []
+    if not repo.get("imageScanningConfiguration", {}).get("scanOnPush"):
+        changes.append("scan on push")
+        if not ctx.dry_run:
+            ecr.put_image_scanning_configuration(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
+    try:
+        current = ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
+    except ecr.exceptions.LifecyclePolicyNotFoundException:
+        current = None
+    if current is None or not same_json(current, policy):
+        changes.append("lifecycle policy")
+        if not ctx.dry_run:
+            ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=templates.json_text(policy))
+    ctx.report("updated" if changes else "unchanged", "ecr-repository", name, ", ".join(changes))
+
+
+def delete_repository(ctx: Ctx, name: str) -> None:
+    ecr = ctx.client("ecr")
+    try:
+        ecr.describe_repositories(repositoryNames=[name])
+    except ecr.exceptions.RepositoryNotFoundException:
+        ctx.report("absent", "ecr-repository", name)
+        return
+    if not ctx.dry_run:
+        ecr.delete_repository(repositoryName=name, force=True)
+    ctx.report("deleted", "ecr-repository", name, "with its images")
+
+
+def _log_group(logs, name: str) -> dict | None:
+    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
+        for group in page["logGroups"]:
+            if group["logGroupName"] == name:
+                return group
+    return None
+
+
+def ensure_log_group(ctx: Ctx, name: str, retention_days: int) -> None:
+    logs = ctx.client("logs")
+    group = _log_group(logs, name)
+    if group is None:
+        if not ctx.dry_run:
+            logs.create_log_group(logGroupName=name, tags={"project": "cruddur"})
+            logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+        ctx.report("created", "log-group", name, f"retention {retention_days} days")
+    elif group.get("retentionInDays") != retention_days:
+        if not ctx.dry_run:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+        ctx.report("updated", "log-group", name, f"retention {retention_days} days")
+    else:
+        ctx.report("unchanged", "log-group", name)
+
+
+def delete_log_group(ctx: Ctx, name: str) -> None:
+    logs = ctx.client("logs")
+    if _log_group(logs, name) is None:
+        ctx.report("absent", "log-group", name)
+        return
+    if not ctx.dry_run:
+        logs.delete_log_group(logGroupName=name)
+    ctx.report("deleted", "log-group", name)

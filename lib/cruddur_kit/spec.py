@@ -1,0 +1,150 @@
+"""The deployable services: every aws/json/services/<name>.json with its task definition and routing.
+
+Nothing here names a particular service: add services/<name>.json, task-definitions/<name>.json and
+load-balancer/targets/<name>.json (and optionally scaling/<name>.json) and every script picks it up.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import AWS_JSON, templates
+from .errors import KitError
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    service_path: Path
+    task_definition_path: Path
+    targets_path: Path
+    scaling_path: Path | None
+    container_name: str
+    container_port: int
+    port_name: str | None
+    target_group_name: str
+    health_path: str
+    path_patterns: tuple[str, ...]  # empty: the listener's default action ("/")
+    priority: int | None
+    log_groups: tuple[str, ...]
+    repository: str  # ECR repository the app container's image comes from
+
+    @property
+    def is_default_route(self) -> bool:
+        return not self.path_patterns
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(AWS_JSON.parents[1]))
+    except ValueError:
+        return str(path)
+
+
+def load_service(service_path: Path, root: Path = AWS_JSON) -> ServiceSpec:
+    name = service_path.stem
+    service = templates.load(service_path)
+    td_path = root / "task-definitions" / f"{name}.json"
+    targets_path = root / "load-balancer" / "targets" / f"{name}.json"
+    for needed in (td_path, targets_path):
+        if not needed.exists():
+            raise KitError(f"{_rel(service_path)} has no {_rel(needed)}: create it (see backend-flask's)")
+    td = templates.load(td_path)
+    targets = templates.load(targets_path)
+    lbs = service.get("loadBalancers") or []
+    if not lbs:
+        raise KitError(f"{_rel(service_path)} needs a loadBalancers entry (containerName, containerPort)")
+    container_name, container_port = lbs[0]["containerName"], int(lbs[0]["containerPort"])
+    containers = {c["name"]: c for c in td.get("containerDefinitions", [])}
+    if container_name not in containers:
+        raise KitError(f"{_rel(service_path)} routes to container {container_name!r}, "
+                       f"which {_rel(td_path)} does not define")
+    port_name = next((p.get("name") for p in containers[container_name].get("portMappings", [])
+                      if p.get("containerPort") == container_port), None)
+    log_groups = tuple(sorted({c["logConfiguration"]["options"]["awslogs-group"]
+                               for c in containers.values()
+                               if c.get("logConfiguration", {}).get("logDriver") == "awslogs"}))
+    image = containers[container_name].get("image", "")
+    repository = image.split("/", 1)[1].split(":", 1)[0] if ".dkr.ecr." in image else name
+    tg = targets["targetGroup"]
+    rule = targets.get("listenerRule")
+    patterns: tuple[str, ...] = ()
+    if rule:
+        for cond in rule.get("Conditions", []):
+            if cond.get("Field") == "path-pattern":
+                patterns += tuple(cond.get("PathPatternConfig", {}).get("Values") or cond.get("Values", []))
+    scaling = root / "scaling" / f"{name}.json"
+    return ServiceSpec(
+        name=name, service_path=service_path, task_definition_path=td_path, targets_path=targets_path,
+        scaling_path=scaling if scaling.exists() else None, container_name=container_name,
+        container_port=container_port, port_name=port_name, target_group_name=tg["Name"],
+        health_path=tg.get("HealthCheckPath", "/"), path_patterns=patterns,
+        priority=rule.get("Priority") if rule else None, log_groups=log_groups, repository=repository,
+    )
+
+
+def services(root: Path = AWS_JSON) -> list[ServiceSpec]:
+    """Every deployable service, sorted by name."""
+    found = [load_service(p, root) for p in sorted((root / "services").glob("*.json"))]
+    defaults = [s.name for s in found if s.is_default_route]
+    if len(defaults) > 1:
+        raise KitError(f"services {', '.join(defaults)} all lack a listenerRule: only one can be the default route")
+    return found
+
+
+def get(name: str, root: Path = AWS_JSON) -> ServiceSpec:
+    for s in services(root):
+        if s.name == name:
+            return s
+    known = ", ".join(s.name for s in services(root)) or "none"
+    raise KitError(f"no service {name!r} in aws/json/services (known: {known})")
+
+
+def task_definition(s: ServiceSpec, variables) -> dict:
+    """The register_task_definition input for a service, rendered; DB_CREDENTIALS=rds swaps the database
+    secret for the RDS-managed one (db-credentials/<service>.json)."""
+    scoped = _scoped(s, variables)
+    doc = templates.render(s.task_definition_path, scoped)
+    choice = str(scoped.get("DB_CREDENTIALS") or "ssm").lower()
+    if choice == "rds":
+        overlay = s.task_definition_path.parents[1] / "db-credentials" / f"{s.name}.json"
+        if overlay.exists():
+            doc = with_db_credentials(doc, templates.render(overlay, scoped))
+    elif choice != "ssm":
+        raise KitError(f"DB_CREDENTIALS={choice!r} is not known: use 'ssm' (CONNECTION_URL in Parameter Store) "
+                       "or 'rds' (the RDS-managed secret in Secrets Manager)")
+    return doc
+
+
+def with_db_credentials(td: dict, overlay: dict) -> dict:
+    """The task definition with one container's secrets/environment changed as a db-credentials file says."""
+    td = json.loads(json.dumps(td))
+    container = next((c for c in td.get("containerDefinitions", []) if c.get("name") == overlay["containerName"]), None)
+    if container is None:
+        raise KitError(f"db-credentials names container {overlay['containerName']!r}, which the task definition "
+                       f"{td.get('family')} does not define")
+    replaced = set(overlay.get("replacesSecrets", []))
+    container["secrets"] = [x for x in container.get("secrets", []) if x["name"] not in replaced] + overlay["secrets"]
+    added = {e["name"] for e in overlay.get("environment", [])}
+    container["environment"] = [e for e in container.get("environment", []) if e["name"] not in added] \
+        + overlay.get("environment", [])
+    return td
+
+
+def service_definition(s: ServiceSpec, variables) -> dict:
+    """The create_service input for a service, rendered; CAPACITY_PROVIDERS=spot swaps launchType for
+    the strategy in capacity-providers/fargate-spot.json."""
+    scoped = _scoped(s, variables)
+    doc = templates.render(s.service_path, scoped)
+    choice = str(scoped.get("CAPACITY_PROVIDERS") or "fargate").lower()
+    if choice == "spot":
+        doc.pop("launchType", None)
+        doc.update(templates.render(s.service_path.parents[1] / "capacity-providers" / "fargate-spot.json", scoped))
+    elif choice != "fargate":
+        raise KitError(f"CAPACITY_PROVIDERS={choice!r} is not known: use 'fargate' or 'spot'")
+    return doc
+
+
+def _scoped(s: ServiceSpec, variables):
+    return variables.for_service(s) if hasattr(variables, "for_service") else variables

@@ -1,0 +1,63 @@
+"""SecureString parameters under /cruddur/<service>/: written idempotently, never printed."""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from .errors import KitError
+
+DEFAULT_PREFIX = "/cruddur/backend-flask"
+# The secrets the backend task definition reads (aws/json/task-definitions/backend-flask.json).
+BACKEND_SECRETS = ("CONNECTION_URL", "OTEL_EXPORTER_OTLP_HEADERS")
+
+
+def parameter_name(prefix: str, key: str) -> str:
+    return f"{prefix.rstrip('/')}/{key}"
+
+
+def _stored(client, name: str) -> str | None:
+    try:
+        return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except client.exceptions.ParameterNotFound:
+        return None
+
+
+def put_parameters(client, prefix: str, values: Mapping[str, str], *, dry_run: bool = False,
+                   key_id: str | None = None) -> list[tuple[str, str]]:
+    """Write each value as a SecureString under prefix; [(name, created|updated|unchanged)].
+
+    The comparison reads the stored value with decryption; values never leave this function.
+    """
+    if not prefix.startswith("/"):
+        raise KitError(f"parameter prefix {prefix!r} must start with '/': e.g. {DEFAULT_PREFIX}")
+    results = []
+    for key in sorted(values):
+        value = values[key]
+        if value is None or value == "":
+            raise KitError(f"{key} is empty: set it in the environment or the env file")
+        name = parameter_name(prefix, key)
+        current = _stored(client, name)
+        if current == value:
+            results.append((name, "unchanged"))
+            continue
+        status = "created" if current is None else "updated"
+        if not dry_run:
+            kwargs = {"Name": name, "Value": value, "Type": "SecureString", "Overwrite": True}
+            if key_id:
+                kwargs["KeyId"] = key_id
+            client.put_parameter(**kwargs)
+        results.append((name, status))
+    return results
+
+
+def existing(client, prefix: str) -> list[str]:
+    """Names of the parameters under prefix (recursive)."""
+    names = []
+    for page in client.get_paginator("get_parameters_by_path").paginate(Path=prefix, Recursive=True):
+        names.extend(p["Name"] for p in page["Parameters"])
+    return names
+
+
+def delete(client, names: Iterable[str]) -> None:
+    names = list(names)
+    for i in range(0, len(names), 10):
+        client.delete_parameters(Names=names[i:i + 10])

@@ -1,0 +1,212 @@
+"""bin/ecs/verify, doctor and diff against a real account shape in the emulator, built by the real
+bin/aws/setup and bin/ssm/put-params; then the live half of the fault catalogue (lib/tests/faults/live):
+each fault mutates the emulator's state (and is undone), or — where moto cannot produce the state
+(a stopped task's reason and exit code, a target's health reason) — stubs that one response with the
+real API's shape, as the fault file says in its "_why"."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+
+from cruddur_kit import REPO_ROOT, config as configlib, spec as speclib, templates
+from cruddur_kit.checks.doctor import doctor
+from cruddur_kit.checks.live import ReadOnlyClients, ReadOnlyViolation
+from cruddur_kit.checks.model import Status
+from cruddur_kit.checks.verify import verify
+from cruddur_kit.local import moto as motolib
+
+REGION = "us-east-1"
+TAG = "c0ffee1"
+FAULTS = sorted((Path(__file__).parent / "faults" / "live").glob("*.json"))
+MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                       "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
+                                  "digest": "sha256:" + "b" * 64}, "layers": []})
+
+
+def _client(endpoint: str, name: str):
+    return boto3.client(name, region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing",
+                        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}))
+
+
+def _run(env, script, *args, extra=None):
+    return subprocess.run([str(REPO_ROOT / "bin" / script), *args], env={**env, **(extra or {})}, cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """setup + secrets + images + the backend-flask service deployed from the specs, in our own emulator."""
+    server = motolib.MotoServer(port=motolib.free_port(), env={"MOTO_ECS_SERVICE_RUNNING": "2"},
+                                log_path=tmp_path_factory.mktemp("moto-checks") / "moto.log").start()
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONNECTION_URL", "OTEL_"))}
+    env = {**base, **motolib.DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint, "AWS_DEFAULT_REGION": REGION,
+           "AWS_COGNITO_USER_POOL_ID": f"{REGION}_checks", "AWS_COGNITO_USER_POOL_CLIENT_ID": "checksclient",
+           "FRONTEND_URL": "http://localhost:3000", "BACKEND_URL": "http://localhost:4567", "IMAGE_TAG": TAG}
+    try:
+        setup = _run(env, "aws/setup")
+        assert setup.returncode == 0, setup.stderr
+        params = _run(env, "ssm/put-params", extra={"CONNECTION_URL": "postgresql://u:p@db:5432/cruddur",
+                                                    "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=k"})
+        assert params.returncode == 0, params.stderr
+        c = lambda name: _client(server.endpoint, name)  # noqa: E731
+        igw = _real_default_vpc(c("ec2"))
+        for repo in ("backend-flask", "frontend-react-js"):
+            c("ecr").put_image(repositoryName=repo, imageManifest=MANIFEST, imageTag=TAG)
+        variables = configlib.variables(env=env, client_factory=c)
+        s = speclib.get("backend-flask")
+        td = c("ecs").register_task_definition(**speclib.task_definition(s, variables))["taskDefinition"]
+        sd = speclib.service_definition(s, variables)
+        sd.pop("serviceConnectConfiguration", None)  # moto has no Service Connect
+        sd["taskDefinition"] = td["taskDefinitionArn"]
+        c("ecs").create_service(**sd)
+        tg_arn = variables.for_service(s)["TARGET_GROUP_ARN"]
+        c("elbv2").register_targets(TargetGroupArn=tg_arn, Targets=[{"Id": "172.31.0.10", "Port": 4567}])
+        iam = c("iam")
+        facts = {
+            "ALB_SG_ID": variables["ALB_SG_ID"], "SERVICE_SG_ID": variables["SERVICE_SG_ID"],
+            "TARGET_GROUP_ARN": tg_arn, "SUBNET_IDS": variables["SUBNET_IDS"], "IMAGE_TAG": TAG,
+            "MANIFEST": MANIFEST, "IGW_ID": igw, "MAIN_ROUTE_TABLE_ID": _main_route_table(c("ec2")),
+            "EXEC_POLICY": json.dumps(iam.get_role_policy(RoleName="CruddurServiceExecutionRole",
+                                                          PolicyName="execution-role-policy")["PolicyDocument"]),
+            "TASK_TRUST": json.dumps(iam.get_role(RoleName="CruddurTaskRole")["Role"]["AssumeRolePolicyDocument"]),
+        }
+        yield {"server": server, "env": env, "facts": facts, "client": c}
+    finally:
+        server.stop()
+
+
+def _main_route_table(ec2) -> str:
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    return ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                              {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0][
+        "RouteTableId"]
+
+
+def _real_default_vpc(ec2) -> str:
+    """moto's default VPC has no internet gateway or default route; a real account's has both. Seed them."""
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    ec2.create_route(RouteTableId=_main_route_table(ec2), DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    return igw
+
+
+@pytest.fixture
+def live_env(world, monkeypatch):
+    """The world's environment in this process, for the in-process runs (stubs need the client objects)."""
+    for k in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(k)
+    for k, v in world["env"].items():
+        if k.startswith("AWS_") or k in ("IMAGE_TAG", "FRONTEND_URL", "BACKEND_URL"):
+            monkeypatch.setenv(k, v)
+    return world
+
+
+def _clients(world) -> ReadOnlyClients:
+    return ReadOnlyClients(factory=lambda name: _client(world["server"].endpoint, name))
+
+
+def _stub(clients: ReadOnlyClients, stubs: dict) -> None:
+    """Answer named operations with a canned response of the real API's shape (what botocore's Stubber does)."""
+    for service, ops in stubs.items():
+        if service.startswith("_"):
+            continue
+        client = clients(service)
+        event_service = client.meta.service_model.service_id.hyphenize()
+        for op, parsed in ops.items():
+            if op.startswith("_"):
+                continue
+            response = (AWSResponse("https://stub.invalid", 200, {}, None), parsed)
+            client.meta.events.register_first(f"before-call.{event_service}.{op}",
+                                              lambda response=response, **kw: response)
+
+
+def _apply(world, calls) -> None:
+    facts = {**world["facts"], "NOW_MS": int(time.time() * 1000)}
+    for call in calls:
+        args = templates.render(call["args"], facts)
+        getattr(world["client"](call["service"]), call["op"])(**args)
+
+
+def test_verify_good_world_has_no_ng_and_few_calls(world):
+    result = _run(world["env"], "ecs/verify", "--json")
+    report = json.loads(result.stdout)
+    problems = [f for f in report["findings"] if f["status"] in ("NG", "WARN")]
+    assert problems == [] and result.returncode == 0, problems
+    assert report["summary"]["OK"] >= 12
+    # bounded and batched: a constant handful per resource kind, not one call per rule
+    assert report["stats"]["aws_calls"] <= 35, report["stats"]["calls"]
+
+
+def test_doctor_good_world_finds_no_cause(world):
+    result = _run(world["env"], "ecs/doctor", "--service", "backend-flask", "--json")
+    report = json.loads(result.stdout)
+    problems = [f for f in report["findings"] if f["status"] in ("NG", "WARN")]
+    assert problems == [] and result.returncode == 0, problems
+
+
+def test_diff_is_empty_when_equal_and_shows_the_change(world):
+    # registered from the same file: equal once both sides are normalised (ECS fills defaults on its side)
+    same = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "task-definition")
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert same.stdout == ""
+    other = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--tag", "d1ff001", "--only", "task-definition")
+    assert other.returncode == 1
+    assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{TAG}"' in other.stdout
+    assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:d1ff001"' in other.stdout
+
+
+def test_service_diff_shows_what_the_deployed_service_lacks(world):
+    # moto's create_service drops the circuit breaker, ECS Exec and the grace period (local-infra notes):
+    # the deployed side really lacks them, and diff must say so rather than hide it
+    result = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "service")
+    assert result.returncode == 1
+    assert '+  "enableExecuteCommand": true,' in result.stdout
+    assert '+  "healthCheckGracePeriodSeconds": 90,' in result.stdout
+    assert '"desiredCount"' not in "".join(line for line in result.stdout.splitlines() if line.startswith(("+", "-")))
+
+
+def test_read_only_guard_refuses_writes_and_secret_values(live_env):
+    clients = _clients(live_env)
+    with pytest.raises(ReadOnlyViolation, match="ec2:CreateSecurityGroup"):
+        clients("ec2").create_security_group(GroupName="should-not-exist", Description="x")
+    with pytest.raises(ReadOnlyViolation, match="ssm:GetParameters"):
+        clients("ssm").get_parameters(Names=["/cruddur/backend-flask/CONNECTION_URL"], WithDecryption=True)
+    groups = live_env["client"]("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": ["should-not-exist"]}])["SecurityGroups"]
+    assert groups == []  # refused before anything was sent
+    assert clients.total == 0
+
+
+def test_verify_never_prints_a_secret_value(world):
+    result = _run(world["env"], "ecs/verify")
+    assert "postgresql://u:p@" not in result.stdout + result.stderr
+    assert "x-honeycomb-team=k" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("fault_path", FAULTS, ids=[p.stem for p in FAULTS])
+def test_live_fault_is_named_with_its_cause(fault_path, live_env):
+    fault = json.loads(fault_path.read_text())
+    clients = _clients(live_env)
+    _stub(clients, fault.get("stub") or {})
+    _apply(live_env, fault["apply"])
+    try:
+        if fault["tool"] == "verify":
+            report = verify(clients=clients)
+        else:
+            report = doctor("backend-flask", clients=clients)
+    finally:
+        _apply(live_env, fault["undo"])
+    expect = fault["expect"]
+    hits = [f for f in report.findings if f.status == Status.NG and f.check == expect["check"]
+            and f.cause == expect["cause"]]
+    assert hits, f"{fault['id']}: expected {expect}, got {[f.to_dict() for f in report.problems]}"
+    assert all(f.fix for f in report.problems)

@@ -1,0 +1,94 @@
+"""bin/backend/deploy as a process against a fresh emulator: create, no-op, update, dry run, bad input.
+
+moto reports a service's tasks as running only when the server starts with MOTO_ECS_SERVICE_RUNNING, so
+this module's emulator runs with 2 (the spec's desired count): a created service's deployment then reads
+COMPLETED. moto's update_service creates no new deployment (local-infra.md), so the update here uses
+--no-wait; test_ecs_wait.py covers waiting on an update against stubbed describe_services answers.
+"""
+from __future__ import annotations
+
+import pytest
+
+import ecs_world as w
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    server = w.start(tmp_path_factory.mktemp("ecs-deploy"), MOTO_ECS_SERVICE_RUNNING=2)
+    w.prepare(server, tags=("aaa111", "bbb222"))
+    yield server, w.environment(server)
+    server.stop()
+
+
+def _service(server):
+    return w.client(server, "ecs").describe_services(cluster="cruddur", services=["backend-flask"])["services"]
+
+
+def _revisions(server):
+    return w.client(server, "ecs").list_task_definitions(familyPrefix="backend-flask")["taskDefinitionArns"]
+
+
+def test_deploy_creates_then_skips_a_noop_then_updates(world):
+    server, env = world
+    first = w.run("backend/deploy", "--tag", "aaa111", "--interval", "0.2", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "created      task-definition            backend-flask:1" in first.stdout
+    assert "created      ecs-service                backend-flask" in first.stdout
+    assert "rollout COMPLETED: backend-flask:1 running 2/2" in first.stderr
+    assert "deployment ecs-svc/" in first.stderr and "COMPLETED" in first.stderr.splitlines()[-1]
+    [svc] = _service(server)
+    assert svc["taskDefinition"].endswith("task-definition/backend-flask:1")
+    vpc_conf = svc["networkConfiguration"]["awsvpcConfiguration"]
+    assert len(vpc_conf["subnets"]) >= 2 and len(vpc_conf["securityGroups"]) == 1  # one subnet per AZ
+    assert svc["loadBalancers"][0]["containerPort"] == 4567
+    td = w.client(server, "ecs").describe_task_definition(taskDefinition="backend-flask:1")["taskDefinition"]
+    assert td["containerDefinitions"][0]["image"].endswith("/backend-flask:aaa111")
+
+    again = w.run("backend/deploy", "--tag", "aaa111", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "unchanged    task-definition            backend-flask:1" in again.stdout
+    assert "unchanged    ecs-service" in again.stdout
+    assert "nothing to change: backend-flask already runs backend-flask:1" in again.stderr
+    assert again.stderr.strip().splitlines()[-1].endswith("COMPLETED: backend-flask:1 runs 2/2")
+    assert len(_revisions(server)) == 1
+
+    update = w.run("backend/deploy", "--tag", "bbb222", "--no-wait", env=env)
+    assert update.returncode == 0, update.stderr
+    assert "created      task-definition            backend-flask:2" in update.stdout
+    assert "updated      ecs-service                backend-flask  (backend-flask:1 -> backend-flask:2)" in update.stdout
+    assert _service(server)[0]["taskDefinition"].endswith("backend-flask:2")
+
+
+def test_dry_run_changes_nothing(world):
+    server, env = world
+    before = (_revisions(server), _service(server)[0]["taskDefinition"])
+    dry = w.run("backend/deploy", "--tag", "aaa111", "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "would update" in dry.stdout or "unchanged" in dry.stdout
+    assert (_revisions(server), _service(server)[0]["taskDefinition"]) == before
+
+
+def test_an_image_missing_from_ecr_stops_before_registering(world):
+    server, env = world
+    before = _revisions(server)
+    proc = w.run("backend/deploy", "--tag", "nosuchtag", env=env)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: image backend-flask:nosuchtag is not in ECR: run bin/backend/build and bin/backend/push "
+        "for that commit, or pass --tag with a pushed tag")
+    assert _revisions(server) == before
+
+
+def test_unknown_service_names_the_known_ones(world):
+    _, env = world
+    proc = w.run("backend/deploy", "--service", "nope", "--tag", "aaa111", env=env)
+    assert proc.returncode == 1
+    assert "no service 'nope' in aws/json/services (known: backend-flask, frontend-react-js)" in proc.stderr
+
+
+def test_help_lists_the_shared_flags(world):
+    _, env = world
+    proc = w.run("backend/deploy", "--help", env=env)
+    assert proc.returncode == 0
+    for flag in ("--cluster", "--service", "--region", "--timeout", "--interval", "--tag", "--dry-run"):
+        assert flag in proc.stdout
