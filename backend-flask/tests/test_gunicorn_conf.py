@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -73,7 +74,7 @@ def test_environment_overrides_the_sizing(tmp_path):
 
 def test_threads_and_shutdown_fit_inside_ecs_stop_timeout(tmp_path):
     settings = resolved_config(tmp_path, "25000 100000")
-    assert settings["worker_class"] == "gthread" and int(settings["threads"]) >= 2
+    assert "DrainingThreadWorker" in settings["worker_class"] and int(settings["threads"]) >= 2
     # SIGTERM -> in-flight requests finish -> exit, all before ECS's SIGKILL at 30 s.
     assert int(settings["graceful_timeout"]) < ECS_STOP_TIMEOUT
     # The ALB's idle timeout is 60 s: gunicorn must keep connections open longer than the ALB does.
@@ -125,3 +126,66 @@ def test_a_real_gunicorn_serves_logs_json_and_stops_on_sigterm(tmp_path):
     lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert any(entry["path"] == "/api/health-check" and entry["status"] == "200" for entry in lines), out
     assert "secret" not in out
+
+
+def test_sigterm_answers_connections_still_in_the_accept_queue(tmp_path):
+    """Connections the kernel has completed but no worker has accepted yet are answered, not reset.
+
+    The worker is frozen (SIGSTOP) so the clients' connections can only wait in the accept queue; then the
+    master gets SIGTERM (as from ECS) and the worker is thawed. Stock gthread resets every one of them.
+    """
+    from cruddur_kit.local.moto import free_port
+
+    (tmp_path / "tinyapp.py").write_text(APP)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_CPU_MAX_PATH=str(tmp_path / "none"),
+               GUNICORN_WORKERS="1")
+    proc = subprocess.Popen([str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "tinyapp:app"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    clients = []
+    try:
+        wait_for_200(proc, port)
+        worker = int(Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0])
+        os.kill(worker, signal.SIGSTOP)
+        for _ in range(20):
+            client = socket.create_connection(("127.0.0.1", port), timeout=10)
+            client.sendall(b"GET /api/health-check HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            clients.append(client)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)  # the master closes its copy of the listener and signals the (frozen) worker
+        os.kill(worker, signal.SIGCONT)
+        answers = [read_all(client) for client in clients]
+        proc.wait(timeout=ECS_STOP_TIMEOUT)
+    finally:
+        for client in clients:
+            client.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"HTTP/1.1 200 OK"] * 20
+    assert proc.returncode == 0
+
+
+def wait_for_200(proc: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health-check", timeout=2) as r:
+                assert r.status == 200
+            return
+        except OSError:
+            assert proc.poll() is None, "gunicorn exited before answering"
+            assert time.monotonic() < deadline, "gunicorn did not answer"
+            time.sleep(0.1)
+
+
+def read_all(client: socket.socket) -> bytes:
+    """The whole response, or b"reset" when the server reset the connection."""
+    chunks = []
+    try:
+        while chunk := client.recv(65536):
+            chunks.append(chunk)
+    except ConnectionResetError:
+        return b"reset"
+    return b"".join(chunks)
