@@ -1,10 +1,20 @@
-"""The local AWS emulator (moto server) as a real HTTP server on loopback."""
+"""The local AWS emulator (moto server) as a real HTTP server on loopback.
+
+`python -m cruddur_kit.local.moto -H HOST -p PORT` is moto's own server with one change: DynamoDB requests
+are served one at a time. moto applies a transaction by deep-copying the table, writing, and restoring the
+copy when a condition fails; two at once corrupt each other (a rollback erases the other's commit, or the
+copy fails with "dictionary changed size during iteration" and a 500). DynamoDB itself isolates
+transactions, so the emulator must too, or no concurrency test of the messages routes means anything.
+"""
 from __future__ import annotations
 
+import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -41,8 +51,7 @@ class MotoServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 15.0) -> "MotoServer":
-        binary = Path(sys.executable).with_name("moto_server")
-        argv = [str(binary) if binary.exists() else "moto_server", "-H", self.host, "-p", str(self.port)]
+        argv = [sys.executable, "-m", "cruddur_kit.local.moto", "-H", self.host, "-p", str(self.port)]
         env = {**os.environ, **DUMMY_CREDENTIALS, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", **self.env}
         env.pop("AWS_ENDPOINT_URL", None)
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
@@ -75,3 +84,40 @@ class MotoServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+class SerializedDynamoDB:
+    """WSGI middleware: one DynamoDB request at a time (see the module docstring); other services stay concurrent."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self.app(environ, start_response)
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                return [b"".join(result)]  # the whole answer is produced under the lock
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import run_simple
+
+    parser = argparse.ArgumentParser(prog="python -m cruddur_kit.local.moto", description=__doc__.split("\n")[0])
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=4566)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs (queues, presigned) from it
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop is a clean exit
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(args.host, args.port, SerializedDynamoDB(app), threaded=True, request_handler=MotoRequestHandler)
+
+
+if __name__ == "__main__":
+    main()
