@@ -31,3 +31,16 @@ def test_a_wildcard_origin_setting_is_never_honoured(settings):
         assert "Access-Control-Allow-Origin" not in r.headers
     finally:
         app.extensions["db_pool"].close()
+
+
+def test_a_request_without_origin_gets_no_cors_headers(client):
+    """curl, the ALB, the health check: not cross-origin, so no Access-Control-* (flask-cors's default
+    would list every allowed origin in one Access-Control-Allow-Origin header)."""
+    r = client.get("/api/activities/home")
+    assert r.status_code == 200
+    assert not [name for name in r.headers.keys() if name.lower().startswith("access-control-")]
+
+
+def test_a_cross_origin_answer_varies_on_origin(client):
+    r = client.get("/api/activities/home", headers={"Origin": "http://localhost:3000"})
+    assert "Origin" in r.headers.get("Vary", "")

@@ -107,6 +107,27 @@ def test_tracing_off_still_gives_the_client_an_error_id(app, capfd):
     assert [(e["error_type"], e["error_id"]) for e in errors] == [("ValueError", error_id)]
 
 
+def test_the_request_line_obeys_its_loggers_level(app, capfd):
+    """The request line skips the logging machinery for speed, but not its configuration."""
+    import logging
+
+    @app.get("/api/test-boom")
+    def boom():
+        raise ValueError("nope")
+
+    request_logger = logging.getLogger("cruddur.request")
+    request_logger.setLevel(logging.WARNING)  # keep only the 5xx lines
+    try:
+        client = app.test_client()
+        assert client.get("/api/health-check").status_code == 200
+        assert client.get("/api/test-boom").status_code == 500
+    finally:
+        request_logger.setLevel(logging.NOTSET)
+    out, _ = capfd.readouterr()
+    lines = [json.loads(x) for x in out.splitlines() if '"cruddur.request"' in x]
+    assert [(x["level"], x["route"], x["status"]) for x in lines] == [("ERROR", "/api/test-boom", 500)]
+
+
 def test_no_daemon_listening_is_silent(settings, udp, capfd):
     """Nothing answers on the named port (the sidecar is down): requests work and nothing is logged but the request."""
     port = udp.getsockname()[1]

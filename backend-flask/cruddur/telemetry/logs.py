@@ -1,16 +1,23 @@
 """Structured logs: one JSON line per request on stdout (the access log), JSON lines for app errors.
 
+The request line is the hottest code in the app (once per request, on every cache hit too), so it
+skips the logging machinery (LogRecord, caller lookup, python-json-logger's field merging: ~16 µs) and
+writes its dict with json.dumps (~4 µs), under the same lock as the handler that writes every other line.
+It still obeys the `cruddur.request` logger's level (set it to WARNING to keep only 5xx lines).
+
 A line carries what an operator needs to find a request (method, route template, status,
 duration, both trace ids, the user's uuid) and nothing a client sent: no tokens, query strings,
 bodies or SQL parameters, and no multi-line tracebacks (the traceback goes to the trace).
 """
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import threading
 import time
 import traceback
-import uuid
+from datetime import datetime, timezone
 
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
@@ -22,11 +29,18 @@ LOGGER = "cruddur"  # every cruddur.* logger (cruddur.errors, cruddur.request) w
 request_log = logging.getLogger("cruddur.request")
 
 
+_stdout_lock = threading.RLock()  # one writer at a time, whichever path: lines never interleave
+_LEVEL_NAMES = {logging.INFO: "INFO", logging.ERROR: "ERROR"}
+
+
 class StdoutHandler(logging.StreamHandler):
     """Writes to whatever sys.stdout is at the time (gunicorn's, a test's capture), never a stale one."""
 
     def __init__(self):
         super().__init__(sys.stdout)
+
+    def createLock(self):
+        self.lock = _stdout_lock
 
     @property
     def stream(self):
@@ -112,25 +126,42 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _start():
-        g.request_started = time.perf_counter()
-        g.xray_trace_id = xray.trace_id()
-        g.otel_trace_id = otel.trace_id()
-        # errors.py makes this the error_id the client sees: one id finds the line and the trace.
-        g.trace_id = g.xray_trace_id or g.otel_trace_id or uuid.uuid4().hex
+        ctx = g._get_current_object()
+        ctx.request_started = time.perf_counter()
+        ctx.xray_trace_id = xray.trace_id()
+        ctx.otel_trace_id = otel.trace_id()
+        # errors.py makes this the error_id the client sees: one id finds the line and the trace
+        # (untraced, it makes a fresh id itself: no random id for every request that never fails).
+        ctx.trace_id = ctx.xray_trace_id or ctx.otel_trace_id
 
     @app.after_request
     def _access_log(response):
-        started = g.get("request_started")
-        request_log.log(
-            logging.ERROR if response.status_code >= 500 else logging.INFO, "request",
-            extra={
-                "method": request.method,
-                "route": request.url_rule.rule if request.url_rule else None,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-                "xray_trace_id": g.get("xray_trace_id", xray.trace_id()),
-                "otel_trace_id": g.get("otel_trace_id", otel.trace_id()),
-                "user_uuid": g.get("user_uuid"),
-            },
-        )
+        level = logging.ERROR if response.status_code >= 500 else logging.INFO
+        if not request_log.isEnabledFor(level):
+            return response
+        ctx = g._get_current_object()  # one proxy lookup, not one per field
+        req = request._get_current_object()
+        started = getattr(ctx, "request_started", None)
+        write_line({
+            "time": _now_iso(), "level": _LEVEL_NAMES[level], "logger": request_log.name, "message": "request",
+            "method": req.method,
+            "route": req.url_rule.rule if req.url_rule else None,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "xray_trace_id": ctx.xray_trace_id if hasattr(ctx, "xray_trace_id") else xray.trace_id(),
+            "otel_trace_id": ctx.otel_trace_id if hasattr(ctx, "otel_trace_id") else otel.trace_id(),
+            "user_uuid": getattr(ctx, "user_uuid", None),
+        })
         return response
+
+
+def write_line(fields: dict) -> None:
+    """One JSON object as one whole line on stdout."""
+    line = json.dumps(fields, default=str) + "\n"
+    with _stdout_lock:
+        sys.stdout.write(line)
+
+
+def _now_iso() -> str:
+    """The same UTC ISO-8601 timestamp python-json-logger writes on the other lines."""
+    return datetime.now(timezone.utc).isoformat()
