@@ -76,8 +76,15 @@ access_log_format = json.dumps({
 })
 
 
+def post_worker_init(worker):
+    """Request threads queue their log lines; one thread per worker writes them (cruddur/telemetry/logs.py)."""
+    from cruddur.telemetry import logs
+
+    logs.LINES.start()
+
+
 def worker_exit(server, worker):
-    """Flush the worker's buffered OpenTelemetry spans before it goes (ECS stops give 30 s)."""
+    """Flush the worker's buffered OpenTelemetry spans and log lines before it goes (ECS stops give 30 s)."""
     from cruddur import telemetry
 
     telemetry.shutdown()

@@ -23,5 +23,6 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 def shutdown() -> None:
-    """Flush buffered spans (gunicorn's worker_exit hook and atexit call this)."""
+    """Flush buffered spans, then queued log lines (gunicorn's worker_exit hook and atexit call this)."""
     otel.shutdown()
+    logs.LINES.stop()

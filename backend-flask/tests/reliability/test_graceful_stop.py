@@ -42,3 +42,15 @@ def test_sigterm_under_load_fails_no_request_in_flight(api, auth):
     assert all(s == 200 for s in late_answers), late_answers
     assert api.process.returncode == 0
     assert exit_seconds < ECS_STOP_TIMEOUT
+
+
+def test_every_request_line_is_in_the_log_once_the_workers_exit(api, tmp_path):
+    """Request lines are written in batches by a thread per worker; a graceful stop flushes them all."""
+    import json
+
+    for _ in range(40):
+        assert request(api.port, "GET", "/api/activities/home?limit=5").status == 200
+    assert api.stop() == 0
+    lines = [json.loads(line) for line in (tmp_path / "gunicorn.log").read_text().splitlines()
+             if line.startswith('{"time"')]
+    assert sum(x["route"] == "/api/activities/home" for x in lines) == 40
