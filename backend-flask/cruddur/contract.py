@@ -13,6 +13,7 @@ from flask import g, request
 from pydantic import BaseModel, ValidationError
 
 from .errors import ApiError, ValidationFailed
+from .identity import current_user_optional, current_user_required
 from .pagination import parse_page_request
 
 AuthMode = Literal["none", "optional", "required"]
@@ -64,8 +65,6 @@ def contract(summary: str, **options) -> Callable:
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            from .identity import current_user_optional, current_user_required
-
             if spec.auth == "required":
                 g.user = current_user_required()
             elif spec.auth == "optional":

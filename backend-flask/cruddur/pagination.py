@@ -98,7 +98,7 @@ def render_page(page: Page, body: Any = None) -> RenderedPage:
 
 def rendered_response(rendered: RenderedPage) -> Response:
     """A response for a rendered page, with a Link header for the next page."""
-    response = current_app.response_class(rendered.body, mimetype="application/json")
+    response = current_app.response_class(rendered.body, content_type="application/json")
     if rendered.cursor is not None:
         environ = request.environ
         url = tuple(environ.get(key) for key in _URL_KEYS)
