@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -40,18 +41,19 @@ def decode_cursor(token: str) -> Any:
         raise ValidationFailed(["cursor_invalid"]) from None
 
 
+_DIGITS = re.compile(r"[0-9]{1,6}")
+
+
 def parse_page_request(args) -> PageRequest:
     codes = []
     limit = DEFAULT_LIMIT
     raw_limit = args.get("limit")
-    if raw_limit not in (None, ""):
-        try:
-            limit = int(raw_limit)
-        except ValueError:
+    if raw_limit is not None:
+        # ASCII digits only, as the document's `integer` says: int() would also take "", " 5", "5_0", "٥".
+        if not _DIGITS.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
             codes.append("limit_invalid")
         else:
-            if not 1 <= limit <= MAX_LIMIT:
-                codes.append("limit_invalid")
+            limit = int(raw_limit)
     cursor = None
     raw_cursor = args.get("cursor")
     if raw_cursor:
