@@ -79,6 +79,13 @@ class LineWriter:
         q.put(None)
         thread.join(timeout)
         self._thread = None
+        while True:  # a line a request thread queued just as the writer took its last batch
+            try:
+                line = q.get_nowait()
+            except queue.Empty:
+                return
+            if line is not None:
+                self.write(line)
 
     def _run(self, q: queue.SimpleQueue) -> None:
         while True:
