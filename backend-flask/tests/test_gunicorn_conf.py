@@ -106,17 +106,9 @@ def test_a_real_gunicorn_serves_logs_json_and_stops_on_sigterm(tmp_path):
     proc = subprocess.Popen([str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "tinyapp:app"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health-check?term=secret",
-                                            timeout=2) as r:
-                    assert json.load(r) == {"success": True}
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read()
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.1)
+        wait_for_200(proc, port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health-check?term=secret", timeout=2) as r:
+            assert json.load(r) == {"success": True}
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=ECS_STOP_TIMEOUT)
     finally:

@@ -37,9 +37,6 @@ LOGGER = "cruddur"  # every cruddur.* logger (cruddur.errors, cruddur.request) w
 request_log = logging.getLogger("cruddur.request")
 
 
-_LEVEL_NAMES = {logging.INFO: "INFO", logging.ERROR: "ERROR"}
-
-
 class LineWriter:
     """Whole lines to whatever sys.stdout is at the time (gunicorn's, a test's capture), never a stale one:
     at once by default, or queued and written in batches by a background thread once start() is called."""
@@ -89,29 +86,23 @@ class LineWriter:
 
     def _run(self, q: queue.SimpleQueue) -> None:
         while True:
-            first = q.get()
-            if first is not None:
+            batch = [q.get()]
+            if batch[0] is not None:
                 time.sleep(self.BATCH_SECONDS)
-            lines, stopping = [], first is None
-            if first is not None:
-                lines.append(first)
             while True:
                 try:
-                    line = q.get_nowait()
+                    batch.append(q.get_nowait())
                 except queue.Empty:
                     break
-                if line is None:
-                    stopping = True
-                else:
-                    lines.append(line)
-            if lines:
+            text = "".join(line for line in batch if line is not None)
+            if text:
                 try:
                     with self._lock:
-                        sys.stdout.write("".join(lines))
+                        sys.stdout.write(text)
                         sys.stdout.flush()
                 except (OSError, ValueError):
                     pass  # stdout is gone (closed pipe): nothing useful can be done with a log line
-            if stopping:
+            if None in batch:  # stop() asked
                 return
 
 
@@ -220,7 +211,7 @@ def init_app(app: Flask) -> None:
         req = request._get_current_object()
         started = getattr(ctx, "request_started", None)
         write_line({
-            "time": _now_iso(), "level": _LEVEL_NAMES[level], "logger": request_log.name, "message": "request",
+            "time": _now_iso(), "level": logging.getLevelName(level), "logger": request_log.name, "message": "request",
             "method": req.method,
             "route": req.url_rule.rule if req.url_rule else None,
             "status": response.status_code,
