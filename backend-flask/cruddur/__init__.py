@@ -4,8 +4,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import NullSession, SessionInterface
 from flask_cors import CORS
 
 from . import aws, db, errors, feed_cache, identity, telemetry
@@ -26,10 +27,27 @@ class JSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(o)
 
 
+class NoSessions(SessionInterface):
+    """This API keeps no cookie sessions (callers send a bearer token), so no request opens one.
+
+    Flask's default looks for a secret key and builds a fresh NullSession for every request (~2.5 µs,
+    4% of a cached home request). One shared NullSession does the same job: it reads as empty and
+    refuses every write, so there is nothing for threads to share, and Flask never saves a null session."""
+
+    _null = NullSession()
+
+    def open_session(self, app, request):
+        return self._null
+
+    def save_session(self, app, session, response):
+        pass
+
+
 def create_app(settings: Settings | None = None, **flask_config) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.json = JSONProvider(app)
+    app.session_interface = NoSessions()
     app.config.update(flask_config)
     app.config["SETTINGS"] = settings
 
@@ -53,6 +71,17 @@ def _init_cors(app: Flask, settings: Settings) -> None:
          allow_headers=["Authorization", "Content-Type", "X-Amzn-Trace-Id", "traceparent"],
          expose_headers=["Link", "X-Amzn-Trace-Id"], methods=["GET", "HEAD", "POST", "OPTIONS"],
          max_age=600, always_send=False)
+    # With always_send=False a request without Origin gets nothing from flask-cors, yet its after_request
+    # hook still matches the path and builds empty header sets for it: ~7% of a cached home request's
+    # CPU. Browsers send Origin on every cross-origin request and preflight, so run the hook for those only.
+    hooks = app.after_request_funcs[None]
+    cors_hook = hooks.pop()  # the hook CORS() just registered
+    if getattr(cors_hook, "__name__", "") != "cors_after_request":
+        raise RuntimeError(f"flask-cors registered {cors_hook!r}, not its cors_after_request: check the pin")
+
+    @app.after_request
+    def _cors_for_cross_origin(response):
+        return cors_hook(response) if "HTTP_ORIGIN" in request.environ else response
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -24,7 +24,8 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 def _from_request() -> CurrentUser | None:
-    token = bearer_token(request.headers.get("Authorization"))
+    # The environ, not request.headers.get: that raises and catches a BadRequestKeyError on every anonymous call.
+    token = bearer_token(request.environ.get("HTTP_AUTHORIZATION"))
     if token is None:
         return None
     claims = current_app.extensions["verifier"].verify(token)

@@ -44,10 +44,15 @@ def decode_cursor(token: str) -> Any:
 _DIGITS = re.compile(r"[0-9]{1,6}")
 
 
+def _arg(args, name: str) -> str | None:
+    """args.get(name), without the cost of werkzeug's miss (it raises and catches a BadRequestKeyError)."""
+    return args.get(name) if name in args else None
+
+
 def parse_page_request(args) -> PageRequest:
     codes = []
     limit = DEFAULT_LIMIT
-    raw_limit = args.get("limit")
+    raw_limit = _arg(args, "limit")
     if raw_limit is not None:
         # ASCII digits only, as the document's `integer` says: int() would also take "", " 5", "5_0", "٥".
         if not _DIGITS.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
@@ -55,7 +60,7 @@ def parse_page_request(args) -> PageRequest:
         else:
             limit = int(raw_limit)
     cursor = None
-    raw_cursor = args.get("cursor")
+    raw_cursor = _arg(args, "cursor")
     if raw_cursor:
         try:
             cursor = decode_cursor(raw_cursor)

@@ -44,3 +44,11 @@ def test_a_request_without_origin_gets_no_cors_headers(client):
 def test_a_cross_origin_answer_varies_on_origin(client):
     r = client.get("/api/activities/home", headers={"Origin": "http://localhost:3000"})
     assert "Origin" in r.headers.get("Vary", "")
+
+
+def test_an_error_answer_to_the_frontend_is_readable_by_it(client):
+    """A 401 or 404 without CORS headers reaches the page as an opaque network error, not our JSON."""
+    for path in ("/api/activities/notifications", "/api/users/@nobody-here/short"):
+        r = client.get(path, headers={"Origin": "http://localhost:3000"})
+        assert r.status_code in (401, 404) and r.is_json
+        assert r.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"

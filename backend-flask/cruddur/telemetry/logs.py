@@ -209,7 +209,7 @@ def init_app(app: Flask) -> None:
             return response
         ctx = g._get_current_object()  # one proxy lookup, not one per field
         req = request._get_current_object()
-        started = getattr(ctx, "request_started", None)
+        started = ctx.get("request_started")
         write_line({
             "time": _now_iso(), "level": logging.getLevelName(level), "logger": request_log.name, "message": "request",
             "method": req.method,
@@ -218,14 +218,18 @@ def init_app(app: Flask) -> None:
             "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
             "xray_trace_id": ctx.xray_trace_id if hasattr(ctx, "xray_trace_id") else xray.trace_id(),
             "otel_trace_id": ctx.otel_trace_id if hasattr(ctx, "otel_trace_id") else otel.trace_id(),
-            "user_uuid": getattr(ctx, "user_uuid", None),
+            "user_uuid": ctx.get("user_uuid"),  # g.get: getattr's miss raises and catches an AttributeError
         })
         return response
 
 
+# One encoder for every line: json.dumps(default=...) builds a new JSONEncoder on each call.
+_encode = json.JSONEncoder(default=str).encode
+
+
 def write_line(fields: dict) -> None:
     """One JSON object as one whole line on stdout."""
-    LINES.write(json.dumps(fields, default=str) + "\n")
+    LINES.write(_encode(fields) + "\n")
 
 
 def _now_iso() -> str:
