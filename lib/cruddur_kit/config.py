@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterator, Mapping
 
-from . import aws, spec as speclib
+from . import AWS_JSON, aws, kms, spec as speclib, templates
 from .errors import KitError
 
 CLUSTER = "cruddur"
@@ -66,7 +66,7 @@ class Variables(Mapping):
                 return scoped
         value = self.env.get(name)
         if value not in (None, ""):
-            return _split(value) if name in ("SUBNET_IDS",) else value
+            return _split(value) if name in ("SUBNET_IDS", "KMS_KEY_ARNS") else value
         if name == "AWS_DEFAULT_REGION" and self.env.get("AWS_REGION"):
             return self.env["AWS_REGION"]
         if name in self._cache:
@@ -238,6 +238,18 @@ class Variables(Mapping):
     def _find_log_stream_arns(self):
         prefix = f"arn:aws:logs:{self.region}:{self['AWS_ACCOUNT_ID']}:log-group:"
         return sorted({f"{prefix}{g}:log-stream:*" for s in speclib.services() for g in s.log_groups})
+
+
+    # -- customer-managed KMS keys of the secrets tasks read (kms.py; the execution role needs kms:Decrypt) --
+    def _find_kms_key_arns(self):
+        policy = templates.render(AWS_JSON / "policies" / "execution-role-policy.json", self)
+        patterns = [r for st in policy["Statement"] if "ssm:GetParameters" in _split(st["Action"])
+                    for r in _split(st["Resource"])]
+        key_ids = set(kms.parameter_key_ids(self.client("ssm"), patterns).values())
+        if str(self["DB_CREDENTIALS"]).lower() == "rds" and self.get("DB_SECRET_ARN"):
+            key_ids.add(kms.secret_key_id(self.client("secretsmanager"), self["DB_SECRET_ARN"]))
+        client = self.client("kms")
+        return sorted({arn for arn in (kms.customer_key_arn(client, k) for k in key_ids) if arn})
 
 
 def variables(flags: Mapping | None = None, env: Mapping | None = None, **kw) -> Variables:

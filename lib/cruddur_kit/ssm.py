@@ -21,9 +21,18 @@ def _stored(client, name: str) -> str | None:
         return None
 
 
+AWS_MANAGED_KEY = "alias/aws/ssm"
+
+
+def _stored_key(client, name: str) -> str | None:
+    found = client.describe_parameters(ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}])
+    return next((p.get("KeyId") for p in found["Parameters"]), None)
+
+
 def put_parameters(client, prefix: str, values: Mapping[str, str], *, dry_run: bool = False,
                    key_id: str | None = None) -> list[tuple[str, str]]:
-    """Write each value as a SecureString under prefix; [(name, created|updated|unchanged)].
+    """Write each value as a SecureString under prefix, encrypted with key_id (default: the AWS-managed
+    aws/ssm key); [(name, created|updated|unchanged)]. A parameter under another key is rewritten.
 
     The comparison reads the stored value with decryption; values never leave this function.
     """
@@ -36,15 +45,14 @@ def put_parameters(client, prefix: str, values: Mapping[str, str], *, dry_run: b
             raise KitError(f"{key} is empty: set it in the environment or the env file")
         name = parameter_name(prefix, key)
         current = _stored(client, name)
-        if current == value:
+        if current == value and _stored_key(client, name) == (key_id or AWS_MANAGED_KEY):
             results.append((name, "unchanged"))
             continue
         status = "created" if current is None else "updated"
         if not dry_run:
-            kwargs = {"Name": name, "Value": value, "Type": "SecureString", "Overwrite": True}
-            if key_id:
-                kwargs["KeyId"] = key_id
-            client.put_parameter(**kwargs)
+            # The key always named: an overwrite without one may keep the parameter's old key.
+            client.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True,
+                                 KeyId=key_id or AWS_MANAGED_KEY)
         results.append((name, status))
     return results
 

@@ -57,6 +57,9 @@ def world(tmp_path_factory):
                                                     "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=k"})
         assert params.returncode == 0, params.stderr
         c = lambda name: _client(server.endpoint, name)  # noqa: E731
+        # A customer-managed key the faults can move a secret under (lib/tests/faults/live/*kms*).
+        key = c("kms").create_key(Description="cruddur secrets (tests)")["KeyMetadata"]
+        c("kms").create_alias(AliasName="alias/cruddur-secrets", TargetKeyId=key["KeyId"])
         igw = _real_default_vpc(c("ec2"))
         for repo in ("backend-flask", "frontend-react-js"):
             c("ecr").put_image(repositoryName=repo, imageManifest=MANIFEST, imageTag=TAG)
@@ -210,3 +213,14 @@ def test_live_fault_is_named_with_its_cause(fault_path, live_env):
             and f.cause == expect["cause"]]
     assert hits, f"{fault['id']}: expected {expect}, got {[f.to_dict() for f in report.problems]}"
     assert all(f.fix for f in report.problems)
+
+
+def test_verify_names_a_secrets_manager_secret_that_does_not_exist(live_env, monkeypatch):
+    missing = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:rds!db-gone-AbCdEf"
+    for name, value in {"DB_CREDENTIALS": "rds", "DB_SECRET_ARN": missing, "DB_HOST": "db.example.internal",
+                        "DB_PORT": "5432", "DB_NAME": "cruddur"}.items():
+        monkeypatch.setenv(name, value)
+    report = verify(services=["backend-flask"], clients=_clients(live_env))
+    hits = [f for f in report.problems if f.check == "secret.exists" and f.cause == "secret.missing"]
+    assert [f.subject for f in hits] == [f"secret {missing}"], [f.to_dict() for f in report.problems]
+    assert live_env["client"]("secretsmanager").list_secrets()["SecretList"] == []  # read-only: nothing made

@@ -309,3 +309,59 @@ def test_setup_applies_the_sampling_rules_and_teardown_deletes_them(env, xray):
     assert list(FakeXRay.rules) == ["Default"]  # AWS's own rule is not ours to delete
     again = ok(run(env, "aws/teardown", "--yes", "--include-data", extra=extra))
     assert {s for s, k, _ in lines(again.stdout) if k == "xray-sampling-rule"} == {"absent"}
+
+
+# -- 5. secrets under a customer-managed KMS key ----------------------------------------------------
+
+SECRETS = {"CONNECTION_URL": "postgresql://u:p@db:5432/cruddur", "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=k"}
+KMS_LABEL = "CruddurServiceExecutionRole/execution-role-kms-policy"
+
+
+def test_setup_grants_decrypt_on_the_customer_key_of_the_secrets_and_takes_it_back(env):
+    kms = client(env, "kms")
+    key = kms.create_key(Description="cruddur secrets")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/cruddur-secrets", TargetKeyId=key["KeyId"])
+    iam = client(env, "iam")
+    ok(run(env, "ssm/put-params", extra=SECRETS))
+    ok(run(env, "aws/setup", extra=APP))  # the AWS-managed aws/ssm key needs no grant
+    assert iam.list_role_policies(RoleName="CruddurServiceExecutionRole")["PolicyNames"] == ["execution-role-policy"]
+
+    put = ok(run(env, "ssm/put-params", "--kms-key-id", "alias/cruddur-secrets", extra=SECRETS))
+    assert [status for status, _, _ in lines(put.stdout)] == ["updated", "updated"]  # same values, new key
+    assert "bin/aws/setup" in put.stderr and SECRETS["CONNECTION_URL"] not in put.stdout + put.stderr
+    first = ok(run(env, "aws/setup", extra=APP))
+    assert ("created", "iam-role-policy", KMS_LABEL) in lines(first.stdout)
+    statement, = iam.get_role_policy(RoleName="CruddurServiceExecutionRole",
+                                     PolicyName="execution-role-kms-policy")["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == ("kms:Decrypt", [key["Arn"]])  # the key, not the alias
+    assert statement["Condition"] == {"StringEquals": {"kms:ViaService": [
+        f"ssm.{REGION}.amazonaws.com", f"secretsmanager.{REGION}.amazonaws.com"]}}
+    assert ("unchanged", "iam-role-policy", KMS_LABEL) in lines(ok(run(env, "aws/setup", extra=APP)).stdout)
+
+    back = ok(run(env, "ssm/put-params", extra=SECRETS))  # re-encrypted under aws/ssm
+    assert [status for status, _, _ in lines(back.stdout)] == ["updated", "updated"]
+    assert ("deleted", "iam-role-policy", KMS_LABEL) in lines(ok(run(env, "aws/setup", extra=APP)).stdout)
+    assert iam.list_role_policies(RoleName="CruddurServiceExecutionRole")["PolicyNames"] == ["execution-role-policy"]
+
+
+def test_setup_grants_decrypt_on_the_database_secrets_customer_key(env):
+    kms = client(env, "kms")
+    key = kms.create_key(Description="cruddur database secret")["KeyMetadata"]
+    secret = client(env, "secretsmanager").create_secret(Name="rds!db-elsewhere", SecretString="{}",
+                                                         KmsKeyId=key["Arn"])["ARN"]
+    rds_mode = {**APP, "DB_CREDENTIALS": "rds", "DB_SECRET_ARN": secret}
+    first = ok(run(env, "aws/setup", extra=rds_mode))
+    assert ("created", "iam-role-policy", KMS_LABEL) in lines(first.stdout)
+    statement, = client(env, "iam").get_role_policy(RoleName="CruddurServiceExecutionRole",
+                                                    PolicyName="execution-role-kms-policy")["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == [key["Arn"]]
+
+
+def test_setup_names_a_key_it_cannot_describe(env):
+    ok(run(env, "ssm/put-params", extra=SECRETS))
+    ssm = client(env, "ssm")
+    ssm.put_parameter(Name="/cruddur/backend-flask/CONNECTION_URL", Value=SECRETS["CONNECTION_URL"],
+                      Type="SecureString", KeyId="alias/no-such-key", Overwrite=True)
+    result = run(env, "aws/setup", extra=APP)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "cannot describe KMS key alias/no-such-key" in result.stderr and "KMS_KEY_ARNS" in result.stderr

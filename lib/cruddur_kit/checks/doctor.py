@@ -14,7 +14,7 @@ from .. import config as configlib
 from .. import spec as speclib
 from .live import Lenient, ReadOnlyClients
 from .model import NG, SKIP, WARN, Report
-from .verify import _admits_cidr, _admits_group, _roles
+from .verify import _admits_cidr, _admits_group, _roles, secrets
 
 TARGET_REASONS = {
     "Target.Timeout": ("target.timeout", "the health check timed out: the service SG does not admit the ALB, "
@@ -139,8 +139,8 @@ def doctor(service: str, flags: dict | None = None, clients: ReadOnlyClients | N
     report.record("tasks.stopped", f"stopped tasks of {s.name} ({len(stopped)})",
                   [NG("", f"{n} x {message}", fix, cause=cause) for (cause, message, fix), n in grouped.items()])
 
-    # the execution role (exists, trusts ecs-tasks, may pull and read the secrets)
-    _roles(report, clients, [(s, td, sd)])
+    # the secrets exist; the execution role exists, trusts ecs-tasks, may pull, read and decrypt the secrets
+    _roles(report, clients, [(s, td, sd)], secrets(report, clients, [(s, td, sd)]))
 
     # the subnets' route to ECR/SSM: public with a public IP, or private with NAT / VPC endpoints
     _network_path(report, ec2, vpc_cfg)

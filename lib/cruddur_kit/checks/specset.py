@@ -23,6 +23,7 @@ _STANDINS = {
     "DDB_MESSAGE_TABLE": "cruddur-messages",
     "DB_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-lint-0123-AbCdEf",
     "DB_PORT": "5432", "DB_NAME": "cruddur",
+    "KMS_KEY_ARNS": [f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0123abcd-0123-4567-89ab-0123456789ab"],
     "TARGET_GROUP_ARN": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/cruddur-lint/0123456789abcdef",
 }
 

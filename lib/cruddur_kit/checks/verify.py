@@ -1,7 +1,8 @@
 """`bin/ecs/verify`: the live account agrees with aws/json — read-only, a bounded number of batched calls.
 
-Roles exist and trust ecs-tasks; images are in ECR; secret parameters exist (names only); log groups
-exist or may be created; cluster, subnets, security groups and target groups exist and match the specs.
+Roles exist and trust ecs-tasks; images are in ECR; secrets exist (SSM parameters and Secrets Manager
+secrets, metadata only) and the execution role may read them, and decrypt them when a customer-managed
+KMS key encrypts them; log groups exist or may be created; cluster, subnets, security groups and target groups exist and match the specs.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import urllib.parse
 
 from .. import config as configlib
+from .. import kms as kmslib
 from .. import spec as speclib
 from ..errors import KitError
 from .live import Lenient, ReadOnlyClients
@@ -42,9 +44,8 @@ def verify(services: list[str] | None = None, flags: dict | None = None, clients
         rendered.append((s, speclib.task_definition(s, variables.for_service(s)),
                          speclib.service_definition(s, variables.for_service(s))))
 
-    _roles(report, clients, rendered)
+    _roles(report, clients, rendered, secrets(report, clients, rendered))
     _images(report, clients, rendered, variables)
-    _parameters(report, clients, rendered)
     _log_groups(report, clients, rendered)
     _cluster_and_network(report, clients, rendered, variables)
     _target_groups(report, clients, rendered)
@@ -53,7 +54,7 @@ def verify(services: list[str] | None = None, flags: dict | None = None, clients
     return report
 
 
-def _roles(report, clients, rendered):
+def _roles(report, clients, rendered, secret_keys):
     iam = clients("iam")
     roles = {}
     for _, td, _ in rendered:
@@ -97,6 +98,22 @@ def _roles(report, clients, rendered):
                                    "run bin/aws/setup (policies/execution-role-policy.json)",
                                    cause="role.execution-policy"))
         report.record("role.execution-policy", subject, problems)
+        report.record("role.kms-decrypt", subject, _decrypt_problems(clients, doc, secret_keys))
+
+
+def _decrypt_problems(clients, doc, secret_keys):
+    """The execution role may kms:Decrypt every customer-managed key that encrypts a task's secret."""
+    problems, resolved = [], {}
+    for secret, key_id in sorted(secret_keys.items()):
+        if key_id not in resolved:
+            resolved[key_id] = kmslib.customer_key_arn(clients("kms"), key_id)
+        key_arn = resolved[key_id]
+        if key_arn and not allows(doc, "kms:Decrypt", key_arn):
+            problems.append(NG("policy", f"the execution role cannot kms:Decrypt {key_arn}, which encrypts {secret}: "
+                               "ResourceInitializationError: unable to pull secrets (AccessDeniedException)",
+                               "run bin/aws/setup (it grants kms:Decrypt on the keys your secrets use: "
+                               "policies/execution-role-kms-policy.json)", cause="role.kms-decrypt"))
+    return problems
 
 
 def _execution_needs(rendered):
@@ -137,23 +154,54 @@ def _images(report, clients, rendered, variables):
                               cause="image.missing")])
 
 
-def _parameters(report, clients, rendered):
-    names = sorted({s["valueFrom"] for _, td, _ in rendered for c in td["containerDefinitions"]
-                    for s in c.get("secrets") or [] if ":secretsmanager:" not in s["valueFrom"]})
+def secrets(report, clients, rendered) -> dict:
+    """secret.exists for every secret the tasks read; {subject: KMS key id} of those under a named key."""
+    return {**_parameters(report, clients, rendered), **_secrets_manager(report, clients, rendered)}
+
+
+def _value_froms(rendered, secrets_manager: bool) -> list[str]:
+    return sorted({s["valueFrom"] for _, td, _ in rendered for c in td["containerDefinitions"]
+                   for s in c.get("secrets") or [] if (":secretsmanager:" in s["valueFrom"]) == secrets_manager})
+
+
+def _parameters(report, clients, rendered) -> dict:
+    """secret.exists for each SSM parameter the tasks read; {name: KeyId} of the SecureStrings found."""
+    names = _value_froms(rendered, secrets_manager=False)
     if not names:
-        return
+        return {}
     plain = {n: ("/" + n.split(":parameter/", 1)[1]) if n.startswith("arn:") else n for n in names}
     ssm = clients("ssm")
-    found: set[str] = set()
+    found: dict[str, str | None] = {}
     values = sorted(set(plain.values()))
-    for i in range(0, len(values), 50):  # one call per 50 names; names only, never values
+    for i in range(0, len(values), 50):  # one call per 50 names; names and key ids only, never values
         page = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Option": "Equals",
                                                           "Values": values[i:i + 50]}], MaxResults=50)
-        found |= {p["Name"] for p in page["Parameters"]}
+        found.update({p["Name"]: p.get("KeyId") for p in page["Parameters"]})
     for name in values:
         report.record("secret.exists", f"ssm parameter {name}", [] if name in found else [
             NG("", "the parameter does not exist: tasks stop with ResourceInitializationError",
                f"bin/ssm/put-params (sets {name.rsplit('/', 1)[-1]})", cause="secret.missing")])
+    return {f"ssm parameter {name}": key for name, key in found.items() if key}
+
+
+def _secrets_manager(report, clients, rendered) -> dict:
+    """secret.exists for each Secrets Manager secret the tasks read (DescribeSecret: metadata, never the
+    value); {subject: KmsKeyId} of those under a key other than the default."""
+    keys = {}
+    for arn in sorted({kmslib.secret_base_arn(v) for v in _value_froms(rendered, secrets_manager=True)}):
+        subject = f"secret {arn}"
+        sm = clients("secretsmanager")
+        try:
+            key_id = sm.describe_secret(SecretId=arn).get("KmsKeyId")
+        except sm.exceptions.ResourceNotFoundException:
+            report.record("secret.exists", subject, [NG("", "the secret does not exist: tasks stop with "
+                                                        "ResourceInitializationError", "run bin/aws/setup --with-database "
+                                                        "or set DB_SECRET_ARN to the secret's ARN", cause="secret.missing")])
+            continue
+        report.record("secret.exists", subject, [])
+        if key_id:
+            keys[subject] = key_id
+    return keys
 
 
 def _log_groups(report, clients, rendered):

@@ -73,32 +73,50 @@ def delete_roles(ctx: Ctx) -> None:
 
 
 DB_SECRET_POLICY = "execution-role-db-secret-policy"
+KMS_POLICY = "execution-role-kms-policy"
 
 
 def ensure_db_secret_policy(ctx: Ctx) -> None:
     """With DB_CREDENTIALS=rds the execution role may read the RDS-managed secret (that one only);
     with the default (ssm) it may not, so a policy left from an earlier rds set-up is removed."""
+    wanted = str(ctx.vars["DB_CREDENTIALS"]).lower() == "rds"
+    pending = ctx.dry_run and ctx.vars.get("DB_SECRET_ARN") is None
+    _converge_execution_policy(ctx, DB_SECRET_POLICY, wanted, "DB_CREDENTIALS is ssm",
+                               "secretsmanager:GetSecretValue on the RDS-managed secret", pending=pending)
+
+
+def ensure_kms_policy(ctx: Ctx) -> None:
+    """kms:Decrypt, through SSM and Secrets Manager only, on the customer-managed keys of the secrets
+    tasks read (cruddur_kit/kms.py); removed when every secret is under an AWS-managed key again."""
+    keys = ctx.vars["KMS_KEY_ARNS"]
+    _converge_execution_policy(ctx, KMS_POLICY, bool(keys), "no secret uses a customer-managed key",
+                               f"kms:Decrypt on {', '.join(keys)}")
+
+
+def _converge_execution_policy(ctx: Ctx, policy_name: str, wanted: bool, why_not: str, what: str,
+                               pending: bool = False) -> None:
+    """Put aws/json/policies/<policy_name>.json on the execution role when wanted, else delete it.
+    `pending`: a dry run cannot render it yet (it names something setup has not created)."""
     iam = ctx.client("iam")
     name = ctx.vars["EXECUTION_ROLE_NAME"]
-    label = f"{name}/{DB_SECRET_POLICY}"
+    label = f"{name}/{policy_name}"
     try:
-        current = _doc(iam.get_role_policy(RoleName=name, PolicyName=DB_SECRET_POLICY)["PolicyDocument"])
+        current = _doc(iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"])
     except iam.exceptions.NoSuchEntityException:
         current = None  # no such policy, or (dry run) no role yet
-    if str(ctx.vars["DB_CREDENTIALS"]).lower() != "rds":
+    if not wanted:
         if current is not None:
             if not ctx.dry_run:
-                iam.delete_role_policy(RoleName=name, PolicyName=DB_SECRET_POLICY)
-            ctx.report("deleted", "iam-role-policy", label, "DB_CREDENTIALS is ssm")
+                iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
+            ctx.report("deleted", "iam-role-policy", label, why_not)
         return
-    if ctx.dry_run and current is None and ctx.vars.get("DB_SECRET_ARN") is None:
+    if pending and current is None:
         ctx.report("created", "iam-role-policy", label, "once the database exists")
         return
-    policy = templates.render(POLICIES / f"{DB_SECRET_POLICY}.json", ctx.vars)
+    policy = templates.render(POLICIES / f"{policy_name}.json", ctx.vars)
     if current is not None and same_json(current, policy):
         ctx.report("unchanged", "iam-role-policy", label)
         return
     if not ctx.dry_run:
-        iam.put_role_policy(RoleName=name, PolicyName=DB_SECRET_POLICY, PolicyDocument=templates.json_text(policy))
-    ctx.report("created" if current is None else "updated", "iam-role-policy", label,
-               "secretsmanager:GetSecretValue on the RDS-managed secret")
+        iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=templates.json_text(policy))
+    ctx.report("created" if current is None else "updated", "iam-role-policy", label, what)

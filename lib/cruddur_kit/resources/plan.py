@@ -28,6 +28,7 @@ def setup(ctx: Ctx, with_database: bool = False) -> None:
     if with_database:
         data.ensure_database(ctx)
     iam.ensure_db_secret_policy(ctx)  # after the database: its policy names the secret RDS created
+    iam.ensure_kms_policy(ctx)  # after it too: the database secret's key counts
     xray.ensure_sampling_rules(ctx)
     live = _live_services(ctx)
     for s in services:

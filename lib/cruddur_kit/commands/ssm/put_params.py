@@ -17,9 +17,12 @@ from ...output import Reporter, log
 @click.option("--prefix", default=ssm.DEFAULT_PREFIX, show_default=True, help="parameter path prefix")
 @click.option("--name", "names", multiple=True, metavar="KEY",
               help=f"a key to write (repeatable) [default: {', '.join(ssm.BACKEND_SECRETS)}]")
+@click.option("--kms-key-id", metavar="KEY", envvar="SSM_KMS_KEY_ID",
+              help="a customer-managed KMS key (id, ARN or alias/NAME) to encrypt with [env SSM_KMS_KEY_ID; "
+                   f"default: the AWS-managed {ssm.AWS_MANAGED_KEY}]; then run bin/aws/setup so tasks may decrypt")
 @click.option("--region", help="AWS region [env AWS_DEFAULT_REGION]")
 @click.option("--dry-run", is_flag=True, help="compare and report; write nothing")
-def command(env_file, prefix, names, region, dry_run):
+def command(env_file, prefix, names, kms_key_id, region, dry_run):
     source = envfile.read(env_file) if env_file else os.environ
     keys = list(names or ssm.BACKEND_SECRETS)
     missing = [k for k in keys if not source.get(k)]
@@ -29,6 +32,10 @@ def command(env_file, prefix, names, region, dry_run):
                        "(or pass --env-file FILE)")
     client = aws.client("ssm", region=region)
     report = Reporter(dry_run=dry_run)
-    for name, status in ssm.put_parameters(client, prefix, {k: source[k] for k in keys}, dry_run=dry_run):
-        report(status, "ssm-parameter", name, "SecureString")
+    key = kms_key_id or ssm.AWS_MANAGED_KEY
+    for name, status in ssm.put_parameters(client, prefix, {k: source[k] for k in keys}, dry_run=dry_run,
+                                           key_id=kms_key_id):
+        report(status, "ssm-parameter", name, f"SecureString ({key})")
     log(f"done: {report.summary()}")
+    if kms_key_id:
+        log("tasks decrypt these with the execution role: run bin/aws/setup to grant it kms:Decrypt on the key")
