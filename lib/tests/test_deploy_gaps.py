@@ -352,8 +352,9 @@ def test_setup_grants_decrypt_on_the_database_secrets_customer_key(env):
     rds_mode = {**APP, "DB_CREDENTIALS": "rds", "DB_SECRET_ARN": secret}
     first = ok(run(env, "aws/setup", extra=rds_mode))
     assert ("created", "iam-role-policy", KMS_LABEL) in lines(first.stdout)
-    statement, = client(env, "iam").get_role_policy(RoleName="CruddurServiceExecutionRole",
-                                                    PolicyName="execution-role-kms-policy")["PolicyDocument"]["Statement"]
+    policy = client(env, "iam").get_role_policy(RoleName="CruddurServiceExecutionRole",
+                                                 PolicyName="execution-role-kms-policy")["PolicyDocument"]
+    statement, = policy["Statement"]
     assert statement["Resource"] == [key["Arn"]]
 
 

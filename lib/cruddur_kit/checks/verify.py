@@ -2,7 +2,8 @@
 
 Roles exist and trust ecs-tasks; images are in ECR; secrets exist (SSM parameters and Secrets Manager
 secrets, metadata only) and the execution role may read them, and decrypt them when a customer-managed
-KMS key encrypts them; log groups exist or may be created; cluster, subnets, security groups and target groups exist and match the specs.
+KMS key encrypts them; log groups exist or may be created; cluster, subnets, security groups and target
+groups exist and match the specs.
 """
 from __future__ import annotations
 
@@ -194,9 +195,10 @@ def _secrets_manager(report, clients, rendered) -> dict:
         try:
             key_id = sm.describe_secret(SecretId=arn).get("KmsKeyId")
         except sm.exceptions.ResourceNotFoundException:
-            report.record("secret.exists", subject, [NG("", "the secret does not exist: tasks stop with "
-                                                        "ResourceInitializationError", "run bin/aws/setup --with-database "
-                                                        "or set DB_SECRET_ARN to the secret's ARN", cause="secret.missing")])
+            report.record("secret.exists", subject, [
+                NG("", "the secret does not exist: tasks stop with ResourceInitializationError",
+                   "run bin/aws/setup --with-database or set DB_SECRET_ARN to the secret's ARN",
+                   cause="secret.missing")])
             continue
         report.record("secret.exists", subject, [])
         if key_id:
