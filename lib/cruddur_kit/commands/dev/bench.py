@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ... import REPO_ROOT
+from ... import LOCAL_DIR, REPO_ROOT
 from ...bench import run as bench
 from ...output import log
 
@@ -22,13 +22,16 @@ from ...output import log
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               default=REPO_ROOT / "journal" / "bench-results.md", show_default=True,
               help="where the table is written (also printed on stdout)")
-def command(sizes, seconds, runs, connections, output):
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=LOCAL_DIR,
+              show_default=True, help="where the bench keeps its PostgreSQL data and its servers' logs")
+def command(sizes, seconds, runs, connections, output, work_dir):
     """Start PostgreSQL, the AWS emulator and gunicorn on free ports of their own (nothing of `make up`'s is
     touched), load benchmark data, drive each endpoint with wrk from a separate process and print one
     table: req/s, p50, p99 and errors per endpoint and size, the constant-JSON ceiling, cold start and the
     health-check script's run time. Installs wrk and hyperfine with apt-get when they are missing."""
     options = bench.Options(sizes=[int(s.replace("_", "")) for s in sizes.split(",") if s.strip()],
-                            seconds=seconds, runs=runs, connections=connections, output=output)
+                            seconds=seconds, runs=runs, connections=connections, output=output,
+                            work_dir=work_dir)
     report = bench.run(options)
     text = bench.render(report, "make bench" if len(sys.argv) <= 3 else
                         "bin/dev/bench " + shlex.join(sys.argv[3:]))

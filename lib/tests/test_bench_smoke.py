@@ -1,0 +1,32 @@
+"""`bin/dev/bench` end to end at a tiny size: its own stack, wrk, the ceiling, the table printed and written.
+
+This checks that the machinery works and that no request failed under its load; the figures themselves
+are measured by `make bench` on a quiet machine (journal/2026-11-24-bench.md), never asserted here."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+from cruddur_kit import REPO_ROOT
+
+ENDPOINTS = {"home", "home (cache off)", "profile", "show", "search", "create activity", "message groups",
+             "messages"}
+
+
+def test_bench_prints_and_writes_one_table_with_every_endpoint_and_no_failed_request(tmp_path):
+    out = tmp_path / "bench.md"
+    result = subprocess.run([str(REPO_ROOT / "bin" / "dev" / "bench"), "--sizes", "200,400", "--seconds", "1",
+                             "--runs", "1", "--output", str(out), "--work-dir", str(tmp_path / "work")],
+                            capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = out.read_text()
+    assert table in result.stdout  # printed and written: the same table
+    rows = [[cell.strip() for cell in line.strip("|").split("|")]
+            for line in table.splitlines() if re.match(r"\| [a-z]", line)]
+    measured = {(r[0], r[1]): r for r in rows if r[0] in ENDPOINTS}
+    assert set(measured) == {(name, size) for name in ENDPOINTS for size in ("200", "400")}
+    assert {r[5] for r in measured.values()} == {"0"}, measured  # errors: none in any row
+    assert all(float(r[2].replace(",", "")) > 0 for r in measured.values())
+    figures = {r[0].split(" (")[0] for r in rows if len(r) == 4}
+    assert {"cold start", "bin/health-check run time", "home req/s as a share of the ceiling",
+            "home p99 at 400 / at 200", "profile p99 at 400 / at 200", "search p99 at 400 / at 200"} <= figures
