@@ -7,6 +7,8 @@ secrets ... AccessDeniedException ... kms:Decrypt". Only metadata is read here, 
 """
 from __future__ import annotations
 
+import re
+from fnmatch import fnmatchcase
 from typing import Iterable
 
 from botocore.exceptions import ClientError
@@ -34,19 +36,24 @@ def secret_base_arn(value_from: str) -> str:
 
 
 def parameter_key_ids(ssm, patterns: Iterable[str]) -> dict[str, str]:
-    """{name: KeyId} of the SecureString parameters matching IAM resource patterns on parameters
-    (`arn:aws:ssm:...:parameter/cruddur/backend-flask/*`, or one parameter's ARN)."""
+    """{name: KeyId} of the SecureString parameters an IAM Resource pattern names: one parameter's ARN,
+    `arn:aws:ssm:...:parameter/cruddur/backend-flask/*` (globs allowed), or `*`."""
     found: dict[str, str] = {}
     for pattern in patterns:
-        path = "/" + pattern.split(":parameter/", 1)[1].lstrip("/")
-        if path.endswith("/*"):
-            filters = [{"Key": "Path", "Option": "Recursive", "Values": [path[:-2]]}]
-        elif "*" in path:
-            continue  # a wildcard inside a name: not a layout this kit writes
+        if pattern == "*":
+            name = "/*"
+        elif ":parameter/" in pattern:
+            name = "/" + pattern.split(":parameter/", 1)[1].lstrip("/")
         else:
-            filters = [{"Key": "Name", "Option": "Equals", "Values": [path]}]
+            continue  # not a parameter
+        if "*" not in name and "?" not in name:
+            filters = [{"Key": "Name", "Option": "Equals", "Values": [name]}]
+        else:  # the folder above the first glob, recursively, then the glob itself
+            folder = re.split(r"[*?]", name, maxsplit=1)[0].rsplit("/", 1)[0]
+            filters = [{"Key": "Path", "Option": "Recursive", "Values": [folder]}] if folder else []
         for page in ssm.get_paginator("describe_parameters").paginate(ParameterFilters=filters):
-            found.update({p["Name"]: p.get("KeyId") for p in page["Parameters"] if p.get("Type") == "SecureString"})
+            found.update({p["Name"]: p.get("KeyId") for p in page["Parameters"]
+                          if p.get("Type") == "SecureString" and fnmatchcase(p["Name"], name)})
     return found
 
 

@@ -366,3 +366,23 @@ def test_setup_names_a_key_it_cannot_describe(env):
     result = run(env, "aws/setup", extra=APP)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "cannot describe KMS key alias/no-such-key" in result.stderr and "KMS_KEY_ARNS" in result.stderr
+
+
+def test_the_parameters_a_policy_resource_names_are_matched_as_iam_matches_them(env):
+    from cruddur_kit import kms as kmslib
+
+    ssm = client(env, "ssm")
+    for name, key in (("/cruddur/backend-flask/A", "alias/a"), ("/cruddur/backend-flask/sub/D", "alias/d"),
+                      ("/cruddur/backend-flask-old/E", "alias/e"), ("/other/B", "alias/aws/ssm")):
+        ssm.put_parameter(Name=name, Value="v", Type="SecureString", KeyId=key)
+    ssm.put_parameter(Name="/cruddur/backend-flask/PLAIN", Value="v", Type="String")
+    arn = f"arn:aws:ssm:{REGION}:123456789012:parameter"
+    assert kmslib.parameter_key_ids(ssm, [f"{arn}/cruddur/backend-flask/*"]) == {
+        "/cruddur/backend-flask/A": "alias/a", "/cruddur/backend-flask/sub/D": "alias/d"}  # * spans folders
+    assert kmslib.parameter_key_ids(ssm, [f"{arn}/cruddur/backend-flask*"]) == {
+        "/cruddur/backend-flask/A": "alias/a", "/cruddur/backend-flask/sub/D": "alias/d",
+        "/cruddur/backend-flask-old/E": "alias/e"}
+    assert kmslib.parameter_key_ids(ssm, [f"{arn}/other/B", "arn:aws:ecr:us-east-1:1:repository/x"]) == {
+        "/other/B": "alias/aws/ssm"}
+    assert set(kmslib.parameter_key_ids(ssm, ["*"])) == {"/cruddur/backend-flask/A", "/cruddur/backend-flask/sub/D",
+                                                         "/cruddur/backend-flask-old/E", "/other/B"}
