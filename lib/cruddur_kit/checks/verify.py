@@ -189,11 +189,11 @@ def _secrets_manager(report, clients, rendered) -> dict:
     """secret.exists for each Secrets Manager secret the tasks read (DescribeSecret: metadata, never the
     value); {subject: KmsKeyId} of those under a key other than the default."""
     keys = {}
+    sm = clients("secretsmanager")
     for arn in sorted({kmslib.secret_base_arn(v) for v in _value_froms(rendered, secrets_manager=True)}):
         subject = f"secret {arn}"
-        sm = clients("secretsmanager")
         try:
-            key_id = sm.describe_secret(SecretId=arn).get("KmsKeyId")
+            key_id = kmslib.secret_key_id(sm, arn)
         except sm.exceptions.ResourceNotFoundException:
             report.record("secret.exists", subject, [
                 NG("", "the secret does not exist: tasks stop with ResourceInitializationError",
