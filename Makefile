@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-REQS := requirements-dev.txt backend-flask/requirements.txt backend-flask/constraints.txt
+REQS := requirements-dev.txt backend-flask/requirements.txt backend-flask/constraints.txt pyproject.toml
 
 .PHONY: help venv up test bench lint clean lock
 help: ## list the targets
@@ -17,8 +17,10 @@ $(STAMP): $(REQS)
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing pinned dependencies into $(VENV) ..."
 	@$(VPY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	@# The app package (backend-flask/) and the kit library (lib/) are importable everywhere.
-	@$(VPY) -c 'import sysconfig, pathlib; p = pathlib.Path(sysconfig.get_paths()["purelib"]) / "cruddur-dev.pth"; p.write_text("$(CURDIR)/backend-flask\n$(CURDIR)/lib\n")'
+	@# The project itself, editable (pyproject.toml): backend-flask/ and lib/ import from this checkout.
+	@# --no-deps: the pins above are the whole environment; --no-build-isolation: the pinned hatchling builds it.
+	@$(VPY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/lib/python3*/site-packages/cruddur-dev.pth  # what make venv wrote before pyproject.toml
 	@touch $@
 
 up: venv ## run the whole local stack and the API on 127.0.0.1:4567 (Ctrl-C stops it)
