@@ -6,7 +6,7 @@ security group or target group id) is looked up only when a template asks for it
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from . import AWS_JSON, aws, kms, spec as speclib, templates
 from .errors import KitError
@@ -47,7 +47,7 @@ class Variables(Mapping):
     """Template variables. Sources, first wins: flags, environment, AWS look-ups, defaults."""
 
     def __init__(self, flags: Mapping | None = None, env: Mapping | None = None, *,
-                 client_factory: Callable | None = None, service: "speclib.ServiceSpec | None" = None,
+                 client_factory: Callable | None = None, service: speclib.ServiceSpec | None = None,
                  _cache: dict | None = None):
         self.flags = {k: v for k, v in (flags or {}).items() if v not in (None, "")}
         self.env = os.environ if env is None else env
@@ -97,7 +97,7 @@ class Variables(Mapping):
         """Record a value found or created during a run (e.g. a new security group's id)."""
         self._cache[name] = value
 
-    def for_service(self, service: "speclib.ServiceSpec | str") -> "Variables":
+    def for_service(self, service: speclib.ServiceSpec | str) -> Variables:
         """The same sources plus the service's own variables (TARGET_GROUP_ARN, CONTAINER_PORT, ...)."""
         if isinstance(service, str):
             service = speclib.get(service)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import MutableMapping
+from collections.abc import MutableMapping
 
 from . import LOCAL_DIR
 from .aws import is_loopback

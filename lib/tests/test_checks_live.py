@@ -161,7 +161,8 @@ def test_diff_is_empty_when_equal_and_shows_the_change(world):
     same = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "task-definition")
     assert same.returncode == 0, same.stdout + same.stderr
     assert same.stdout == ""
-    other = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--tag", "d1ff001", "--only", "task-definition")
+    other = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--tag", "d1ff001",
+                 "--only", "task-definition")
     assert other.returncode == 1
     assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{TAG}"' in other.stdout
     assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:d1ff001"' in other.stdout

@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import subprocess
-from pathlib import Path
 
 import boto3
 import pytest
@@ -84,7 +83,8 @@ def test_put_params_never_prints_a_value_and_reports_unchanged(env, tmp_path):
     assert again.returncode == 0, again.stderr
     assert statuses(again.stdout) == ["unchanged", "unchanged"]
 
-    changed = run(env, "ssm/put-params", extra={"CONNECTION_URL": SECRET + "x", "OTEL_EXPORTER_OTLP_HEADERS": HONEYCOMB})
+    changed = run(env, "ssm/put-params",
+                  extra={"CONNECTION_URL": SECRET + "x", "OTEL_EXPORTER_OTLP_HEADERS": HONEYCOMB})
     assert statuses(changed.stdout) == ["updated", "unchanged"]
 
     for result in (first, again, changed):
@@ -142,8 +142,8 @@ def test_setup_converges_then_teardown_empties_the_account(env):
     alb_sg, srv_sg = groups["cruddur-alb-sg"]["GroupId"], groups["cruddur-srv-sg"]["GroupId"]
     assert {(p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in groups["cruddur-alb-sg"]["IpPermissions"]} == \
         {(80, "0.0.0.0/0"), (443, "0.0.0.0/0")}
-    assert {(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"]) for p in groups["cruddur-srv-sg"]["IpPermissions"]} == \
-        {(4567, alb_sg), (3000, alb_sg)}
+    srv_rules = groups["cruddur-srv-sg"]["IpPermissions"]
+    assert {(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"]) for p in srv_rules} == {(4567, alb_sg), (3000, alb_sg)}
     assert [(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"]) for p in groups["cruddur-db-sg"]["IpPermissions"]] == \
         [(5432, srv_sg)]
     alb = elbv2.describe_load_balancers(Names=["cruddur-alb"])["LoadBalancers"][0]
@@ -173,7 +173,8 @@ def test_setup_converges_then_teardown_empties_the_account(env):
     updated = sorted(line.split()[2] for line in third.stdout.splitlines() if line.startswith("updated"))
     assert updated == ["/cruddur/backend-flask", "cruddur-srv-sg"]
 
-    assert run(env, "ssm/put-params", extra={"CONNECTION_URL": SECRET, "OTEL_EXPORTER_OTLP_HEADERS": HONEYCOMB}).returncode == 0
+    secrets = {"CONNECTION_URL": SECRET, "OTEL_EXPORTER_OTLP_HEADERS": HONEYCOMB}
+    assert run(env, "ssm/put-params", extra=secrets).returncode == 0
     gone = run(env, "aws/teardown", "--yes")
     assert gone.returncode == 0, gone.stderr
     kept = sorted(line.split()[2] for line in gone.stdout.splitlines() if line.startswith("kept"))

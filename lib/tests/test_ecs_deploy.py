@@ -55,7 +55,8 @@ def test_deploy_creates_then_skips_a_noop_then_updates(world):
     update = w.run("backend/deploy", "--tag", "bbb222", "--no-wait", env=env)
     assert update.returncode == 0, update.stderr
     assert "created      task-definition            backend-flask:2" in update.stdout
-    assert "updated      ecs-service                backend-flask  (backend-flask:1 -> backend-flask:2)" in update.stdout
+    assert ("updated      ecs-service                backend-flask  (backend-flask:1 -> backend-flask:2)"
+            in update.stdout)
     assert _service(server)[0]["taskDefinition"].endswith("backend-flask:2")
 
 

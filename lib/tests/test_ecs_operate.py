@@ -58,7 +58,8 @@ def test_status_shows_service_deployments_tasks_and_targets(world):
     running = _seed_task(server)
     stopped = _seed_task(server, stop_reason="Task failed ELB health checks in (target-group cruddur-backend-flask)")
     tg = w.client(server, "elbv2").describe_target_groups(Names=["cruddur-backend-flask"])["TargetGroups"][0]
-    w.client(server, "elbv2").register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.0.0.9", "Port": 4567}])
+    w.client(server, "elbv2").register_targets(TargetGroupArn=tg["TargetGroupArn"],
+                                               Targets=[{"Id": "10.0.0.9", "Port": 4567}])
 
     proc = w.run("ecs/status", env=env)
     assert proc.returncode == 0, proc.stderr
@@ -251,7 +252,8 @@ def test_rollback_goes_to_the_previous_revision(world):
     current = _service(server)["taskDefinition"].rsplit("/", 1)[-1]
     family, rev = current.split(":")
     dry = w.run("ecs/rollback", "--dry-run", env=env)
-    assert dry.stdout.strip() == f"would update ecs-service                backend-flask  ({current} -> {family}:{int(rev) - 1})"
+    assert dry.stdout.strip() == \
+        f"would update ecs-service                backend-flask  ({current} -> {family}:{int(rev) - 1})"
     assert _service(server)["taskDefinition"].endswith(current)
     back = w.run("ecs/rollback", "--no-wait", env=env)
     assert back.returncode == 0, back.stderr

@@ -7,7 +7,7 @@ them. The deadline is tested as a process against the emulator, where a service 
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from botocore.stub import ANY
@@ -19,7 +19,7 @@ from cruddur_kit.errors import KitError
 from testkit import stubbed_client
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/backend-flask:{}"
-T0 = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 def _dep(id_, status, rev, state, running=0, desired=2, pending=0, reason=None, failed=0):
@@ -76,9 +76,11 @@ def test_a_circuit_breaker_rollback_is_a_failure_naming_the_reason(ecs):
                     [("old", "steady state"), ("e1", "(service backend-flask) has started 2 tasks")]),
           ["arn:old-stopped", "arn:t1", "arn:t2"], crashed)
     _poll(ecs, _svc([_dep("ecs-svc/3", "PRIMARY", 1, "IN_PROGRESS", running=2),
-                     _dep("ecs-svc/2", "ACTIVE", 2, "FAILED", reason="ECS deployment circuit breaker: tasks failed to start.")],
+                     _dep("ecs-svc/2", "ACTIVE", 2, "FAILED",
+                          reason="ECS deployment circuit breaker: tasks failed to start.")],
                     [("old", "steady state"), ("e1", "(service backend-flask) has started 2 tasks"),
-                     ("e2", "(service backend-flask) (deployment ecs-svc/2) deployment failed: tasks failed to start.")]),
+                     ("e2", "(service backend-flask) (deployment ecs-svc/2) deployment failed: "
+                            "tasks failed to start.")]),
           ["arn:old-stopped", "arn:t1", "arn:t2"])
     verdict, said = _wait(ecs, watch.Goal(task_definition=TD.format(2), deployment_id="ecs-svc/2"))
     assert verdict.ok is False

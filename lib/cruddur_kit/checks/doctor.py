@@ -102,7 +102,8 @@ def doctor(service: str, flags: dict | None = None, clients: ReadOnlyClients | N
     report.record("sg.alb-inbound", f"ALB security group {', '.join(alb_sgs) or '(none)'}",
                   [] if any(_admits_cidr(groups.get(g, {}), 80) for g in alb_sgs) else [
                       NG("IpPermissions", "the ALB does not admit HTTP 80 from 0.0.0.0/0: the DNS name times out",
-                         "allow tcp 80 (and 443) from 0.0.0.0/0 on the ALB SG (bin/aws/setup)", cause="sg.alb-inbound")])
+                         "allow tcp 80 (and 443) from 0.0.0.0/0 on the ALB SG (bin/aws/setup)",
+                         cause="sg.alb-inbound")])
     port = s.container_port
     report.record("sg.service-from-alb", f"service security groups {', '.join(vpc_cfg.get('securityGroups') or [])}",
                   [] if any(_admits_group(groups.get(g, {}), port, a) for g in vpc_cfg.get("securityGroups") or []

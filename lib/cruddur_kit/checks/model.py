@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
-from typing import Iterable, TextIO
+from typing import TextIO
+from collections.abc import Iterable
 
 
 class Status(IntEnum):

@@ -6,8 +6,8 @@ outside an enum) without calling AWS; the local emulator accepts most of these s
 from __future__ import annotations
 
 import difflib
-from functools import lru_cache
-from typing import Iterator
+from functools import cache
+from collections.abc import Iterator
 
 import botocore.session
 
@@ -20,12 +20,12 @@ _JSON_NAMES = {str: "a string", int: "an integer", bool: "a boolean", float: "a 
                list: "an array", bytes: "bytes"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _session():
     return botocore.session.get_session()
 
 
-@lru_cache(maxsize=None)
+@cache
 def input_shape(service: str, operation: str):
     return _session().get_service_model(service).operation_model(operation).input_shape
 

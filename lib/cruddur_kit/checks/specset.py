@@ -82,7 +82,7 @@ class SpecSet:
     variables: dict = field(default_factory=lambda: StandIns(_STANDINS))
 
     @classmethod
-    def load(cls, root: Path | None = None, variables: dict | None = None) -> "SpecSet":
+    def load(cls, root: Path | None = None, variables: dict | None = None) -> SpecSet:
         root = Path(root or AWS_JSON)
         specs = cls(root=root, variables=variables if variables is not None else StandIns(_STANDINS))
         for path in sorted(root.rglob("*.json")):

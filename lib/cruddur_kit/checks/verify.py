@@ -90,7 +90,7 @@ def _roles(report, clients, rendered, secret_keys):
                     problems.append(NG("policy", f"the execution role cannot {action} on {resource}: tasks fail "
                                        "to start (CannotPullContainerError / no logs)",
                                        f"run bin/aws/setup or attach {EXEC_MANAGED}", cause="role.execution-policy"))
-        for c, s in secrets_of:
+        for _, s in secrets_of:
             arn = s["valueFrom"]
             action = "secretsmanager:GetSecretValue" if ":secretsmanager:" in arn else "ssm:GetParameters"
             if not allows(doc, action, arn):
@@ -136,7 +136,7 @@ def _execution_needs(rendered):
 
 def _images(report, clients, rendered, variables):
     ecr = clients("ecr")
-    for s, td, _ in rendered:
+    for _, td, _ in rendered:
         for c in td["containerDefinitions"]:
             image = c["image"]
             if ".dkr.ecr." not in image:

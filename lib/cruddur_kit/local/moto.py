@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..envfile import DUMMY_CREDENTIALS  # noqa: F401 (part of this module's interface)
+from ..envfile import DUMMY_CREDENTIALS
 from ..errors import KitError
 
 
@@ -50,7 +50,7 @@ class MotoServer:
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> "MotoServer":
+    def start(self, timeout: float = 15.0) -> MotoServer:
         argv = [sys.executable, "-m", "cruddur_kit.local.moto", "-H", self.host, "-p", str(self.port)]
         env = {**os.environ, **DUMMY_CREDENTIALS, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", **self.env}
         env.pop("AWS_ENDPOINT_URL", None)

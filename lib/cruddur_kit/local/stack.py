@@ -13,7 +13,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .. import BACKEND, aws, cognito, ddb, envfile, ssm
 from ..errors import KitError

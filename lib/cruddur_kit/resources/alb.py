@@ -52,7 +52,8 @@ def ensure_target_group(ctx: Ctx, s: speclib.ServiceSpec) -> str:
     current = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
     if current.get("Port") != wanted["Port"] or current.get("TargetType") != wanted["TargetType"]:
         raise KitError(f"target group {name} exists with port {current.get('Port')}/{current.get('TargetType')}, "
-                       f"the spec wants {wanted['Port']}/{wanted['TargetType']}: delete it (bin/aws/teardown) and re-run")
+                       f"the spec wants {wanted['Port']}/{wanted['TargetType']}: "
+                       "delete it (bin/aws/teardown) and re-run")
     drift = {k: wanted[k] for k in HEALTH_KEYS if k in wanted and current.get(k) != wanted[k]}
     if drift:
         if not ctx.dry_run:
@@ -127,7 +128,8 @@ def ensure_listener(ctx: Ctx, alb_arn: str, tg_arns: dict[str, str]) -> None:
             if not same_paths:
                 elbv2.modify_rule(RuleArn=mine["RuleArn"], Conditions=rule_spec["Conditions"])
             if not same_priority:
-                elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": mine["RuleArn"], "Priority": rule_spec["Priority"]}])
+                elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": mine["RuleArn"],
+                                                           "Priority": rule_spec["Priority"]}])
         ctx.report("updated", "listener-rule", name, f"-> {s.name}")
 
 

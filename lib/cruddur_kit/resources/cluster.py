@@ -42,7 +42,8 @@ def _wait_namespace(ctx: Ctx, name: str, timeout: float = 60.0) -> dict:
         if ns:
             return ns
         time.sleep(1)
-    raise KitError(f"Cloud Map namespace {name} was not ready after {timeout:g}s: check `aws servicediscovery list-operations`")
+    raise KitError(f"Cloud Map namespace {name} was not ready after {timeout:g}s: "
+                   "check `aws servicediscovery list-operations`")
 
 
 def find_cluster(ctx: Ctx, name: str) -> dict | None:

@@ -97,7 +97,8 @@ def ensure_groups(ctx: Ctx) -> dict[str, str]:
             ctx.report("updated", "security-group", name, rules)
         else:
             ctx.report("unchanged", "security-group", name)
-    for var, name in (("ALB_SG_ID", "cruddur-alb-sg"), ("SERVICE_SG_ID", "cruddur-srv-sg"), ("DB_SG_ID", "cruddur-db-sg")):
+    for var, name in (("ALB_SG_ID", "cruddur-alb-sg"), ("SERVICE_SG_ID", "cruddur-srv-sg"),
+                      ("DB_SG_ID", "cruddur-db-sg")):
         if name in ids:
             ctx.vars.remember(var, ids[name])
     return ids

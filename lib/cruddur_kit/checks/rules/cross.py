@@ -41,13 +41,15 @@ def _arn_of_secret(ref: str, region: str, account: str) -> str:
 @rule("cross.execution-role-reads-secrets", "task-definition", seed=SEED_PULL)
 def secrets_readable(spec, specs):
     """The execution role's policy lets ECS read every secret the containers name."""
-    refs = [(i, j, s.get("valueFrom", "")) for i, c in _containers(spec.doc) for j, s in enumerate(c.get("secrets") or [])]
+    refs = [(i, j, s.get("valueFrom", "")) for i, c in _containers(spec.doc)
+            for j, s in enumerate(c.get("secrets") or [])]
     if not refs:
         return
     policy = policy_file(specs, "execution")
     if policy is None:
-        yield NG("$.executionRoleArn", "secrets are read by the execution role, and policies/execution-role-policy.json "
-                 "is missing", "add the execution role policy with ssm:GetParameters on the parameters")
+        yield NG("$.executionRoleArn", "secrets are read by the execution role, and "
+                 "policies/execution-role-policy.json is missing",
+                 "add the execution role policy with ssm:GetParameters on the parameters")
         return
     v = specs.variables
     for i, j, ref in refs:
@@ -92,7 +94,8 @@ def execution_basics(spec, specs):
         opts = ((c.get("logConfiguration") or {}).get("options") or {})
         group = opts.get("awslogs-group")
         if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs" and group:
-            stream = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{opts.get('awslogs-stream-prefix', 'x')}/x"
+            prefix = opts.get("awslogs-stream-prefix", "x")
+            stream = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{prefix}/x"
             missing = [a for a in ("logs:CreateLogStream", "logs:PutLogEvents") if not allows(policy.doc, a, stream)]
             if missing:
                 yield NG(f"$.containerDefinitions[{i}].logConfiguration", f"the execution role cannot "
@@ -168,7 +171,8 @@ def sg_chain(spec, specs):
     srv = groups.get(srv_name)
     service_ports = {lb.get("containerPort") for s in specs.of("service") for lb in s.doc.get("loadBalancers") or []}
     if srv is None:
-        yield NG("$.groups", f"no service group {srv_name!r}", f"add {srv_name} admitting container ports from {alb_name}")
+        yield NG("$.groups", f"no service group {srv_name!r}",
+                 f"add {srv_name} admitting container ports from {alb_name}")
     else:
         for port in sorted(p for p in service_ports if isinstance(p, int)):
             if not _admits(srv, port, source=alb_name, service_ports=service_ports):

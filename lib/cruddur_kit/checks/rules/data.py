@@ -43,7 +43,8 @@ def ecr_lifecycle(spec, specs):
         seen.add(prio)
         sel = r.get("selection") or {}
         if sel.get("tagStatus") not in ("tagged", "untagged", "any"):
-            yield NG(f"{path}.selection.tagStatus", f"tagStatus {sel.get('tagStatus')!r}", "use tagged, untagged or any")
+            yield NG(f"{path}.selection.tagStatus", f"tagStatus {sel.get('tagStatus')!r}",
+                     "use tagged, untagged or any")
         if sel.get("countType") == "sinceImagePushed" and sel.get("countUnit") != "days":
             yield NG(f"{path}.selection.countUnit", "sinceImagePushed needs countUnit days", 'set "countUnit": "days"')
         if sel.get("countType") not in ("sinceImagePushed", "imageCountMoreThan"):

@@ -23,7 +23,7 @@ def rds_secret(spec, specs):
     family = spec.path.stem
     td = specs.task_definition(family)
     if td is None:
-        yield NG("$", f"no task-definitions/{family}.json to apply this to", f"name the file after a task definition")
+        yield NG("$", f"no task-definitions/{family}.json to apply this to", "name the file after a task definition")
         return
     containers = {c.get("name"): c for c in td.doc.get("containerDefinitions") or [] if isinstance(c, dict)}
     container = containers.get(doc.get("containerName"))

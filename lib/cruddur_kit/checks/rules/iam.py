@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 from ..cache import memo
 from ..model import NG, WARN
@@ -27,7 +27,7 @@ def is_trust(doc) -> bool:
     return any("Principal" in s or "NotPrincipal" in s for s in statements(doc))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parliament():
     """parliament, imported once; its import leaves its config file to the GC (a ResourceWarning)."""
     import warnings
@@ -38,7 +38,7 @@ def _parliament():
     return parliament
 
 
-@lru_cache(maxsize=None)
+@cache
 def _resource_types() -> dict:
     iam_definition = _parliament().iam_definition
 

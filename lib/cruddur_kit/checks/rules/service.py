@@ -175,4 +175,5 @@ def capacity_shape(spec, specs):
     for i, item in enumerate(doc.get("capacityProviderStrategy") or []):
         if item.get("capacityProvider") not in ("FARGATE", "FARGATE_SPOT"):
             yield NG(f"$.capacityProviderStrategy[{i}].capacityProvider",
-                     f"{item.get('capacityProvider')!r} is not a Fargate capacity provider", "use FARGATE or FARGATE_SPOT")
+                     f"{item.get('capacityProvider')!r} is not a Fargate capacity provider",
+                     "use FARGATE or FARGATE_SPOT")

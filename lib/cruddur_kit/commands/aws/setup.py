@@ -14,7 +14,8 @@ from ...resources import plan
                     "--with-database an RDS PostgreSQL). One line per resource: created / updated / unchanged.")
 @aws_options
 @dry_run_option
-@click.option("--with-database", is_flag=True, help="also create the RDS PostgreSQL instance (aws/json/database/rds.json)")
+@click.option("--with-database", is_flag=True,
+              help="also create the RDS PostgreSQL instance (aws/json/database/rds.json)")
 def command(region, cluster, dry_run, with_database):
     ctx = context({"region": region, "cluster": cluster, "dry_run": dry_run})
     log(f"converging the account in {ctx.vars.region}{' (dry run)' if dry_run else ''} ...")

@@ -16,7 +16,8 @@ from ...resources import plan
 @aws_options
 @dry_run_option
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
-@click.option("--include-data", is_flag=True, help="also delete the DynamoDB table, the RDS instance and SSM parameters")
+@click.option("--include-data", is_flag=True,
+              help="also delete the DynamoDB table, the RDS instance and SSM parameters")
 def command(region, cluster, dry_run, yes, include_data):
     ctx = context({"region": region, "cluster": cluster, "dry_run": dry_run})
     if not (yes or dry_run):

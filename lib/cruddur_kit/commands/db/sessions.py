@@ -19,5 +19,5 @@ def command() -> None:
                                                      else str(v)) for v in row) for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(HEADER) - 1)]
     for row in table:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
     log(f"{len(rows)} other session(s) on {describe(url)}")

@@ -14,11 +14,12 @@ from ...output import log
 
 def banner(provisioned: stack.Provisioned, endpoint: str, ports: stack.Ports) -> None:
     api = f"http://127.0.0.1:{ports.api}"
+    database = provisioned.database_url.rsplit("/", 1)[-1]
     log(f"""
 Cruddur is up (Ctrl-C stops everything this command started):
   API             {api}   (gunicorn, OpenAPI at {api}/api/openapi.json)
   AWS emulator    {endpoint}   (DynamoDB table {provisioned.table}, Cognito pool {provisioned.pool.pool_id}, SSM)
-  PostgreSQL      database {provisioned.database_url.rsplit('/', 1)[-1]}, demo users: {', '.join(sorted(provisioned.linked))}
+  PostgreSQL      database {database}, demo users: {', '.join(sorted(provisioned.linked))}
 
 Try:
   curl -s {api}/api/activities/home
