@@ -17,10 +17,11 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from cruddur_kit import REPO_ROOT, config as configlib, spec as speclib, templates
+from cruddur_kit.aws import ReadOnlyViolation
 from cruddur_kit.checks.doctor import doctor
-from cruddur_kit.checks.live import ReadOnlyClients, ReadOnlyViolation
 from cruddur_kit.checks.model import Status
 from cruddur_kit.checks.verify import verify
+from cruddur_kit.kit import Kit
 from cruddur_kit.local import moto as motolib
 
 REGION = "us-east-1"
@@ -63,7 +64,7 @@ def world(tmp_path_factory):
         igw = _real_default_vpc(c("ec2"))
         for repo in ("backend-flask", "frontend-react-js"):
             c("ecr").put_image(repositoryName=repo, imageManifest=MANIFEST, imageTag=TAG)
-        variables = configlib.variables(env=env, client_factory=c)
+        variables = configlib.Variables(env=env, client_factory=c)
         s = speclib.get("backend-flask")
         td = c("ecs").register_task_definition(**speclib.task_definition(s, variables))["taskDefinition"]
         sd = speclib.service_definition(s, variables)
@@ -113,16 +114,17 @@ def live_env(world, monkeypatch):
     return world
 
 
-def _clients(world) -> ReadOnlyClients:
-    return ReadOnlyClients(factory=lambda name: _client(world["server"].endpoint, name))
+def _kit(world, **flags) -> Kit:
+    """A read-only command's context, as bin/ecs/verify and doctor build it, on the world's emulator."""
+    return Kit(read_only=True, make_client=lambda name: _client(world["server"].endpoint, name), **flags)
 
 
-def _stub(clients: ReadOnlyClients, stubs: dict) -> None:
+def _stub(kit: Kit, stubs: dict) -> None:
     """Answer named operations with a canned response of the real API's shape (what botocore's Stubber does)."""
     for service, ops in stubs.items():
         if service.startswith("_"):
             continue
-        client = clients(service)
+        client = kit.client(service)
         event_service = client.meta.service_model.service_id.hyphenize()
         for op, parsed in ops.items():
             if op.startswith("_"):
@@ -179,15 +181,15 @@ def test_service_diff_shows_what_the_deployed_service_lacks(world):
 
 
 def test_read_only_guard_refuses_writes_and_secret_values(live_env):
-    clients = _clients(live_env)
+    kit = _kit(live_env)
     with pytest.raises(ReadOnlyViolation, match="ec2:CreateSecurityGroup"):
-        clients("ec2").create_security_group(GroupName="should-not-exist", Description="x")
+        kit.client("ec2").create_security_group(GroupName="should-not-exist", Description="x")
     with pytest.raises(ReadOnlyViolation, match="ssm:GetParameters"):
-        clients("ssm").get_parameters(Names=["/cruddur/backend-flask/CONNECTION_URL"], WithDecryption=True)
+        kit.client("ssm").get_parameters(Names=["/cruddur/backend-flask/CONNECTION_URL"], WithDecryption=True)
     groups = live_env["client"]("ec2").describe_security_groups(
         Filters=[{"Name": "group-name", "Values": ["should-not-exist"]}])["SecurityGroups"]
     assert groups == []  # refused before anything was sent
-    assert clients.total == 0
+    assert kit.clients.total == 0
 
 
 def test_verify_never_prints_a_secret_value(world):
@@ -199,14 +201,11 @@ def test_verify_never_prints_a_secret_value(world):
 @pytest.mark.parametrize("fault_path", FAULTS, ids=[p.stem for p in FAULTS])
 def test_live_fault_is_named_with_its_cause(fault_path, live_env):
     fault = json.loads(fault_path.read_text())
-    clients = _clients(live_env)
-    _stub(clients, fault.get("stub") or {})
+    kit = _kit(live_env, service="backend-flask")
+    _stub(kit, fault.get("stub") or {})
     _apply(live_env, fault["apply"])
     try:
-        if fault["tool"] == "verify":
-            report = verify(clients=clients)
-        else:
-            report = doctor("backend-flask", clients=clients)
+        report = verify(kit) if fault["tool"] == "verify" else doctor(kit)
     finally:
         _apply(live_env, fault["undo"])
     expect = fault["expect"]
@@ -221,7 +220,7 @@ def test_verify_names_a_secrets_manager_secret_that_does_not_exist(live_env, mon
     for name, value in {"DB_CREDENTIALS": "rds", "DB_SECRET_ARN": missing, "DB_HOST": "db.example.internal",
                         "DB_PORT": "5432", "DB_NAME": "cruddur"}.items():
         monkeypatch.setenv(name, value)
-    report = verify(services=["backend-flask"], clients=_clients(live_env))
+    report = verify(_kit(live_env, services=("backend-flask",)))
     hits = [f for f in report.problems if f.check == "secret.exists" and f.cause == "secret.missing"]
     assert [f.subject for f in hits] == [f"secret {missing}"], [f.to_dict() for f in report.problems]
     assert live_env["client"]("secretsmanager").list_secrets()["SecretList"] == []  # read-only: nothing made

@@ -46,6 +46,7 @@ class Options:
     timeout: float = 10.0
     output: Path | None = None
     work_dir: Path = LOCAL_DIR  # postgres-bench/ (the data) and bench/ (logs) go here
+    region: str | None = None  # the emulator's (default: the environment's)
 
 
 @dataclass
@@ -128,10 +129,10 @@ def run(options: Options) -> Report:
             conn.execute(f"CREATE DATABASE {DATABASE}")
         database_url = pglocal.with_database(pg.url, DATABASE)
         moto.start()
-        os.environ.update(local_stack.emulator_env(moto.endpoint))  # boto3 here: this emulator only
+        os.environ.update(local_stack.emulator_env(moto.endpoint, options.region))  # boto3 here: this emulator only
         log(f"bench: aws emulator on {moto.endpoint}")
         provisioned = local_stack.provision(database_url, TABLE, lambda m: log(f"bench: {m}"))
-        idp = aws.client("cognito-idp")
+        idp = aws.Clients()("cognito-idp")
         token = _token(idp, provisioned.pool, database_url)
 
         def start(app: str | None = None, **extra_env: str) -> Gunicorn:

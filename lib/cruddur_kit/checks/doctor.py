@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import time
 
-from .. import config as configlib
 from .. import spec as speclib
-from .live import Lenient, ReadOnlyClients
+from ..kit import Kit
+from .live import Lenient
 from .model import NG, SKIP, WARN, Report
 from .verify import _admits_cidr, _admits_group, _roles, secrets
 
@@ -63,11 +63,10 @@ def classify_stop(task: dict) -> tuple[str, str, str] | None:
     return None
 
 
-def doctor(service: str, flags: dict | None = None, clients: ReadOnlyClients | None = None,
-           log_minutes: int = 60) -> Report:
-    clients = clients or ReadOnlyClients()
-    variables = Lenient(configlib.variables(flags, client_factory=clients))
-    s = speclib.get(service)
+def doctor(kit: Kit, log_minutes: int = 60) -> Report:
+    clients = kit.clients
+    variables = Lenient(kit.vars)
+    s = speclib.get(kit.service)
     scoped = variables.for_service(s)
     td = speclib.task_definition(s, scoped)
     sd = speclib.service_definition(s, scoped)

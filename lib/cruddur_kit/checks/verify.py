@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import urllib.parse
 
-from .. import config as configlib
 from .. import kms as kmslib
 from .. import spec as speclib
 from ..errors import KitError
-from .live import Lenient, ReadOnlyClients
+from ..kit import Kit
+from .live import Lenient
 from .model import NG, SKIP, Report
 from .rules.cross import allows
 from .rules.iam import as_list
@@ -31,10 +31,10 @@ def _role_name(arn: str) -> str:
     return str(arn).rsplit("/", 1)[-1]
 
 
-def verify(services: list[str] | None = None, flags: dict | None = None, clients: ReadOnlyClients | None = None,
-           root=None) -> Report:
-    clients = clients or ReadOnlyClients()
-    variables = Lenient(configlib.variables(flags, client_factory=clients))
+def verify(kit: Kit, root=None) -> Report:
+    """Every service in aws/json (or kit.services), against the account kit's read-only clients see."""
+    services, clients = kit.services, kit.clients
+    variables = Lenient(kit.vars)
     report = Report("verify (read-only)")
     chosen = [s for s in (speclib.services(root) if root else speclib.services())
               if not services or s.name in services]

@@ -1,16 +1,16 @@
 """bin/db/sessions: who is connected to CONNECTION_URL's database."""
 from __future__ import annotations
 
-import click
-
+from ...cli import kit_command
+from ...kit import Kit
 from ...output import log
 from . import connect, connection_url, dbname, describe, other_sessions, reachable, server_url
 
 HEADER = ("pid", "user", "application", "client", "state", "since", "query")
 
 
-@click.command()
-def command() -> None:
+@kit_command(endpoint=False)  # no AWS calls
+def command(kit: Kit) -> None:
     """List the other sessions on the database (pg_stat_activity), oldest first, as a table."""
     url = connection_url()
     with reachable(url), connect(server_url(url)) as conn:

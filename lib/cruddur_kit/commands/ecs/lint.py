@@ -6,17 +6,22 @@ from pathlib import Path
 
 import click
 
+from ...cli import kit_command
+from ...kit import Kit
 
-@click.command(help=__doc__ + "\n\nShape against the AWS API models, Fargate rules, IAM (parliament + least "
-               "privilege) and cross-file rules (secrets vs execution role, SG chain, health path).")
+
+@kit_command(region="The region the specs are rendered for (env AWS_DEFAULT_REGION, then AWS_REGION).",
+             endpoint=False, read_only=True,  # no AWS calls
+             help=__doc__ + "\n\nShape against the AWS API models, Fargate rules, IAM (parliament + least "
+             "privilege) and cross-file rules (secrets vs execution role, SG chain, health path).")
 @click.option("--dir", "root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="the aws/json directory to check (default: this repo's)")
 @click.option("--json", "as_json", is_flag=True, help="print the findings as JSON")
 @click.option("--quiet", "-q", is_flag=True, help="print only WARN/NG lines and the summary")
-def command(root, as_json, quiet):
+def command(kit: Kit, root: Path | None, as_json: bool, quiet: bool) -> int:
     from cruddur_kit.checks.lint import lint
 
-    report = lint(root)
+    report = lint(root, region=kit.region)
     if as_json:
         print(report.to_json())
     else:

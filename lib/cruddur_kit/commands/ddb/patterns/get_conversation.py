@@ -5,17 +5,20 @@ import uuid
 
 import click
 
-from ...errors import KitError
-from ...output import log
-from . import decode_cursor, dynamodb, emit, encode_cursor, require_table, table_option, target
+from ....cli import kit_command
+from ....errors import KitError
+from ....kit import Kit
+from ....output import log
+from .. import decode_cursor, emit, encode_cursor, require_table, table_option
+from . import page
 
 
-@click.command()
+@kit_command()
 @click.argument("message_group_uuid")
 @table_option
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="messages per page")
 @click.option("--cursor", help="continue from the cursor a previous run printed")
-def command(message_group_uuid: str, table: str, limit: int, cursor: str | None) -> None:
+def command(kit: Kit, message_group_uuid: str, table: str, limit: int, cursor: str | None) -> None:
     """Print the newest page of a conversation (oldest first), one JSON message a line.
 
     The pattern: Query pk=MSG#<group>, newest first, Limit; the next page starts at LastEvaluatedKey.
@@ -27,20 +30,10 @@ def command(message_group_uuid: str, table: str, limit: int, cursor: str | None)
         group = str(uuid.UUID(message_group_uuid))
     except ValueError:
         raise KitError(f"{message_group_uuid!r} is not a uuid: pass a message_group_uuid") from None
-    client = dynamodb()
-    require_table(client, table)
-    log(f"conversation {group} in {table} ({target()})")
+    client = require_table(kit, table)
+    log(f"conversation {group} in {table} ({kit.target()})")
     store = MessageStore(client, table)
-    items, next_position = _page(store.list_messages, group, limit, decode_cursor(cursor))
+    items, next_position = page(store.list_messages, group, limit, decode_cursor(cursor))
     for item in items:
         emit(item)
     log(f"{len(items)} message(s)" + (f"; older: --cursor {encode_cursor(next_position)}" if next_position else ""))
-
-
-def _page(fn, key, limit, position):
-    from cruddur.errors import ValidationFailed
-
-    try:
-        return fn(key, limit, position)
-    except ValidationFailed:
-        raise KitError("--cursor belongs to another conversation or listing") from None

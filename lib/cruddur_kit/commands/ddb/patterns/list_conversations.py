@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import click
 
-from ...output import log
-from . import decode_cursor, dynamodb, emit, encode_cursor, require_table, table_option, target, user_by_handle
-from .patterns_get_conversation import _page
+from ....cli import kit_command
+from ....kit import Kit
+from ....output import log
+from .. import decode_cursor, emit, encode_cursor, require_table, table_option, user_by_handle
+from . import page
 
 
-@click.command()
+@kit_command()
 @click.argument("handle")
 @table_option
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="conversations per page")
 @click.option("--cursor", help="continue from the cursor a previous run printed")
-def command(handle: str, table: str, limit: int, cursor: str | None) -> None:
+def command(kit: Kit, handle: str, table: str, limit: int, cursor: str | None) -> None:
     """Print @HANDLE's conversations (the other participant and the last message), one JSON object a line.
 
     The pattern: Query the inbox-index on pk=GRP#<user uuid>, newest last_sk first. The user's uuid
@@ -22,11 +24,10 @@ def command(handle: str, table: str, limit: int, cursor: str | None) -> None:
     from cruddur.stores.messages import MessageStore
 
     user = user_by_handle(handle.lstrip("@"))
-    client = dynamodb()
-    require_table(client, table)
-    log(f"conversations of @{user.handle} in {table} ({target()})")
-    items, next_position = _page(MessageStore(client, table).list_conversations, user.uuid, limit,
-                                 decode_cursor(cursor))
+    client = require_table(kit, table)
+    log(f"conversations of @{user.handle} in {table} ({kit.target()})")
+    items, next_position = page(MessageStore(client, table).list_conversations, user.uuid, limit,
+                                decode_cursor(cursor))
     for item in items:
         emit(item)
     log(f"{len(items)} conversation(s)" + (f"; more: --cursor {encode_cursor(next_position)}" if next_position else ""))
