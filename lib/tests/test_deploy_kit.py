@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 
@@ -221,12 +222,17 @@ def fake_docker(tmp_path):
     return str(bindir)
 
 
-def test_build_without_a_docker_engine_fails_in_one_line(env, fake_docker):
+def test_build_without_a_docker_engine_fails_in_one_line(env, fake_docker, tmp_path):
     result = run(env, "backend/build", extra={"PATH": f"{fake_docker}:{env['PATH']}"})
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: no Docker engine answers (`docker info` failed): start Docker Desktop or the docker service"]
-    no_cli = run(env, "backend/build", extra={"PATH": "/usr/bin:/bin"})
+    # a PATH with what the door needs and no docker (this machine may well have one in /usr/bin)
+    bare = tmp_path / "bare-bin"
+    bare.mkdir()
+    for tool in ("bash", "dirname"):
+        (bare / tool).symlink_to(shutil.which(tool))
+    no_cli = run(env, "backend/build", extra={"PATH": str(bare)})
     assert no_cli.returncode == 1 and "docker is not installed" in no_cli.stderr
 
 
