@@ -66,9 +66,6 @@ class Report:
         if not found:
             self.findings.append(Finding(Status.OK, check, subject, ok_message))
 
-    def add(self, finding: Finding) -> None:
-        self.findings.append(finding)
-
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)
 
