@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 
 from . import AWS_JSON, aws, kms, spec as speclib, templates
+from .ddb import DEFAULT_TABLE
 from .errors import KitError
 
 CLUSTER = "cruddur"
@@ -29,7 +30,7 @@ DEFAULTS = {
     "SERVICE_CONNECT_NAMESPACE": NAMESPACE,
     "EXECUTION_ROLE_NAME": EXECUTION_ROLE,
     "TASK_ROLE_NAME": TASK_ROLE,
-    "DDB_MESSAGE_TABLE": "cruddur-messages",
+    "DDB_MESSAGE_TABLE": DEFAULT_TABLE,
     "ASSIGN_PUBLIC_IP": "ENABLED",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "https://api.honeycomb.io",
     "CAPACITY_PROVIDERS": "fargate",

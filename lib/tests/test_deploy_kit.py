@@ -258,3 +258,15 @@ def test_push_moves_latest_to_the_sha_already_in_ecr(env, fake_docker):
     assert [sorted(i["imageTags"]) for i in images] == [["0123abcd", "latest"]]
     again = run(env, "backend/push", "--tag", "0123abcd", extra=path)
     assert statuses(again.stdout) == ["unchanged", "unchanged"]
+
+
+def test_the_names_config_spells_are_the_specs_names():
+    """cruddur_kit.config names the security groups, the load balancer and the database once; the specs agree."""
+    from cruddur_kit import AWS_JSON, config
+
+    groups = [g["GroupName"] for g in json.loads((AWS_JSON / "network/security-groups.json").read_text())["groups"]]
+    assert groups == [config.ALB_SG, config.SERVICE_SG, config.DB_SG]
+    rds = json.loads((AWS_JSON / "database/rds.json").read_text())
+    assert rds["instance"]["DBInstanceIdentifier"] == config.DB_INSTANCE
+    alb = json.loads((AWS_JSON / "load-balancer/alb.json").read_text())
+    assert alb["loadBalancer"]["Name"] == config.ALB_NAME

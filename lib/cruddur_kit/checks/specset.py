@@ -13,6 +13,8 @@ from typing import Any
 from .. import AWS_JSON
 from .. import templates
 from ..aws import DEFAULT_REGION
+from ..config import CLUSTER, EXECUTION_ROLE, TASK_ROLE
+from ..ddb import DEFAULT_TABLE
 
 ACCOUNT = "123456789012"
 
@@ -20,9 +22,9 @@ ACCOUNT = "123456789012"
 def _standins(region: str) -> dict:
     return {
         "AWS_ACCOUNT_ID": ACCOUNT, "AWS_DEFAULT_REGION": region, "AWS_REGION": region, "IMAGE_TAG": "0123abc",
-        "CLUSTER_NAME": "cruddur", "ASSIGN_PUBLIC_IP": "ENABLED", "VPC_ID": "vpc-0lint",
-        "EXECUTION_ROLE_NAME": "CruddurServiceExecutionRole", "TASK_ROLE_NAME": "CruddurTaskRole",
-        "DDB_MESSAGE_TABLE": "cruddur-messages",
+        "CLUSTER_NAME": CLUSTER, "ASSIGN_PUBLIC_IP": "ENABLED", "VPC_ID": "vpc-0lint",
+        "EXECUTION_ROLE_NAME": EXECUTION_ROLE, "TASK_ROLE_NAME": TASK_ROLE,
+        "DDB_MESSAGE_TABLE": DEFAULT_TABLE,
         "DB_SECRET_ARN": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:rds!db-lint-0123-AbCdEf",
         "DB_PORT": "5432", "DB_NAME": "cruddur",
         "KMS_KEY_ARNS": [f"arn:aws:kms:{region}:{ACCOUNT}:key/0123abcd-0123-4567-89ab-0123456789ab"],

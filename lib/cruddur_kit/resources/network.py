@@ -6,6 +6,7 @@ import time
 from botocore.exceptions import ClientError
 
 from .. import AWS_JSON, spec as speclib, templates
+from ..config import ALB_SG, DB_SG, SERVICE_SG
 from ..errors import KitError
 from . import planned
 from ..kit import Kit
@@ -98,8 +99,7 @@ def ensure_groups(kit: Kit) -> dict[str, str]:
             kit.report("updated", "security-group", name, rules)
         else:
             kit.report("unchanged", "security-group", name)
-    for var, name in (("ALB_SG_ID", "cruddur-alb-sg"), ("SERVICE_SG_ID", "cruddur-srv-sg"),
-                      ("DB_SG_ID", "cruddur-db-sg")):
+    for var, name in (("ALB_SG_ID", ALB_SG), ("SERVICE_SG_ID", SERVICE_SG), ("DB_SG_ID", DB_SG)):
         if name in ids:
             kit.vars.remember(var, ids[name])
     return ids

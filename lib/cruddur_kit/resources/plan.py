@@ -5,7 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from .. import spec as speclib
-from ..config import ALB_NAME, load_balancer, target_group_arn
+from ..config import ALB_NAME, DB_INSTANCE, DB_SG, load_balancer, target_group_arn
 from ..errors import KitError
 from . import alb, cluster, data, iam, network, registry, scaling, xray
 from ..kit import Kit
@@ -70,7 +70,7 @@ def teardown(kit: Kit, include_data: bool = False) -> list[str]:
     step(alb.delete_load_balancer, kit)
     step(alb.delete_target_groups, kit)
     step(data.teardown, kit, include_data)
-    keep = set() if include_data or not data.database_exists(kit) else {"cruddur-db-sg"}
+    keep = set() if include_data or not data.database_exists(kit) else {DB_SG}
     step(network.delete_groups, kit, keep)
     step(cluster.delete_task_definitions, kit)
     for repo in sorted({s.repository for s in services}):
@@ -123,7 +123,7 @@ def inventory(kit: Kit) -> list[tuple[str, str]]:
     if data.ddb.describe(kit.client("dynamodb"), kit.vars["DDB_MESSAGE_TABLE"]):
         found.append(("dynamodb-table", kit.vars["DDB_MESSAGE_TABLE"]))
     if data.database_exists(kit):
-        found.append(("rds-instance", "cruddur-db"))
+        found.append(("rds-instance", DB_INSTANCE))
     for name in xray.remaining(kit):
         found.append(("xray-sampling-rule", name))
     for name in data.ssm.existing(kit.client("ssm"), data.SSM_PREFIX):
