@@ -48,3 +48,30 @@ def test_format_check_is_ready_behind_its_switch():
     dry = subprocess.run(["make", "-n", "lint", "RUFF_FORMAT_CHECK=1"], cwd=REPO_ROOT, capture_output=True, text=True,
                          timeout=60)
     assert "ruff format --check ." in dry.stdout
+
+
+def test_no_private_helper_is_used_across_modules():
+    """A helper two modules need is public where it lives (checks/groups.py, shapes.validate_parts ...)."""
+    import ast
+
+    found = []
+    for path in sorted((REPO_ROOT / "lib" / "cruddur_kit").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        local = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                found += [f"{path.name}: from {node.module} import {a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+            elif (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                  and isinstance(node.value, ast.Name) and node.value.id not in ("self", "cls")
+                  and node.value.id in local and node.value.id.islower() and _is_module(tree, node.value.id)):
+                found.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert found == []
+
+
+def _is_module(tree, name: str) -> bool:
+    """True when `name` is bound by an import in this module (so `name._x` reaches into another module)."""
+    import ast
+
+    return any(isinstance(n, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name.split(".")[0]) == name
+                                                                  for a in n.names) for n in ast.walk(tree))

@@ -14,7 +14,8 @@ from .. import spec as speclib
 from ..kit import Kit
 from .live import Lenient
 from .model import NG, SKIP, WARN, Report
-from .verify import _admits_cidr, _admits_group, _roles, secrets
+from .groups import admits_cidr, admits_group
+from .verify import roles, secrets
 
 TARGET_REASONS = {
     "Target.Timeout": ("target.timeout", "the health check timed out: the service SG does not admit the ALB, "
@@ -99,13 +100,13 @@ def doctor(kit: Kit, log_minutes: int = 60) -> Report:
         Filters=[{"Name": "group-id", "Values": sorted(set(alb_sgs) | set(vpc_cfg.get("securityGroups") or []))}]
     )["SecurityGroups"]} if (alb_sgs or vpc_cfg.get("securityGroups")) else {}
     report.record("sg.alb-inbound", f"ALB security group {', '.join(alb_sgs) or '(none)'}",
-                  [] if any(_admits_cidr(groups.get(g, {}), 80) for g in alb_sgs) else [
+                  [] if any(admits_cidr(groups.get(g, {}), 80) for g in alb_sgs) else [
                       NG("IpPermissions", "the ALB does not admit HTTP 80 from 0.0.0.0/0: the DNS name times out",
                          "allow tcp 80 (and 443) from 0.0.0.0/0 on the ALB SG (bin/aws/setup)",
                          cause="sg.alb-inbound")])
     port = s.container_port
     report.record("sg.service-from-alb", f"service security groups {', '.join(vpc_cfg.get('securityGroups') or [])}",
-                  [] if any(_admits_group(groups.get(g, {}), port, a) for g in vpc_cfg.get("securityGroups") or []
+                  [] if any(admits_group(groups.get(g, {}), port, a) for g in vpc_cfg.get("securityGroups") or []
                             for a in alb_sgs) else [
                       NG("IpPermissions", f"no service SG admits tcp {port} from the ALB SG: targets are unhealthy",
                          f"allow tcp {port} from {', '.join(alb_sgs) or 'the ALB SG'} on the service SG "
@@ -140,7 +141,7 @@ def doctor(kit: Kit, log_minutes: int = 60) -> Report:
                   [NG("", f"{n} x {message}", fix, cause=cause) for (cause, message, fix), n in grouped.items()])
 
     # the secrets exist; the execution role exists, trusts ecs-tasks, may pull, read and decrypt the secrets
-    _roles(report, clients, [(s, td, sd)], secrets(report, clients, [(s, td, sd)]))
+    roles(report, clients, [(s, td, sd)], secrets(report, clients, [(s, td, sd)]))
 
     # the subnets' route to ECR/SSM: public with a public IP, or private with NAT / VPC endpoints
     _network_path(report, ec2, vpc_cfg)

@@ -39,6 +39,15 @@ def validate(doc, service: str, operation: str, filled: tuple[str, ...] = ()) ->
     yield from _walk(doc, input_shape(service, operation), "$", f"{operation} ({service})", filled)
 
 
+def validate_parts(doc, parts) -> Iterator[tuple]:
+    """Validate each top-level part of a kit spec against its call: parts are (key, service, operation, filled)."""
+    for key, service, operation, filled in parts:
+        if key not in doc:
+            continue
+        for status, path, message, fix, cause in validate(doc[key], service, operation, filled):
+            yield status, path.replace("$", f"$.{key}", 1), message, fix, cause
+
+
 def _walk(value, shape, path: str, call: str, filled=()) -> Iterator[tuple]:
     expected = _TYPES.get(shape.type_name, (object,))
     if value is None or isinstance(value, bool) and bool not in expected or not isinstance(value, expected):

@@ -14,6 +14,7 @@ from .. import kms as kmslib
 from .. import spec as speclib
 from ..errors import KitError
 from ..kit import Kit
+from .groups import admits_cidr, admits_group
 from .live import Lenient
 from .model import NG, SKIP, Report
 from .rules.cross import allows
@@ -45,7 +46,7 @@ def verify(kit: Kit, root=None) -> Report:
         rendered.append((s, speclib.task_definition(s, variables.for_service(s)),
                          speclib.service_definition(s, variables.for_service(s))))
 
-    _roles(report, clients, rendered, secrets(report, clients, rendered))
+    roles(report, clients, rendered, secrets(report, clients, rendered))
     _images(report, clients, rendered, variables)
     _log_groups(report, clients, rendered)
     _cluster_and_network(report, clients, rendered, variables)
@@ -55,7 +56,9 @@ def verify(kit: Kit, root=None) -> Report:
     return report
 
 
-def _roles(report, clients, rendered, secret_keys):
+def roles(report, clients, rendered, secret_keys):
+    """role.exists, role.trust, and for the execution role role.execution-policy and role.kms-decrypt
+    (secret_keys: what `secrets` found encrypted under a customer-managed key)."""
     iam = clients("iam")
     roles = {}
     for _, td, _ in rendered:
@@ -245,13 +248,13 @@ def _cluster_and_network(report, clients, rendered, variables):
     groups = {g["GroupId"]: g for g in ec2.describe_security_groups(
         Filters=[{"Name": "group-id", "Values": sg_ids}])["SecurityGroups"]}
     alb = groups.get(alb_sg)
-    report.record("network.alb-sg", f"security group {alb_sg} (ALB)", [] if alb and _admits_cidr(alb, 80) else [
+    report.record("network.alb-sg", f"security group {alb_sg} (ALB)", [] if alb and admits_cidr(alb, 80) else [
         NG("IpPermissions", "the ALB group does not admit 80 from 0.0.0.0/0: the ALB DNS name times out",
            "run bin/aws/setup (network/security-groups.json)", cause="sg.alb-inbound")])
     for s, _, sd in rendered:
         for gid in sd["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]:
             g = groups.get(gid)
-            ok = g is not None and _admits_group(g, s.container_port, alb_sg)
+            ok = g is not None and admits_group(g, s.container_port, alb_sg)
             report.record("network.service-sg", f"security group {gid} ({s.name})", [] if ok else [
                 NG("IpPermissions", f"does not admit {s.container_port} from the ALB group {alb_sg}: targets "
                    "stay unhealthy", f"allow tcp {s.container_port} from {alb_sg} (bin/aws/setup)",
@@ -278,19 +281,3 @@ def _target_groups(report, clients, rendered):
                        "run bin/aws/setup to converge it", cause="target-group.drift")
                     for key in ("Port", "Protocol", "TargetType", "HealthCheckPath") if tg.get(key) != spec.get(key)]
         report.record("target-group.matches", f"target group {name}", problems)
-
-
-def _admits_cidr(group, port, cidr="0.0.0.0/0") -> bool:
-    return any(_covers(p, port) and any(r.get("CidrIp") == cidr for r in p.get("IpRanges", []))
-               for p in group.get("IpPermissions", []))
-
-
-def _admits_group(group, port, source) -> bool:
-    return any(_covers(p, port) and any(r.get("GroupId") == source for r in p.get("UserIdGroupPairs", []))
-               for p in group.get("IpPermissions", []))
-
-
-def _covers(perm, port) -> bool:
-    if perm.get("IpProtocol") == "-1":
-        return True
-    return perm.get("IpProtocol") in ("tcp", "6") and perm.get("FromPort", 0) <= port <= perm.get("ToPort", 65535)

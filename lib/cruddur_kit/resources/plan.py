@@ -95,7 +95,7 @@ def inventory(kit: Kit) -> list[tuple[str, str]]:
             pass
     logs = kit.client("logs")
     for group in sorted({g for s in services for g in s.log_groups}):
-        if registry._log_group(logs, group):
+        if registry.find_log_group(logs, group):
             found.append(("log-group", group))
     iam_client = kit.client("iam")
     for role in iam.role_names(kit):

@@ -49,7 +49,7 @@ def delete_repository(kit: Kit, name: str) -> None:
     kit.report("deleted", "ecr-repository", name, "with its images")
 
 
-def _log_group(logs, name: str) -> dict | None:
+def find_log_group(logs, name: str) -> dict | None:
     for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
         for group in page["logGroups"]:
             if group["logGroupName"] == name:
@@ -59,7 +59,7 @@ def _log_group(logs, name: str) -> dict | None:
 
 def ensure_log_group(kit: Kit, name: str, retention_days: int) -> None:
     logs = kit.client("logs")
-    group = _log_group(logs, name)
+    group = find_log_group(logs, name)
     if group is None:
         if not kit.dry_run:
             logs.create_log_group(logGroupName=name, tags={"project": "cruddur"})
@@ -75,7 +75,7 @@ def ensure_log_group(kit: Kit, name: str, retention_days: int) -> None:
 
 def delete_log_group(kit: Kit, name: str) -> None:
     logs = kit.client("logs")
-    if _log_group(logs, name) is None:
+    if find_log_group(logs, name) is None:
         kit.report("absent", "log-group", name)
         return
     if not kit.dry_run:

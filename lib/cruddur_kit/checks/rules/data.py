@@ -4,13 +4,12 @@ from __future__ import annotations
 from .. import shapes
 from ..model import NG
 from ..registry import rule
-from .service import _validate_parts
 
 
 @rule("shape.database", "database", seed="issue 6: the API model")
 def database_shape(spec, specs):
     """subnetGroup / instance are valid RDS inputs."""
-    yield from _validate_parts(spec.doc, [("subnetGroup", "rds", "CreateDBSubnetGroup", ()),
+    yield from shapes.validate_parts(spec.doc, [("subnetGroup", "rds", "CreateDBSubnetGroup", ()),
                                           ("instance", "rds", "CreateDBInstance", ())])
 
 

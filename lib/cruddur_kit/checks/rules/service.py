@@ -6,15 +6,6 @@ from ..model import NG, SKIP, WARN
 from ..registry import rule
 
 
-def _validate_parts(doc, parts):
-    """Validate each top-level part of a kit spec against its call; `filled` are members the kit adds."""
-    for key, service, operation, filled in parts:
-        if key not in doc:
-            continue
-        for status, path, message, fix, cause in shapes.validate(doc[key], service, operation, filled):
-            yield status, path.replace("$", f"$.{key}", 1), message, fix, cause
-
-
 @rule("shape.create-service", "service", seed="issue 6: the API model")
 def service_shape(spec, specs):
     """The file is a valid CreateService input."""
@@ -103,7 +94,7 @@ def service_task(spec, specs):
 @rule("shape.target-group", "target", seed="issue 6: the API model")
 def target_shape(spec, specs):
     """targetGroup is a CreateTargetGroup input; listenerRule a CreateRule input (ARNs and actions filled)."""
-    yield from _validate_parts(spec.doc, [("targetGroup", "elbv2", "CreateTargetGroup", ()),
+    yield from shapes.validate_parts(spec.doc, [("targetGroup", "elbv2", "CreateTargetGroup", ()),
                                           ("listenerRule", "elbv2", "CreateRule", ("ListenerArn", "Actions"))])
 
 
@@ -142,7 +133,7 @@ def health_path(spec, specs):
 @rule("shape.load-balancer", "alb", seed="issue 6: the API model")
 def alb_shape(spec, specs):
     """loadBalancer is a CreateLoadBalancer input; listener a CreateListener input."""
-    yield from _validate_parts(spec.doc, [
+    yield from shapes.validate_parts(spec.doc, [
         ("loadBalancer", "elbv2", "CreateLoadBalancer", ()),
         ("listener", "elbv2", "CreateListener", ("LoadBalancerArn", "DefaultActions"))])
     lb = spec.doc.get("loadBalancer") or {}
@@ -155,7 +146,7 @@ def alb_shape(spec, specs):
 def scaling_shape(spec, specs):
     """scalableTarget / policy are valid Application Auto Scaling inputs, min <= max, for a known service."""
     doc = spec.doc
-    yield from _validate_parts(doc, [("scalableTarget", "application-autoscaling", "RegisterScalableTarget", ()),
+    yield from shapes.validate_parts(doc, [("scalableTarget", "application-autoscaling", "RegisterScalableTarget", ()),
                                      ("policy", "application-autoscaling", "PutScalingPolicy", ())])
     st = doc.get("scalableTarget") or {}
     if isinstance(st.get("MinCapacity"), int) and isinstance(st.get("MaxCapacity"), int) \
