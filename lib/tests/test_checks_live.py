@@ -224,3 +224,15 @@ def test_verify_names_a_secrets_manager_secret_that_does_not_exist(live_env, mon
     hits = [f for f in report.problems if f.check == "secret.exists" and f.cause == "secret.missing"]
     assert [f.subject for f in hits] == [f"secret {missing}"], [f.to_dict() for f in report.problems]
     assert live_env["client"]("secretsmanager").list_secrets()["SecretList"] == []  # read-only: nothing made
+
+
+def test_a_service_that_is_not_deployed_is_named_by_doctor_and_diff(live_env):
+    from cruddur_kit.checks.diff import diff
+    from cruddur_kit.errors import KitError
+
+    report = doctor(_kit(live_env, service="frontend-react-js"))  # in aws/json, never deployed in this world
+    assert [(f.status, f.check, f.cause) for f in report.findings] == [(Status.NG, "service.exists", "service.missing")]
+    with pytest.raises(KitError, match="service frontend-react-js is not deployed in cluster cruddur"):
+        diff(_kit(live_env, service="frontend-react-js"))
+    with pytest.raises(KitError, match="cluster elsewhere does not exist: run bin/aws/setup"):
+        doctor(_kit(live_env, service="backend-flask", cluster="elsewhere"))

@@ -9,6 +9,7 @@ import json
 
 from .. import spec as speclib
 from ..ecs.taskdef import normalise as normalise_td
+from ..ecs.watch import describe_service
 from ..errors import KitError
 from ..kit import Kit
 from .live import Lenient
@@ -60,11 +61,9 @@ def diff(kit: Kit, parts: tuple[str, ...] = ("task-definition", "service")) -> l
     scoped = Lenient(kit.vars).for_service(s)
     local_td, local_sd = speclib.task_definition(s, scoped), speclib.service_definition(s, scoped)
     ecs = kit.client("ecs")
-    live = [x for x in ecs.describe_services(cluster=local_sd["cluster"], services=[s.name])["services"]
-            if x.get("status") == "ACTIVE"]
-    if not live:
+    live = describe_service(ecs, local_sd["cluster"], s.name)
+    if live is None:
         raise KitError(f"service {s.name} is not deployed in cluster {local_sd['cluster']}: bin/backend/deploy")
-    live = live[0]
     deployed_td = ecs.describe_task_definition(taskDefinition=live["taskDefinition"], include=["TAGS"])
     td = {**deployed_td["taskDefinition"], "tags": deployed_td.get("tags") or []}
     lines = []

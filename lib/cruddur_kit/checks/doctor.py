@@ -11,6 +11,7 @@ import re
 import time
 
 from .. import spec as speclib
+from ..ecs.watch import describe_service
 from ..kit import Kit
 from .live import Lenient
 from .model import NG, SKIP, WARN, Report
@@ -74,8 +75,7 @@ def doctor(kit: Kit, log_minutes: int = 60) -> Report:
     report = Report(f"doctor {sd['cluster']}/{s.name} (read-only)")
     ecs, ec2, elbv2 = clients("ecs"), clients("ec2"), clients("elbv2")
 
-    live = ecs.describe_services(cluster=sd["cluster"], services=[s.name])["services"]
-    live = next((x for x in live if x.get("status") == "ACTIVE"), None)
+    live = describe_service(ecs, sd["cluster"], s.name)
     subject = f"service {s.name}"
     if live is None:
         report.record("service.exists", subject, [NG("", "the service does not exist", "bin/backend/deploy",
