@@ -34,14 +34,19 @@ def _live(kit: Kit, quiet: bool = False) -> dict[str, dict] | None:
         raise
 
 
-def ensure_sampling_rules(kit: Kit) -> None:
+def _with_live(kit: Kit):
+    """(client, the live rule or None, the spec's rule) for each rule in aws/json/xray; none without the API."""
     live = _live(kit)
     if live is None:
         return
     client = kit.client("xray")
     for rule in rules(kit):
+        yield client, live.get(rule["RuleName"]), rule
+
+
+def ensure_sampling_rules(kit: Kit) -> None:
+    for client, current, rule in _with_live(kit):
         name = rule["RuleName"]
-        current = live.get(name)
         if current is None:
             if not kit.dry_run:
                 client.create_sampling_rule(SamplingRule=rule, Tags=[{"Key": "project", "Value": "cruddur"}])
@@ -54,13 +59,9 @@ def ensure_sampling_rules(kit: Kit) -> None:
 
 
 def delete_sampling_rules(kit: Kit) -> None:
-    live = _live(kit)
-    if live is None:
-        return
-    client = kit.client("xray")
-    for rule in rules(kit):
+    for client, current, rule in _with_live(kit):
         name = rule["RuleName"]
-        if name not in live:
+        if current is None:
             kit.report("absent", "xray-sampling-rule", name)
             continue
         if not kit.dry_run:
