@@ -94,33 +94,25 @@ def teardown(kit: Kit, include_data: bool) -> None:
     """Delete the data stores with --include-data; otherwise list them as kept."""
     table = kit.vars["DDB_MESSAGE_TABLE"]
     dynamodb = kit.client("dynamodb")
-    if ddb.describe(dynamodb, table) is None:
-        kit.report("absent", "dynamodb-table", table)
-    elif include_data:
-        if not kit.dry_run:
-            dynamodb.delete_table(TableName=table)
-        kit.report("deleted", "dynamodb-table", table)
-    else:
-        kit.report("kept", "dynamodb-table", table, "data; --include-data deletes it")
+    _delete_with_data(kit, include_data, "dynamodb-table", table, ddb.describe(dynamodb, table) is not None,
+                      lambda: dynamodb.delete_table(TableName=table), kept="data; --include-data deletes it")
 
     rds = kit.client("rds")
     doc = templates.load(RDS_SPEC)
     ident, subnets = doc["instance"]["DBInstanceIdentifier"], doc["subnetGroup"]["DBSubnetGroupName"]
     live = describe_database(kit, ident)
-    if live is None:
-        kit.report("absent", "rds-instance", ident)
-    elif include_data:
-        if not kit.dry_run:
-            if live.get("DBInstanceStatus") != "deleting":  # else an earlier teardown already asked
-                rds.modify_db_instance(DBInstanceIdentifier=ident, DeletionProtection=False, ApplyImmediately=True)
-                rds.delete_db_instance(DBInstanceIdentifier=ident, SkipFinalSnapshot=False,
-                                       FinalDBSnapshotIdentifier=f"{ident}-final")
-            # the subnet group and the DB security group are in use until the instance is gone
-            _wait(rds, "db_instance_deleted", ident, DELETE_WAIT, "deleted", "still being deleted",
-                  "bin/aws/teardown")
-        kit.report("deleted", "rds-instance", ident, f"final snapshot {ident}-final")
-    else:
-        kit.report("kept", "rds-instance", ident, "data; --include-data deletes it (final snapshot kept)")
+
+    def delete_database():
+        if live.get("DBInstanceStatus") != "deleting":  # else an earlier teardown already asked
+            rds.modify_db_instance(DBInstanceIdentifier=ident, DeletionProtection=False, ApplyImmediately=True)
+            rds.delete_db_instance(DBInstanceIdentifier=ident, SkipFinalSnapshot=False,
+                                   FinalDBSnapshotIdentifier=f"{ident}-final")
+        # the subnet group and the DB security group are in use until the instance is gone
+        _wait(rds, "db_instance_deleted", ident, DELETE_WAIT, "deleted", "still being deleted", "bin/aws/teardown")
+
+    _delete_with_data(kit, include_data, "rds-instance", ident, live is not None, delete_database,
+                      kept="data; --include-data deletes it (final snapshot kept)",
+                      deleted=f"final snapshot {ident}-final")
     try:
         rds.describe_db_subnet_groups(DBSubnetGroupName=subnets)
         if include_data:
@@ -144,6 +136,19 @@ def teardown(kit: Kit, include_data: bool) -> None:
     else:
         for name in names:
             kit.report("kept", "ssm-parameter", name, "secret; --include-data deletes it")
+
+
+def _delete_with_data(kit: Kit, include_data: bool, kind: str, name: str, exists: bool, delete, *, kept: str,
+                      deleted: str = "") -> None:
+    """A data store: absent; deleted with --include-data (`delete` runs unless --dry-run); else kept."""
+    if not exists:
+        kit.report("absent", kind, name)
+    elif include_data:
+        if not kit.dry_run:
+            delete()
+        kit.report("deleted", kind, name, deleted)
+    else:
+        kit.report("kept", kind, name, kept)
 
 
 def _wait(rds, waiter: str, ident: str, config: dict, goal: str, not_yet: str, rerun: str) -> None:
