@@ -28,6 +28,11 @@ def allows(doc, action: str, resource: str) -> bool:
     return False
 
 
+def lacking(doc, actions: tuple[str, ...], resource: str) -> list[str]:
+    """The actions the policy does not allow on resource, in the order asked."""
+    return [a for a in actions if not allows(doc, a, resource)]
+
+
 def _containers(doc):
     return [(i, c) for i, c in enumerate(doc.get("containerDefinitions") or []) if isinstance(c, dict)]
 
@@ -87,7 +92,7 @@ def execution_basics(spec, specs):
             if not allows(policy.doc, "ecr:GetAuthorizationToken", "*"):
                 yield NG(f"$.containerDefinitions[{i}].image", "the execution role cannot get an ECR token: "
                          "CannotPullContainerError", f"allow ecr:GetAuthorizationToken on * in {policy.rel}")
-            missing = [a for a in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer") if not allows(policy.doc, a, arn)]
+            missing = lacking(policy.doc, ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"), arn)
             if missing:
                 yield NG(f"$.containerDefinitions[{i}].image", f"the execution role cannot {', '.join(missing)} on "
                          f"{arn}: CannotPullContainerError", f"allow them on {arn} in {policy.rel}")
@@ -96,7 +101,7 @@ def execution_basics(spec, specs):
         if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs" and group:
             prefix = opts.get("awslogs-stream-prefix", "x")
             stream = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{prefix}/x"
-            missing = [a for a in ("logs:CreateLogStream", "logs:PutLogEvents") if not allows(policy.doc, a, stream)]
+            missing = lacking(policy.doc, ("logs:CreateLogStream", "logs:PutLogEvents"), stream)
             if missing:
                 yield NG(f"$.containerDefinitions[{i}].logConfiguration", f"the execution role cannot "
                          f"{', '.join(missing)} in {group}: the task fails to start",
@@ -123,7 +128,7 @@ def task_table(spec, specs):
     v = specs.variables
     for i, j, table in tables:
         arn = f"arn:aws:dynamodb:{v['AWS_DEFAULT_REGION']}:{v['AWS_ACCOUNT_ID']}:table/{table}"
-        missing = [a for a in ("dynamodb:Query", "dynamodb:PutItem") if not allows(policy.doc, a, arn)]
+        missing = lacking(policy.doc, ("dynamodb:Query", "dynamodb:PutItem"), arn)
         if missing:
             yield NG(f"$.containerDefinitions[{i}].environment[{j}]", f"{policy.rel} does not allow "
                      f"{', '.join(missing)} on {arn}: the app gets AccessDenied",
