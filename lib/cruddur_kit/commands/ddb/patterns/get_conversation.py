@@ -9,15 +9,13 @@ from ....cli import kit_command
 from ....errors import KitError
 from ....kit import Kit
 from ....output import log
-from .. import decode_cursor, emit, encode_cursor, require_table, table_option
-from . import page
+from .. import decode_cursor, emit, encode_cursor, require_table
+from . import page, paging_options
 
 
 @kit_command()
 @click.argument("message_group_uuid")
-@table_option
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="messages per page")
-@click.option("--cursor", help="continue from the cursor a previous run printed")
+@paging_options("messages")
 def command(kit: Kit, message_group_uuid: str, table: str, limit: int, cursor: str | None) -> None:
     """Print the newest page of a conversation (oldest first), one JSON message a line.
 

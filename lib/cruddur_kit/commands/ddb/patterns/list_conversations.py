@@ -6,15 +6,13 @@ import click
 from ....cli import kit_command
 from ....kit import Kit
 from ....output import log
-from .. import decode_cursor, emit, encode_cursor, require_table, table_option, user_by_handle
-from . import page
+from .. import decode_cursor, emit, encode_cursor, require_table, user_by_handle
+from . import page, paging_options
 
 
 @kit_command()
 @click.argument("handle")
-@table_option
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="conversations per page")
-@click.option("--cursor", help="continue from the cursor a previous run printed")
+@paging_options("conversations")
 def command(kit: Kit, handle: str, table: str, limit: int, cursor: str | None) -> None:
     """Print @HANDLE's conversations (the other participant and the last message), one JSON object a line.
 
