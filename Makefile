@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 RUFF_FORMAT_CHECK ?= 0
 REQS := requirements-dev.txt backend-flask/requirements.txt backend-flask/constraints.txt pyproject.toml
 
-.PHONY: help venv up test bench lint clean lock
+.PHONY: help venv up test bench lint docs clean lock
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
@@ -38,6 +38,9 @@ lint: venv ## ruff check (pyproject.toml [tool.ruff]); exit 1 on any finding
 
 bench: venv ## measure the API under load (writes journal/bench-*.md)
 	@bin/dev/bench
+
+docs: venv ## rewrite the journal's generated blocks (lint's rules, the kit's commands) from the code
+	@bin/dev/docs
 
 lock: venv ## rewrite backend-flask/constraints.txt (every transitive pin) from the installed environment
 	@$(VPY) -m pip freeze --exclude-editable | grep -v '^-e' > backend-flask/constraints.txt

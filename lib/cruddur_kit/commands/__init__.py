@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "dev up": "dev.up",
     "dev provision": "dev.provision",
     "dev bench": "dev.bench",
+    "dev docs": "dev.docs",
     "ecr login": "ecr.login",
     "ecs status": "ecs.status",
     "ecs logs": "ecs.logs",

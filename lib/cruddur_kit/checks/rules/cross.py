@@ -45,7 +45,11 @@ def _arn_of_secret(ref: str, region: str, account: str) -> str:
 
 @rule("cross.execution-role-reads-secrets", "task-definition", seed=SEED_PULL)
 def secrets_readable(spec, specs):
-    """The execution role's policy lets ECS read every secret the containers name."""
+    """The execution role's policy lets ECS read every secret the containers name.
+
+    Fix: Allow ssm:GetParameters (or secretsmanager:GetSecretValue) on the secrets in
+    policies/execution-role-policy.json.
+    """
     refs = [(i, j, s.get("valueFrom", "")) for i, c in _containers(spec.doc)
             for j, s in enumerate(c.get("secrets") or [])]
     if not refs:
@@ -77,7 +81,11 @@ def secrets_readable(spec, specs):
 @rule("cross.execution-role-pull-and-logs", "task-definition", seed="seed 000 §7 problem 2: "
       "AmazonECSTaskExecutionRolePolicy (ECR pull, logs)")
 def execution_basics(spec, specs):
-    """The execution role can pull private ECR images and write (and, if asked, create) the log groups."""
+    """The execution role can pull private ECR images and write (and, if asked, create) the log groups.
+
+    Fix: Allow ecr:GetAuthorizationToken on *, the ECR pull actions on the repository and the logs actions on the
+    group in the execution role policy.
+    """
     doc = spec.doc
     policy = policy_file(specs, "execution")
     if policy is None or not doc.get("executionRoleArn"):
@@ -115,7 +123,10 @@ def execution_basics(spec, specs):
 
 @rule("cross.task-role-covers-table", "task-definition", seed="issue 5: the task role grants what the app needs")
 def task_table(spec, specs):
-    """The task role's policy covers the DynamoDB table the containers' environment names."""
+    """The task role's policy covers the DynamoDB table the containers' environment names.
+
+    Fix: Allow the app's dynamodb actions on the table (and its indexes) in policies/task-role-policy.json.
+    """
     tables = [(i, j, e.get("value")) for i, c in _containers(spec.doc) for j, e in enumerate(c.get("environment") or [])
               if e.get("name") == "DDB_MESSAGE_TABLE"]
     if not tables:
@@ -153,7 +164,11 @@ def _admits(group: dict, port: int, source: str | None = None, cidr: str | None 
 
 @rule("network.sg-chain", "network", seed=SEED_SG)
 def sg_chain(spec, specs):
-    """The internet reaches the ALB, the ALB reaches each container port, the services reach the database."""
+    """The internet reaches the ALB, the ALB reaches each container port, the services reach the database.
+
+    Fix: Admit tcp 80/443 from 0.0.0.0/0 on the ALB group, the container ports from the ALB group on the service
+    group, and 5432 from the service group on the database group.
+    """
     groups = {g.get("GroupName"): g for g in spec.doc.get("groups") or [] if isinstance(g, dict)}
     index = {g.get("GroupName"): i for i, g in enumerate(spec.doc.get("groups") or []) if isinstance(g, dict)}
     names = _group_names()
