@@ -41,6 +41,7 @@ class Block:
 
 BLOCKS = {
     "journal/2026-11-24-checks.md": Block("lint rules", "bin/ecs/lint --list-rules", _rules),
+    "journal/2026-11-25-the-kit.md": Block("kit commands", "bin/kit", _commands, fence=True),
 }
 
 
