@@ -32,7 +32,7 @@ def test_a_planted_violation_fails(code):
 
 def test_clean_code_passes():
     result = _ruff_check('"""A module."""\nfrom __future__ import annotations\n\nX = 1\n')
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0 and result.stdout.strip() == "All checks passed!", result.stdout + result.stderr
 
 
 def test_make_lint_runs_ruff_check_and_make_test_runs_lint():
