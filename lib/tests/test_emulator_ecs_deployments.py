@@ -330,6 +330,24 @@ def test_the_circuit_breaker_rolls_back_tasks_that_crash(world):
     assert any("deployment failed: tasks failed to start." in e["message"] for e in svc["events"])
 
 
+def test_tasks_that_fail_their_elb_health_checks_are_replaced_until_the_circuit_breaker_trips(world):
+    _ready(world, "unhealthy", {"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+           lbs=world.lbs("unhealthy", advanced=False))
+    ew.control(world.server, "ecs/task-behaviours", {"behaviour": "unhealthy", "taskDefinition": "web:3"})
+    try:
+        arn = _update(world, "unhealthy", "web:3")
+        seen = ew.walk(world, arn)
+    finally:
+        ew.control(world.server, "ecs/task-behaviours", method="DELETE")
+    assert seen[-1] == ("ROLLBACK_SUCCESSFUL", None)
+    stopped = world.ecs.list_tasks(cluster="cruddur", serviceName="unhealthy", desiredStatus="STOPPED")["taskArns"]
+    failed = [t for t in world.ecs.describe_tasks(cluster="cruddur", tasks=stopped)["tasks"]
+              if t["taskDefinitionArn"].endswith("web:3")]
+    blue = world.pair("unhealthy").blue
+    assert failed and {(t["stopCode"], t["stoppedReason"]) for t in failed} == {
+        ("ServiceSchedulerInitiated", f"Task failed ELB health checks in (target-group {blue})")}
+
+
 def test_an_image_missing_from_ecr_fails_to_pull_and_without_rollback_the_deployment_stops(world):
     _ready(world, "nopull", {"deploymentCircuitBreaker": {"enable": True, "rollback": False}},
            lbs=world.lbs("nopull", advanced=False))
@@ -445,6 +463,7 @@ def test_lambda_hooks_are_invoked_at_their_stages_and_their_answer_is_honoured(w
     assert [c["payload"]["productionTrafficWeights"][c["payload"]["targetServiceRevisionArn"]] for c in mine] == [
         0.0, 20.0, 100.0]
     assert {c["answer"]["hookStatus"] for c in mine} == {"SUCCEEDED"} and {c["functionArn"] for c in mine} == {fn}
+    assert mine[0]["payload"]["hookDetails"] == {"check": "smoke"}  # passed through on every invocation
 
     # IN_PROGRESS: asked again after callBackDelay until it answers; then FAILED rolls back
     status, _ = ew.control(world.server, "ecs/lambda-hook-outcomes",

@@ -114,6 +114,8 @@ class HookRun:
         if answer is None:
             answer = {"hookStatus": "SUCCEEDED"} if _function_exists(arn) else \
                 {"hookStatus": "FAILED", "error": f"ResourceNotFoundException: Function not found: {arn}"}
+        if self.hook.get("hookDetails") is not None:
+            payload = {**payload, "hookDetails": self.hook["hookDetails"]}
         LAMBDA_OUTCOMES.record({"functionArn": arn, "hookId": self.hook_id, "lifecycleStage": self.stage,
                                 "invokedAt": timestamp(t).isoformat(), "payload": payload,
                                 "answer": {k: v for k, v in answer.items() if v is not None}})
