@@ -45,7 +45,7 @@ def _run(env, script, *args, extra=None):
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """setup + secrets + images + the backend-flask service deployed from the specs, in our own emulator."""
-    server = motolib.MotoServer(port=motolib.free_port(), env={"MOTO_ECS_SERVICE_RUNNING": "2"},
+    server = motolib.MotoServer(port=motolib.free_port(), env={},
                                 log_path=tmp_path_factory.mktemp("moto-checks") / "moto.log").start()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONNECTION_URL", "OTEL_"))}
     env = {**base, **motolib.DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint, "AWS_DEFAULT_REGION": REGION,
@@ -95,12 +95,11 @@ def _main_route_table(ec2) -> str:
 
 
 def _real_default_vpc(ec2) -> str:
-    """moto's default VPC has no internet gateway or default route; a real account's has both. Seed them."""
+    """The default VPC's internet gateway: the emulator's default VPC has one and a default route to it, as a
+    real account's has (lib/cruddur_kit/local/emulator/default_vpc.py)."""
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-    ec2.create_route(RouteTableId=_main_route_table(ec2), DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
-    return igw
+    [igw] = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])["InternetGateways"]
+    return igw["InternetGatewayId"]
 
 
 @pytest.fixture
@@ -170,12 +169,19 @@ def test_diff_is_empty_when_equal_and_shows_the_change(world):
     assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:d1ff001"' in other.stdout
 
 
-def test_service_diff_shows_what_the_deployed_service_lacks(world):
-    # moto's create_service drops the circuit breaker, ECS Exec and the grace period (local-infra notes):
-    # the deployed side really lacks them, and diff must say so rather than hide it
-    result = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "service")
+def test_service_diff_is_empty_for_the_service_as_deployed_and_names_a_live_change(world):
+    # ECS keeps every setting the spec gives and answers with its defaults filled (strategy ROLLING, alarms
+    # off): diff must not report those as changes
+    same = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "service")
+    assert (same.returncode, same.stdout) == (0, ""), same.stdout + same.stderr
+    ecs = world["client"]("ecs")
+    ecs.update_service(cluster="cruddur", service="backend-flask", healthCheckGracePeriodSeconds=30)
+    try:
+        result = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "service")
+    finally:
+        ecs.update_service(cluster="cruddur", service="backend-flask", healthCheckGracePeriodSeconds=90)
     assert result.returncode == 1
-    assert '+  "enableExecuteCommand": true,' in result.stdout
+    assert '-  "healthCheckGracePeriodSeconds": 30,' in result.stdout
     assert '+  "healthCheckGracePeriodSeconds": 90,' in result.stdout
     assert '"desiredCount"' not in "".join(line for line in result.stdout.splitlines() if line.startswith(("+", "-")))
 

@@ -1,8 +1,9 @@
 """bin/ecs/{status,run-task,logs,connect,rollback,scale} as processes against a fresh emulator.
 
-moto starts no tasks for a service, so where a command needs the service's tasks this module seeds
-them: run_task with group "service:backend-flask" (what ECS sets on service tasks) and stop_task with
-a reason. Container exit codes other than 0 cannot be produced by moto: that case drives
+The emulator runs the service's own tasks; where a command needs tasks in a particular state (a stop
+reason the emulator would not produce) this module seeds them: run_task with group "service:backend-flask"
+(what ECS sets on service tasks) and stop_task with a reason. Container exit codes other than 0 cannot be
+produced by moto: that case drives
 cruddur_kit.ecs.tasks.wait_task against one stubbed describe_tasks answer (botocore Stubber).
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ GROUP = "/cruddur/backend-flask"
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    server = w.start(tmp_path_factory.mktemp("ecs-operate"), MOTO_ECS_SERVICE_RUNNING=2)
+    server = w.start(tmp_path_factory.mktemp("ecs-operate"))
     w.prepare(server, tags=("aaa111", "bbb222"))
     env = w.environment(server)
     proc = w.run("backend/deploy", "--tag", "aaa111", "--interval", "0.2", env=env)
@@ -42,7 +43,7 @@ def _service(server):
 
 
 def _seed_task(server, stop_reason=None):
-    """A task as ECS would start it for the service (moto starts none itself)."""
+    """A task as ECS would start it for the service, in the state the test needs."""
     ecs = _ecs(server)
     svc = _service(server)
     arn = ecs.run_task(cluster="cruddur", taskDefinition=svc["taskDefinition"], group="service:backend-flask",

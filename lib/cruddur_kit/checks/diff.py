@@ -20,7 +20,10 @@ SERVICE_KEYS = ("serviceName", "taskDefinition", "desiredCount", "launchType", "
                 "enableECSManagedTags", "schedulingStrategy")
 SERVICE_DEFAULTS = {"schedulingStrategy": "REPLICA", "deploymentController": {"type": "ECS"},
                     "propagateTags": "NONE", "enableECSManagedTags": False, "enableExecuteCommand": False,
-                    "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100}}
+                    "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100,
+                                                "strategy": "ROLLING",
+                                                "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+                                                "alarms": {"alarmNames": [], "enable": False, "rollback": False}}}
 
 
 def _prune(node):

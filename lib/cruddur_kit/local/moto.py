@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs (queues, presigned) from it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop is a clean exit
-    app = DomainDispatcherApplication(create_backend_app)
+    from .emulator import control  # ECS deployments and the default VPC as AWS has them (emulator/*.py)
+    app = control.install(DomainDispatcherApplication(create_backend_app))
     run_simple(args.host, args.port, SerializedDynamoDB(app), threaded=True, request_handler=MotoRequestHandler)
 
 
