@@ -7,7 +7,7 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 REQS := requirements-dev.txt backend-flask/requirements.txt backend-flask/constraints.txt
 
-.PHONY: help venv up test bench lint clean lock
+.PHONY: help venv up test image bench lint clean lock
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
@@ -26,6 +26,9 @@ up: venv ## run the whole local stack and the API on 127.0.0.1:4567 (Ctrl-C stop
 
 test: venv ## run the whole test suite against real PostgreSQL and the local AWS emulator
 	@bin/dev/test
+
+image: venv ## build the backend image and the local stand-in images (Docker; no registry needed)
+	@bin/dev/image
 
 bench: venv ## measure the API under load (writes journal/bench-*.md)
 	@bin/dev/bench

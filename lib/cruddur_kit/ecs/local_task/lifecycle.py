@@ -26,7 +26,7 @@ def condition_met(condition: str, dep: State) -> bool | None:
     if condition == "COMPLETE":
         return dep.status == STOPPED
     if condition == "SUCCESS":
-        return (dep.exit_code == 0) if dep.status == STOPPED else False
+        return (dep.exit_code == 0 or None) if dep.status == STOPPED else False
     if condition == "HEALTHY":
         if dep.health == "healthy":
             return True
