@@ -127,7 +127,8 @@ class Smoke(Service):
             threading.Thread(target=self._poll, args=(task,), daemon=True).start()
         if item.kind == "lb":
             self.answered = True
-            self.say(f"answering  {self.target.container}: GET {self.target.path} -> {item.value}")
+            self.say(f"answering  {self.target.container}: GET {self.target.path} -> {item.value} "
+                     f"({item.at - task.started_at:.1f}s after the task started)")
         if item.kind == "health" and item.value == "healthy":
             self.healthy_at[item.name] = time.monotonic() - task.started_at
         if item.kind == "probe" and item.value != 0 and self.answered and task.plan.container(item.name).essential:
