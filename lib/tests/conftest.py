@@ -36,7 +36,8 @@ def docker_engine():
 
 @pytest.fixture(scope="session")
 def built(docker_engine):
-    """`make image`'s images (built, or found in the engine's cache): {'backend': name, local name: name, 'base': name}."""
+    """`make image`'s images (built, or found in the engine's cache): {'backend': …, 'base': …, 'ca': …, and each
+    local image's name: …}."""
     logs: list[str] = []
     tools = build.toolchain(logs.append)
     tag = gitimages.git_sha()

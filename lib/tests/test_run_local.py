@@ -50,17 +50,37 @@ def error_line(process) -> str:
 
 # -- the real task definition --------------------------------------------------------------------------------
 
-def test_smoke_passes_against_the_local_stack(local_stack, built):
-    run = run_local("--smoke", env=local_stack["env"])
-    code = run.finish(timeout=300)
+def test_smoke_passes_with_make_up_running(built, tmp_path):
+    """The issue's check as a developer runs it: `make up` in one terminal, `bin/ecs/run-local --smoke` in
+    another with nothing exported (the settings come from make up's .local/env)."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from cruddur_kit.local.moto import free_port
+    from cruddur_kit.local.stack import LOCAL_OTLP_HEADERS
+    from test_make_up import Up
+
+    local_dir = Path(tempfile.mkdtemp(prefix="cruddur-up-"))  # not under tmp_path: PostgreSQL runs unprivileged
+    up = Up(local_dir, {"API_PORT": free_port(), "CRUDDUR_AWS_PORT": free_port(), "CRUDDUR_PG_PORT": free_port()})
+    try:
+        up.wait_healthy()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONNECTION_URL", "OTEL_"))}
+        run = run_local("--smoke", env={**env, "CRUDDUR_LOCAL_DIR": str(local_dir)})
+        code = run.finish(timeout=300)
+    finally:
+        up.interrupt()
+        shutil.rmtree(local_dir, ignore_errors=True)
     assert code == 0, run.text()
     assert run.out[-1] == "smoke: passed"
+    assert f"settings   the local stack's (make up): AWS_ENDPOINT_URL={up.endpoint}" in run.stderr
     assert re.search(r"^OK +xray: cruddur-local/xray-daemon:\w+ \(stand-in: public\.ecr\.aws/xray/aws-xray-daemon:"
                      r"[\d.]+ cannot be pulled here\)$", run.stdout, re.M), run.stdout
     assert re.search(r"^OK +container backend-flask HEALTHY after [\d.]+s \(CMD python -I -S "
                      r"/backend-flask/bin/health-check\)$", run.stdout, re.M), run.stdout
     assert "GET /api/health-check via 127.0.0.1:" in run.stdout
-    for secret in local_stack["secrets"]:
+    for secret in (up.pg_url, LOCAL_OTLP_HEADERS):
         assert secret not in run.stdout + run.stderr
 
 
@@ -227,8 +247,9 @@ def test_stop_timeout_user_and_read_only_root(local_stack, built):
     finally:
         run.kill()
     assert code == 0, run.text()
-    assert "stubborn | got SIGTERM, staying" in run.stdout  # SIGTERM first ...
-    assert "killed     stubborn: exit 137, still running after its stopTimeout of 2s (SIGKILL)" in run.stderr  # ... then
+    # SIGTERM first, SIGKILL after its stopTimeout
+    assert "stubborn | got SIGTERM, staying" in run.stdout
+    assert "killed     stubborn: exit 137, still running after its stopTimeout of 2s (SIGKILL)" in run.stderr
     assert re.search(r"^stopped +app: exit 0 ", run.stderr, re.M)
 
 

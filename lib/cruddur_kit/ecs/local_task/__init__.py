@@ -174,9 +174,11 @@ def _run(o: Options) -> int:
     agent_image = local_image("task-agent")
     terminal = Terminal(quiet=o.smoke, width=max(len(n) for n in plan.names))
 
-    with ExitStack() as stack:
+    readers: list = []
+    with ExitStack() as stack:  # undone in reverse: containers removed, their log readers done, lines sent
         sink = logstream.CloudWatchSink(clients, say)
         stack.callback(sink.close)
+        stack.callback(lambda: [reader.join(timeout=10) for reader in readers])
         task = Task(client, plan, task_id, say)
         stack.callback(task.remove)
         task_ip, gateway = task.start_pause(agent_image, bindings)
@@ -198,7 +200,7 @@ def _run(o: Options) -> int:
             stream = c.logs.stream(name, task_id) if c.logs else None
             if c.logs:
                 sink.open(c.logs, stream)
-            logstream.follow(container, name, terminal.emit, sink, c.logs, stream)
+            readers.append(logstream.follow(container, name, terminal.emit, sink, c.logs, stream))
 
         for c in plan.containers:
             if c.logs:

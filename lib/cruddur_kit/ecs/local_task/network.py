@@ -97,7 +97,8 @@ class HostRelays:
 
     def targets(self) -> list[dict]:
         """The task agent's relay configuration."""
-        return [{"port": port, "host": relay.address[0], "host_port": relay.port} for port, relay in self.relays.items()]
+        return [{"port": port, "host": relay.address[0], "host_port": relay.port}
+                for port, relay in self.relays.items()]
 
     def close(self) -> None:
         for relay in self.relays.values():

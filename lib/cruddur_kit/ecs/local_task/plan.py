@@ -120,7 +120,8 @@ def _health(raw: dict | None, where: str) -> HealthCheck | None:
     for label, value, low, high in (("interval", check.interval, 5, 300), ("timeout", check.timeout, 2, 60),
                                     ("retries", check.retries, 1, 10), ("startPeriod", check.start_period, 0, 300)):
         if not low <= value <= high:
-            raise KitError(f"{where}: healthCheck.{label} {value} is outside ECS's {low}-{high}: fix the task definition")
+            raise KitError(f"{where}: healthCheck.{label} {value} is outside ECS's {low}-{high}: "
+                           "fix the task definition")
     return check
 
 
