@@ -25,12 +25,21 @@ FIXTURES = REPO_ROOT / "lib" / "tests" / "fixtures" / "task-definitions"
 REAL = REPO_ROOT / "aws" / "json" / "task-definitions" / "backend-flask.json"
 
 
+def owned_by(client, pids: set[int]) -> list:
+    """The containers of run-local processes with these pids (never another test run's, on a shared engine)."""
+    return [c for c in task_containers(client)
+            if c.labels.get("cruddur.run-local.owner", "").rpartition(":")[2] in {str(p) for p in pids}]
+
+
 @pytest.fixture(autouse=True)
 def nothing_left(docker_engine):
+    before = len(Process.started)
     yield
-    while Process.started:
-        Process.started.pop().kill()  # a test that failed half-way
-    left = task_containers(docker_engine)
+    ours = Process.started[before:]
+    del Process.started[before:]
+    for process in ours:
+        process.kill()  # a test that failed half-way
+    left = owned_by(docker_engine, {p.proc.pid for p in ours})
     for container in left:
         container.remove(force=True)
     assert not left, f"run-local left containers behind: {[c.name for c in left]}"
@@ -251,6 +260,21 @@ def test_stop_timeout_user_and_read_only_root(local_stack, built):
     assert "stubborn | got SIGTERM, staying" in run.stdout
     assert "killed     stubborn: exit 137, still running after its stopTimeout of 2s (SIGKILL)" in run.stderr
     assert re.search(r"^stopped +app: exit 0 ", run.stderr, re.M)
+
+
+def test_the_containers_of_a_killed_run_local_are_removed_by_the_next_one(local_stack, built, docker_engine):
+    first = run_local("--task-definition", str(FIXTURES / "lifecycle.json"),
+                      env=fixture_env(local_stack, built, APP_EXIT=-1))
+    first.wait_for(r"^app +\| uid=4321", timeout=120)
+    first.proc.kill()  # SIGKILL: no chance to clean up
+    first.finish(timeout=30)
+    assert owned_by(docker_engine, {first.proc.pid}), "the killed run-local left nothing to clean up"
+    second = run_local("--task-definition", str(FIXTURES / "lifecycle.json"), "--image", "app=127.0.0.1:9/nothing:1",
+                       env=fixture_env(local_stack, built, APP_EXIT=-1))
+    assert second.finish(timeout=60) == 1
+    assert f"cleanup    removed the containers left by run-local process(es) {first.proc.pid} that died" \
+        in second.stderr
+    assert not owned_by(docker_engine, {first.proc.pid})
 
 
 # -- bad input: one line naming the problem and the fix, nothing left running ---------------------------------------
