@@ -18,7 +18,10 @@ import signal
 import sys
 import threading
 
-from relay import Relay
+try:
+    from relay import Relay  # in the task-agent image: relay.py beside this file
+except ImportError:
+    from .relay import Relay
 
 
 def credentials_server(port: int, token: str, document: dict) -> http.server.ThreadingHTTPServer:
