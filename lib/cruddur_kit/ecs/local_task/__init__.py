@@ -121,6 +121,24 @@ def _interrupt(signum, frame):
     raise Interrupted(signal.Signals(signum).name)
 
 
+@dataclass
+class Prepared:
+    """Everything decided before anything runs (each step can fail in one line, with nothing to undo)."""
+
+    task_id: str
+    tag: str
+    plan: planlib.TaskPlan
+    service: speclib.ServiceSpec
+    lb_host: int
+    bindings: list
+    images: dict
+    envs: dict
+    loopback: dict
+    credentials: dict
+    token: str
+    agent_image: str
+
+
 def _run(o: Options) -> int:
     filled = envfile.apply_local()
     if filled.get("AWS_ENDPOINT_URL"):
@@ -129,6 +147,11 @@ def _run(o: Options) -> int:
     service = speclib.get(o.service)
     client = engine.connect()
     sweep_leftovers(client, say)
+    clients = lambda service_name, region=None: aws.client(service_name, region=region or o.region)  # noqa: E731
+    return _execute(o, client, clients, _prepare(o, service, client, clients))
+
+
+def _prepare(o: Options, service, client, clients) -> Prepared:
     overrides = _port_overrides(o.port_overrides)
     lb_host = overrides.get((service.container_port, "tcp")) or (
         network.free_port() if o.smoke else service.container_port)
@@ -153,10 +176,11 @@ def _run(o: Options) -> int:
 
     choices = images.resolve(client, plan, images.parse_overrides(o.images, plan), local_image)
     for c in plan.containers:
-        choice = choices[c.name]
-        line = f"image      {c.name}: {choice.image} ({choice.how})"
-        report("OK", line.split(None, 1)[1]) if o.smoke else say(line)
-    clients = lambda service_name, region=None: aws.client(service_name, region=region or o.region)  # noqa: E731
+        text = f"{c.name}: {choices[c.name].image} ({choices[c.name].how})"
+        if o.smoke:
+            report("OK", text)
+        else:
+            say(f"image      {text}")
     secret_values = secrets.resolve(plan, clients)
     for c in plan.containers:
         if c.secrets:
@@ -170,48 +194,52 @@ def _run(o: Options) -> int:
     # ports it is published on (BACKEND_URL names one: a URL for browsers, not a connection the task makes).
     task_ports = {p.container_port for c in plan.containers for p in c.ports} | {credentials.PORT} \
         | {b.host_port for b in bindings}
-    loopback = network.loopback_ports(envs, task_ports)
-    agent_image = local_image("task-agent")
-    terminal = Terminal(quiet=o.smoke, width=max(len(n) for n in plan.names))
+    return Prepared(task_id=task_id, tag=tag, plan=plan, service=service, lb_host=lb_host, bindings=bindings,
+                    images={name: choice.image for name, choice in choices.items()}, envs=envs,
+                    loopback=network.loopback_ports(envs, task_ports), credentials=creds, token=token,
+                    agent_image=local_image("task-agent"))
 
+
+def _execute(o: Options, client, clients, p: Prepared) -> int:
+    """Run the prepared task until the observer decides; stop it; undo everything it started."""
+    plan = p.plan
+    terminal = Terminal(quiet=o.smoke, width=max(len(n) for n in plan.names))
     readers: list = []
     with ExitStack() as stack:  # undone in reverse: containers removed, their log readers done, lines sent
         sink = logstream.CloudWatchSink(clients, say)
         stack.callback(sink.close)
         stack.callback(lambda: [reader.join(timeout=10) for reader in readers])
-        task = Task(client, plan, task_id, say)
+        task = Task(client, plan, p.task_id, say)
         stack.callback(task.remove)
-        task_ip, gateway = task.start_pause(agent_image, bindings)
-        relays = network.HostRelays(gateway, task_ip, list(loopback))
+        task_ip, gateway = task.start_pause(p.agent_image, p.bindings)
+        relays = network.HostRelays(gateway, task_ip, list(p.loopback))
         stack.callback(relays.close)
-        for port, names in loopback.items():
+        for port, names in p.loopback.items():
             missing = "" if network.host_listens(port) else " (nothing listens there on the host yet)"
             say(f"relay      127.0.0.1:{port} in the task -> the host's 127.0.0.1:{port} via {gateway} "
                 f"(named by {', '.join(names)}){missing}")
         task.configure_agent({"relays": relays.targets(),
-                              "credentials": {"port": credentials.PORT, "token": token, "document": creds}})
-        for b in bindings:
+                              "credentials": {"port": credentials.PORT, "token": p.token, "document": p.credentials}})
+        for b in p.bindings:
             say(f"port       127.0.0.1:{b.host_port} -> {b.container}:{b.container_port}/{b.protocol}")
         for c in plan.containers:
-            task.create(c, choices[c.name].image, envs[c.name])
+            task.create(c, p.images[c.name], p.envs[c.name])
+            if c.logs:
+                say(f"logs       {c.name}: {c.logs.group} {c.logs.stream(c.name, p.task_id)}")
 
         def on_started(name: str, container) -> None:
             c = plan.container(name)
-            stream = c.logs.stream(name, task_id) if c.logs else None
+            stream = c.logs.stream(name, p.task_id) if c.logs else None
             if c.logs:
                 sink.open(c.logs, stream)
             readers.append(logstream.follow(container, name, terminal.emit, sink, c.logs, stream))
-
-        for c in plan.containers:
-            if c.logs:
-                say(f"logs       {c.name}: {c.logs.group} {c.logs.stream(c.name, task_id)}")
 
         def to_queue(signum, frame):
             task.queue.put(Item("signal", value=signal.Signals(signum).name))
 
         for s in (signal.SIGINT, signal.SIGTERM):
             signal.signal(s, to_queue)
-        observer = _observer(o, plan, service, bindings, lb_host)
+        observer = _observer(o, plan, p.service, p.lb_host)
         try:
             outcome = task.run(observer, on_started)
         finally:
@@ -228,7 +256,7 @@ def _run(o: Options) -> int:
     return _smoke_verdict(outcome, killed, terminal)
 
 
-def _observer(o: Options, plan, service, bindings, lb_host: int):
+def _observer(o: Options, plan, service, lb_host: int):
     if not o.smoke:
         return observers.Service(say)
     target = None
