@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 RUFF_FORMAT_CHECK ?= 0
 REQS := requirements-dev.txt backend-flask/requirements.txt backend-flask/constraints.txt pyproject.toml
 
-.PHONY: help venv up test bench lint docs clean lock
+.PHONY: help venv up test image bench lint docs clean lock
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
@@ -35,6 +35,9 @@ test: venv lint ## lint, then run the whole test suite against real PostgreSQL a
 lint: venv ## ruff check (pyproject.toml [tool.ruff]); exit 1 on any finding
 	@$(VENV)/bin/ruff check .
 	@if [[ "$(RUFF_FORMAT_CHECK)" == 1 ]]; then $(VENV)/bin/ruff format --check .; fi
+
+image: venv ## build the backend image and the local stand-in images (Docker; no registry needed)
+	@bin/dev/image
 
 bench: venv ## measure the API under load (writes journal/bench-*.md)
 	@bin/dev/bench

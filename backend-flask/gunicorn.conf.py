@@ -1,6 +1,7 @@
 """gunicorn sized from the CPU this container actually gets (a 0.25 vCPU task is not a 4-core laptop)."""
 import json
 import os
+import sys
 from pathlib import Path
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -74,6 +75,21 @@ access_log_format = json.dumps({
     "bytes": "%(B)s", "duration_ms": "%(M)s", "remote": "%(h)s", "user_agent": "%(a)s",
     "trace_id": "%({x-amzn-trace-id}i)s",
 })
+
+
+def on_starting(server):
+    """Cruddur's settings, checked once before gunicorn listens: a missing one stops the server with one line
+    and exit 1. Checked in a worker only, it fails every boot with exit 1, which gunicorn answers by booting
+    another worker, forever: a container that never exits and never answers (ECS would only see failing checks)."""
+    if getattr(server.app, "app_uri", None) != "wsgi:app":
+        return  # another app (the conf tests' stand-in) has settings of its own
+    from cruddur.config import ConfigError, Settings
+
+    try:
+        Settings.from_env()
+    except ConfigError as e:
+        print(f"backend-flask: {e}", file=sys.stderr, flush=True)
+        sys.exit(1)
 
 
 def post_worker_init(worker):

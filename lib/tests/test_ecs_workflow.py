@@ -121,8 +121,10 @@ def test_lint_and_verify_pass_before_anything_changes(deploy):
 def test_it_builds_then_pushes_by_sha_then_deploys_that_sha(deploy):
     scripts = [(argv[0], argv) for _, argv in _commands(deploy, "deploy") if argv[0].startswith("bin/")]
     names = [s for s, _ in scripts]
-    assert names.index("bin/backend/build") < names.index("bin/backend/push") < names.index("bin/backend/deploy")
-    for script in ("bin/backend/build", "bin/backend/push", "bin/backend/deploy"):
+    assert names.index("bin/backend/build") < names.index("bin/ecs/run-local") < names.index("bin/backend/push") \
+        < names.index("bin/backend/deploy")  # the image is smoke-tested as a task before it is pushed
+    assert "--smoke" in dict(scripts)["bin/ecs/run-local"]
+    for script in ("bin/backend/build", "bin/ecs/run-local", "bin/backend/push", "bin/backend/deploy"):
         argv = dict(scripts)[script]
         assert argv[argv.index("--tag") + 1] == SHA, script
     argv = dict(scripts)["bin/backend/deploy"]

@@ -14,7 +14,8 @@ REQUIRED = {"ecs scale": ["--count", "1"], "cognito token": ["andrewbrown"],
             "ddb patterns list-conversations": ["andrewbrown"]}
 # The only commands without --endpoint-url, and why: they make no AWS calls, or run an emulator of their own.
 NO_ENDPOINT = {"db setup", "db create", "db drop", "db migrate", "db seed", "db connect", "db sessions",
-               "db kill-all", "db generate", "cognito build-lambda", "ecs lint", "dev up", "dev bench", "dev docs"}
+               "db kill-all", "db generate", "cognito build-lambda", "ecs lint", "dev up", "dev bench", "dev docs",
+               "dev image", "dev provision-docker"}
 ENV = ("CLUSTER_NAME", "SERVICE_NAME", "AWS_DEFAULT_REGION", "AWS_REGION", "IMAGE_TAG", "AWS_ENDPOINT_URL")
 
 

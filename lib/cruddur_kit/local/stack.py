@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
 
-from .. import BACKEND, aws, cognito, ddb, envfile, ssm
+from .. import BACKEND, aws, cognito, ddb, envfile, spec as speclib, ssm
 from ..errors import KitError
 from . import moto as motolib
 from . import postgres as pglocal
@@ -23,6 +23,9 @@ from . import postgres as pglocal
 DEFAULT_API_PORT = 4567
 DEFAULT_AWS_PORT = 4566
 FRONTEND_URL = "http://localhost:3000"
+# The local stack holds every secret the task definitions name, so bin/ecs/run-local can run them: without a
+# Honeycomb key in the environment, OTEL_EXPORTER_OTLP_HEADERS gets this placeholder (not a key).
+LOCAL_OTLP_HEADERS = "x-honeycomb-team=local-placeholder"
 
 
 @dataclass
@@ -124,13 +127,24 @@ def provision(database_url: str, table: str, log: Callable[[str], None], clients
     status, group = ddb.seed_conversation(dynamodb, table, database_url)  # what bin/ddb/seed writes
     log(f"dynamodb: demo conversation andrewbrown <-> bayko {status} ({group})")
 
-    values = {"CONNECTION_URL": database_url}
-    if os.environ.get("OTEL_EXPORTER_OTLP_HEADERS"):
-        values["OTEL_EXPORTER_OTLP_HEADERS"] = os.environ["OTEL_EXPORTER_OTLP_HEADERS"]
+    values = {"CONNECTION_URL": database_url,
+              "OTEL_EXPORTER_OTLP_HEADERS": os.environ.get("OTEL_EXPORTER_OTLP_HEADERS") or LOCAL_OTLP_HEADERS}
     parameters = ssm.put_parameters(clients("ssm"), ssm.DEFAULT_PREFIX, values)
     for name, status in parameters:
         log(f"ssm: {name} {status}")  # names only: the values are secrets
+    ensure_log_groups(clients("logs"), log)
     return Provisioned(database_url, pool, table, linked, parameters)
+
+
+def ensure_log_groups(client, log: Callable[[str], None]) -> None:
+    """The CloudWatch Logs groups the task definitions' awslogs options name (the awslogs driver needs them)."""
+    for group in sorted({g for s in speclib.services() for g in s.log_groups}):
+        found = client.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        if any(g["logGroupName"] == group for g in found):
+            log(f"logs: group {group} present")
+        else:
+            client.create_log_group(logGroupName=group)
+            log(f"logs: group {group} created")
 
 
 def _forget(path: Path) -> None:
