@@ -12,9 +12,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app
 
 from .config import Settings
+from .errors import Unavailable, error_response
 
 log = logging.getLogger("cruddur.aws")
 
@@ -40,10 +41,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["dynamodb"] = make_dynamodb(settings)
 
     def unavailable():
-        response = jsonify({"error": "dynamodb_unavailable"})
-        response.status_code = 503
-        response.headers["Retry-After"] = "2"
-        return response
+        return error_response(Unavailable("dynamodb_unavailable"))
 
     @app.errorhandler(BotoConnectionError)  # connection refused, connect timeout
     @app.errorhandler(HTTPClientError)  # read timeout, dropped connection
