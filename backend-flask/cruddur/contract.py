@@ -46,6 +46,13 @@ def _codes_for(model: type[BaseModel], error: dict) -> str:
     return codes.get("invalid", f"{name}_invalid")
 
 
+def _validated(model: type[BaseModel], payload: dict) -> BaseModel:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as e:
+        raise ValidationFailed([_codes_for(model, err) for err in e.errors()]) from None
+
+
 def parse_body(model: type[BaseModel]) -> BaseModel:
     """The request's JSON body validated by `model`; 400 for non-JSON, 422 listing every bad field."""
     payload = request.get_json(silent=True)
@@ -53,10 +60,12 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         raise ApiError("body_invalid_json", 400, "send a JSON object with Content-Type: application/json")
     if not isinstance(payload, dict):
         raise ApiError("body_not_an_object", 400, "the JSON body must be an object")
-    try:
-        return model.model_validate(payload)
-    except ValidationError as e:
-        raise ValidationFailed([_codes_for(model, err) for err in e.errors()]) from None
+    return _validated(model, payload)
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    """The query arguments validated by `model` (the first value of each); 422 listing every bad one."""
+    return _validated(model, request.args.to_dict(flat=True))
 
 
 def contract(summary: str, **options) -> Callable:

@@ -1,4 +1,5 @@
 """The activity endpoints: success, auth failures, every validation error."""
+import json
 import uuid
 
 import psycopg
@@ -195,6 +196,28 @@ def test_search_finds_unexpired_messages_by_words(client, auth):
 def test_search_blank_term_is_422(client, query):
     r = client.get(f"/api/activities/search{query}")
     assert r.status_code == 422 and r.get_json() == ["search_term_blank"]
+
+
+@pytest.mark.parametrize("term, code", [("a%00b", "search_term_invalid"), ("x" * 257, "search_term_exceed_max_chars")])
+def test_search_term_that_cannot_be_searched_is_422(client, term, code):
+    r = client.get(f"/api/activities/search?term={term}")
+    assert r.status_code == 422 and r.get_json() == [code]
+
+
+@pytest.mark.parametrize("path", ["/api/activities/@a%00b", "/api/users/@a%00b/short", "/api/activities/@no-such-handle"])
+def test_a_handle_no_user_can_have_is_404(client, path):
+    r = client.get(path)
+    assert r.status_code == 404 and r.get_json() == {"error": "user_not_found"}
+
+
+@pytest.mark.parametrize("path, body, code", [
+    ("/api/activities", {"message": "a\u0000b", "ttl": "1-day"}, "message_invalid"),
+    ("/api/profile/update", {"display_name": "x\u0000", "bio": ""}, "display_name_invalid"),
+    ("/api/messages", {"message": "hi", "handle": "bay\u0000ko"}, "handle_invalid"),
+])
+def test_a_nul_character_in_a_body_is_422_naming_the_field(client, auth, path, body, code):
+    r = client.post(path, data=json.dumps(body), content_type="application/json", headers=auth("andrewbrown"))
+    assert r.status_code == 422 and r.get_json() == [code]
 
 
 def test_search_handles_operator_characters_safely(client):

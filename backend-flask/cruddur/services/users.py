@@ -8,7 +8,7 @@ from ..stores import users as store
 
 
 def short(handle: str) -> dict:
-    user = store.short_by_handle(handle) if "\x00" not in handle else None  # PostgreSQL text holds no NUL
+    user = store.short_by_handle(handle)
     if user is None:
         raise NotFound("user_not_found")
     return user

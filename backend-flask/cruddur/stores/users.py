@@ -15,9 +15,16 @@ def by_cognito_user_id(sub: str) -> dict | None:
         ).fetchone()
 
 
-def short_by_handle(handle: str) -> dict | None:
+def _by_handle(columns: str, handle: str) -> dict | None:
+    """The user with this handle; None without a query for a text no handle can be (the users.handle CHECK)."""
+    if not cognito_users.HANDLE.fullmatch(handle):
+        return None
     with connection() as conn:
-        return conn.execute(f"{SHORT} WHERE lower(handle) = lower(%s)", (handle,)).fetchone()
+        return conn.execute(f"{columns} WHERE lower(handle) = lower(%s)", (handle,)).fetchone()
+
+
+def short_by_handle(handle: str) -> dict | None:
+    return _by_handle(SHORT, handle)
 
 
 def short_by_uuid(user_uuid: str) -> dict | None:
@@ -26,8 +33,7 @@ def short_by_uuid(user_uuid: str) -> dict | None:
 
 
 def profile_by_handle(handle: str) -> dict | None:
-    with connection() as conn:
-        return conn.execute(f"{PROFILE} WHERE lower(handle) = lower(%s)", (handle,)).fetchone()
+    return _by_handle(PROFILE, handle)
 
 
 def update_profile(user_uuid: str, display_name: str, bio: str) -> dict | None:
