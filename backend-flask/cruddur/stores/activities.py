@@ -15,14 +15,10 @@ MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,32})\b")
 
 
 def _newest_first(where: str, params: dict, limit: int, cursor, columns: str | None = None) -> tuple[str, dict]:
-    after = keyset.parse(cursor)
-    if after:
-        where += " AND (a.created_at, a.uuid) < (%(after_ts)s, %(after_uuid)s)"
-        params.update(after_ts=after[0], after_uuid=after[1])
-    params["limit"] = limit + 1
+    after, order = keyset.clauses(cursor, limit, params, "a.created_at", "a.uuid")
     if columns:  # ids only, from activities alone (no join): see search_query
-        return f"SELECT {columns} FROM activities a WHERE {where} {NEWEST_FIRST} LIMIT %(limit)s", params
-    return f"SELECT {COLUMNS} {FROM} WHERE {where} {NEWEST_FIRST} LIMIT %(limit)s", params
+        return f"SELECT {columns} FROM activities a WHERE {where}{after} {order}", params
+    return f"SELECT {COLUMNS} {FROM} WHERE {where}{after} {order}", params
 
 
 def _page(query: tuple[str, dict], limit: int) -> tuple[list[dict], list | None]:
@@ -55,28 +51,19 @@ def search_query(term: str, limit: int, cursor=None) -> tuple[str, dict]:
 
 def notifications_query(user_uuid, limit: int, cursor=None) -> tuple[str, dict]:
     """Replies to my activities and mentions of my handle, newest first."""
-    after = keyset.parse(cursor)
-    params = {"user_uuid": user_uuid, "limit": limit + 1}
-    where = f"n.user_uuid = %(user_uuid)s AND {UNEXPIRED}"
-    if after:
-        where += " AND (n.created_at, n.activity_uuid) < (%(after_ts)s, %(after_uuid)s)"
-        params.update(after_ts=after[0], after_uuid=after[1])
+    params = {"user_uuid": user_uuid}
+    after, order = keyset.clauses(cursor, limit, params, "n.created_at", "n.activity_uuid")
     return (f"SELECT {COLUMNS}, n.kind AS notification_kind "
             f"FROM notifications n JOIN activities a ON a.uuid = n.activity_uuid "
-            f"JOIN users u ON u.uuid = a.user_uuid WHERE {where} "
-            f"ORDER BY n.created_at DESC, n.activity_uuid DESC LIMIT %(limit)s", params)
+            f"JOIN users u ON u.uuid = a.user_uuid WHERE n.user_uuid = %(user_uuid)s AND {UNEXPIRED}{after} "
+            f"{order}", params)
 
 
 def replies_query(parent_uuid, limit: int, cursor=None) -> tuple[str, dict]:
     """Replies to one activity, oldest first."""
-    after = keyset.parse(cursor)
-    params = {"parent": parent_uuid, "limit": limit + 1}
-    where = "a.reply_to_activity_uuid = %(parent)s"
-    if after:
-        where += " AND (a.created_at, a.uuid) > (%(after_ts)s, %(after_uuid)s)"
-        params.update(after_ts=after[0], after_uuid=after[1])
-    return (f"SELECT {COLUMNS} {FROM} WHERE {where} "
-            f"ORDER BY a.created_at ASC, a.uuid ASC LIMIT %(limit)s", params)
+    params = {"parent": parent_uuid}
+    after, order = keyset.clauses(cursor, limit, params, "a.created_at", "a.uuid", newest_first=False)
+    return f"SELECT {COLUMNS} {FROM} WHERE a.reply_to_activity_uuid = %(parent)s{after} {order}", params
 
 
 def home(limit: int, cursor=None):
