@@ -86,10 +86,6 @@ _URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRI
              "QUERY_STRING")
 
 
-def next_link(next_cursor: Any) -> str | None:
-    return _link(encode_cursor(next_cursor)) if next_cursor is not None else None
-
-
 def _link(cursor: str) -> str:
     # Built per request from the request's own URL (host, other arguments), so a rendered page is reusable.
     args = request.args.to_dict(flat=True)

@@ -27,11 +27,6 @@ def short_by_handle(handle: str) -> dict | None:
     return _by_handle(SHORT, handle)
 
 
-def short_by_uuid(user_uuid: str) -> dict | None:
-    with connection() as conn:
-        return conn.execute(f"{SHORT} WHERE uuid = %s", (user_uuid,)).fetchone()
-
-
 def profile_by_handle(handle: str) -> dict | None:
     return _by_handle(PROFILE, handle)
 
@@ -43,13 +38,6 @@ def update_profile(user_uuid: str, display_name: str, bio: str) -> dict | None:
             f"RETURNING uuid, handle, display_name, bio, cruds_count",
             (display_name, bio, user_uuid),
         ).fetchone()
-
-
-def upsert_cognito_user(sub: str, handle: str, display_name: str, email: str,
-                        relink: bool = False) -> tuple[str, dict]:
-    """Create or link the row for a Cognito user (see cognito_users.upsert, shared with the scripts and Lambda)."""
-    with connection() as conn:
-        return cognito_users.upsert(conn, sub, handle, display_name, email, relink=relink)
 
 
 def short_by_uuids(user_uuids: list[str]) -> dict[str, dict]:
