@@ -231,8 +231,23 @@ def test_profile_has_no_cognito_sub_and_counts_cruds(client):
     assert r.status_code == 200
     body = r.get_json()
     assert set(body["profile"]) == {"uuid", "handle", "display_name", "bio", "cruds_count"}
-    assert body["profile"]["cruds_count"] == 2  # one crud, one reply
     assert [a["message"] for a in body["activities"]] == ["This was imported as seed data!"]
+    assert body["profile"]["cruds_count"] == 1  # what the profile lists: the seed also has a reply of his
+
+
+def test_cruds_count_counts_what_the_profile_lists(client, auth, database_url):
+    """Replies and expired cruds are not on the profile, so not in its count (it counted both)."""
+    for message in ("one", "two"):
+        assert client.post("/api/activities", json={"message": message, "ttl": "1-day"},
+                           headers=auth("bayko")).status_code == 200
+    assert client.post(f"/api/activities/{SEED_LONDO}/reply", json={"message": "a reply"},
+                       headers=auth("bayko")).status_code == 200
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE activities SET expires_at = now() - interval '1 second' WHERE message = 'one'")
+    body = client.get("/api/activities/@bayko?limit=100").get_json()
+    assert body["profile"]["cruds_count"] == len(body["activities"]) > 0
+    updated = client.put("/api/profile/update", json={"display_name": "Bayko", "bio": ""}, headers=auth("bayko"))
+    assert updated.get_json()["cruds_count"] == len(body["activities"])
 
 
 def test_profile_handle_is_case_insensitive_and_unknown_is_404(client):

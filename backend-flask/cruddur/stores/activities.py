@@ -10,6 +10,7 @@ COLUMNS = """a.uuid, u.handle, u.display_name, a.message, a.replies_count, a.rep
     a.likes_count, a.reply_to_activity_uuid, a.expires_at, a.created_at"""
 FROM = "FROM activities a JOIN users u ON u.uuid = a.user_uuid"
 UNEXPIRED = "a.expires_at > now()"
+PROFILE_LISTS = f"a.reply_to_activity_uuid IS NULL AND {UNEXPIRED}"  # a profile's cruds, and its cruds_count
 NEWEST_FIRST = "ORDER BY a.created_at DESC, a.uuid DESC"
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,32})\b")
 
@@ -34,8 +35,12 @@ def home_query(limit: int, cursor=None) -> tuple[str, dict]:
 
 
 def by_user_query(user_uuid, limit: int, cursor=None) -> tuple[str, dict]:
-    return _newest_first(f"a.user_uuid = %(user_uuid)s AND a.reply_to_activity_uuid IS NULL AND {UNEXPIRED}",
-                         {"user_uuid": user_uuid}, limit, cursor)
+    return _newest_first(f"a.user_uuid = %(user_uuid)s AND {PROFILE_LISTS}", {"user_uuid": user_uuid}, limit, cursor)
+
+
+def cruds_count_sql(user_uuid_sql: str) -> str:
+    """A subquery: how many cruds the profile of `user_uuid_sql` lists (an index-only scan of activities_user_live_idx)."""
+    return f"(SELECT count(*) FROM activities a WHERE a.user_uuid = {user_uuid_sql} AND {PROFILE_LISTS})"
 
 
 def search_query(term: str, limit: int, cursor=None) -> tuple[str, dict]:
@@ -112,7 +117,6 @@ def _insert(conn, user_uuid, message: str, expires_sql: str, params: dict, paren
         "INSERT INTO activities (user_uuid, message, expires_at, reply_to_activity_uuid) "
         f"VALUES (%(user_uuid)s, %(message)s, {expires_sql}, %(parent)s) RETURNING uuid, created_at",
         {"user_uuid": user_uuid, "message": message, "parent": parent, **params}).fetchone()
-    conn.execute("UPDATE users SET cruds_count = cruds_count + 1 WHERE uuid = %s", (user_uuid,))
     return row
 
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from ..db import connection
 from . import cognito_users
+from .activities import cruds_count_sql
 
 SHORT = "SELECT uuid, handle, display_name FROM users"
-PROFILE = "SELECT uuid, handle, display_name, bio, cruds_count FROM users"
+PROFILE_COLUMNS = f"uuid, handle, display_name, bio, {cruds_count_sql('users.uuid')} AS cruds_count"
+PROFILE = f"SELECT {PROFILE_COLUMNS} FROM users"
 
 
 def by_cognito_user_id(sub: str) -> dict | None:
@@ -35,7 +37,7 @@ def update_profile(user_uuid: str, display_name: str, bio: str) -> dict | None:
     with connection() as conn:
         return conn.execute(
             f"UPDATE users SET display_name = %s, bio = %s WHERE uuid = %s "
-            f"RETURNING uuid, handle, display_name, bio, cruds_count",
+            f"RETURNING {PROFILE_COLUMNS}",
             (display_name, bio, user_uuid),
         ).fetchone()
 
