@@ -80,7 +80,15 @@ class Settings:
 
     @property
     def cors_origins(self) -> list[str]:
-        return [o for o in (self.frontend_url, self.backend_url) if o and o != "*"]
+        """FRONTEND_URL (one origin, or several separated by commas) and BACKEND_URL; never "*"."""
+        origins = [o.strip() for o in (self.frontend_url or "").split(",")] + [(self.backend_url or "").strip()]
+        return [o.rstrip("/") for o in origins if o and o != "*"]
+
+    @property
+    def link_origin(self) -> str:
+        """Where pagination links point: BACKEND_URL, or "" (links relative to the request)."""
+        url = (self.backend_url or "").strip()
+        return "" if url in ("", "*") else url.rstrip("/")
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)

@@ -94,8 +94,10 @@ def build_document(app: Flask) -> dict:
             models.add(spec.body)
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": {"$ref": REF.format(model=spec.body.__name__)}}}}
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = operation
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        for method in methods:  # operation ids are unique per document: one per method when a rule has several
+            paths.setdefault(path, {})[method.lower()] = (
+                operation if len(methods) == 1 else {**operation, "operationId": f"{operation['operationId']}_{method.lower()}"})
     _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
                                  ref_template=REF)
     return {

@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Response, current_app, jsonify, request
 
@@ -81,16 +81,18 @@ class RenderedPage:
     last_link: list = field(default_factory=lambda: [(None, None)], compare=False)  # [(url parts, link)]
 
 
-# Everything werkzeug builds request.base_url and request.args from.
-_URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO",
-             "QUERY_STRING")
+# Everything the link is built from besides the settings: the request's path and its other arguments.
+_URL_KEYS = ("SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
+_PATH_SAFE = "/@:!$&'()*+,;=~"  # RFC 3986 pchar: left as they are, anything else percent-encoded
 
 
 def _link(cursor: str) -> str:
-    # Built per request from the request's own URL (host, other arguments), so a rendered page is reusable.
+    # Per request URL (other arguments kept), so a rendered page is reusable. The origin is BACKEND_URL, or
+    # none (a relative link): never the Host header, which any client can set to any site.
     args = request.args.to_dict(flat=True)
     args["cursor"] = cursor
-    return f'<{request.base_url}?{urlencode(args)}>; rel="next"'
+    path = quote(request.script_root + request.path, safe=_PATH_SAFE)
+    return f'<{current_app.config["SETTINGS"].link_origin}{path}?{urlencode(args)}>; rel="next"'
 
 
 def render_page(page: Page, body: Any = None) -> RenderedPage:
