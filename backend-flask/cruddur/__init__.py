@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import NullSession, SessionInterface
 from flask_cors import CORS
 
-from . import aws, db, errors, feed_cache, headers, identity, telemetry
+from . import aws, body_limit, db, errors, feed_cache, headers, identity, telemetry
 from .config import Settings
 
 
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, **flask_config) -> Flask:
 
     errors.init_app(app)
     telemetry.init_app(app, settings)
+    body_limit.init_app(app, settings)
     db.init_app(app, settings)
     feed_cache.init_app(app, settings)
     identity.init_app(app, settings)

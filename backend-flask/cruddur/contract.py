@@ -6,12 +6,14 @@ so the document says what the code enforces.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 from flask import g, request
 from pydantic import BaseModel, ValidationError
 
+from .body_limit import read_body
 from .errors import ApiError, ValidationFailed
 from .identity import current_user_optional, current_user_required
 from .pagination import parse_page_request
@@ -55,7 +57,12 @@ def _validated(model: type[BaseModel], payload: dict) -> BaseModel:
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
     """The request's JSON body validated by `model`; 400 for non-JSON, 422 listing every bad field."""
-    payload = request.get_json(silent=True)
+    payload = None
+    if request.is_json:
+        try:
+            payload = json.loads(read_body())
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+            payload = None
     if payload is None:
         raise ApiError("body_invalid_json", 400, "send a JSON object with Content-Type: application/json")
     if not isinstance(payload, dict):

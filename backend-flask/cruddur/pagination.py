@@ -33,11 +33,20 @@ def encode_cursor(position: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+MAX_CURSOR = 1024  # characters: ours are under 200 (a timestamp and a uuid, or a DynamoDB key)
+
+
 def decode_cursor(token: str) -> Any:
+    """The position a cursor names (its shape is checked by the store that made it); 422 for anything else."""
     try:
+        if len(token) > MAX_CURSOR:
+            raise ValueError("too long")
         padded = token + "=" * (-len(token) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeError):
+        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if position is None:  # null would read as "the first page": not a cursor we ever give out
+            raise ValueError("null")
+        return position
+    except (ValueError, UnicodeError, RecursionError):
         raise ValidationFailed(["cursor_invalid"]) from None
 
 

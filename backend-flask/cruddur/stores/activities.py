@@ -5,6 +5,7 @@ import re
 
 from ..db import connection
 from . import keyset
+from .search_term import websearch_text
 
 COLUMNS = """a.uuid, u.handle, u.display_name, a.message, a.replies_count, a.reposts_count,
     a.likes_count, a.reply_to_activity_uuid, a.expires_at, a.created_at"""
@@ -46,10 +47,11 @@ def cruds_count_sql(user_uuid_sql: str) -> str:
 def search_query(term: str, limit: int, cursor=None) -> tuple[str, dict]:
     """The page's ids first, then their rows: the inner walk is an index-only scan of
     activities_search_idx (its INCLUDEd tsvector and expiry are filtered without touching the heap),
-    so a page costs about the same at 100k and 1M rows; only the hits are read from the table."""
+    so a page costs about the same at 100k and 1M rows; only the hits are read from the table.
+    The term is re-spelled first (search_term.py): PostgreSQL's parser fails on some inputs."""
     ids, params = _newest_first(
         f"a.message_tsv @@ websearch_to_tsquery('english', %(term)s) AND {UNEXPIRED}",
-        {"term": term}, limit, cursor, columns="a.uuid")
+        {"term": websearch_text(term)}, limit, cursor, columns="a.uuid")
     return (f"SELECT {COLUMNS} FROM ({ids}) hit JOIN activities a ON a.uuid = hit.uuid "
             f"JOIN users u ON u.uuid = a.user_uuid {NEWEST_FIRST}", params)
 
@@ -80,6 +82,8 @@ def by_user(user_uuid, limit: int, cursor=None):
 
 
 def search(term: str, limit: int, cursor=None):
+    if not websearch_text(term):  # punctuation only: nothing can match (and PostgreSQL would say so in a NOTICE)
+        return [], None
     return _page(search_query(term, limit, cursor), limit)
 
 

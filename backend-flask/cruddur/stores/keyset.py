@@ -16,6 +16,8 @@ def parse(cursor: Any) -> tuple[datetime, uuid.UUID] | None:
     if cursor is None:
         return None
     try:
+        if not isinstance(cursor, list) or not all(isinstance(part, str) for part in cursor):
+            raise TypeError("not a list of two strings")  # uuid.UUID(5) raises AttributeError, not this
         created_at, row_uuid = cursor
         ts = datetime.fromisoformat(created_at)
         if ts.tzinfo is None:
