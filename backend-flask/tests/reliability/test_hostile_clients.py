@@ -146,8 +146,7 @@ def test_the_log_never_holds_a_malformed_header_line(server):
 
 @pytest.mark.parametrize("framing", [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n", b"2;\x01\r\n{}\r\n0\r\n\r\n"])
 def test_a_malformed_chunked_body_is_400_json_once(server, tokens, framing):
-    head = (f"POST /api/activities HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
-            f"Content-Type: application/json\r\n").encode()
+    head = b"POST /api/activities HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n"
     answer = exchange(server.port, head + f"Authorization: Bearer {tokens['bayko']}\r\n\r\n".encode() + framing)
     assert answer.count(b"HTTP/1.1 ") == 1, answer  # one request, one answer
     status, headers, body = parse(answer)
