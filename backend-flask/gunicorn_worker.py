@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import selectors
 import socket
 import time
@@ -30,6 +31,7 @@ from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 from werkzeug.exceptions import BadRequest
 
 READ_SIZE = 65536
+HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 LINGER_SECONDS = 2.0  # after a Connection: close answer, as gunicorn's close_graceful
 LINGER_DRAIN = 65536
 
@@ -94,9 +96,10 @@ def json_error(status: int, reason: str, code: str) -> bytes:
             ).encode() + body
 
 
-def _head_end(data: bytearray) -> tuple[int, int]:
-    """(where the head ends, where the body starts), or (-1, -1) while the blank line has not arrived."""
-    crlf, lf = data.find(b"\r\n\r\n"), data.find(b"\n\n")
+def _head_end(data: bytearray, start: int = 0) -> tuple[int, int]:
+    """(where the head ends, where the body starts), or (-1, -1) while the blank line has not arrived. The
+    search begins at `start` (a little before where the last one stopped: each byte is looked at once)."""
+    crlf, lf = data.find(b"\r\n\r\n", start), data.find(b"\n\n", start)
     if crlf >= 0 and (lf < 0 or crlf < lf):
         return crlf, crlf + 4
     if lf >= 0:
@@ -127,24 +130,23 @@ def framing(head: bytes) -> tuple[int | None, bool, bool, bool]:
     return length, chunked, expect and head.split(b"\n", 1)[0].rstrip().endswith(b"HTTP/1.1"), ambiguous
 
 
-def chunked_complete(data: bytearray, start: int) -> bool | None:
-    """Whether a chunked body from `start` has arrived whole (last chunk and trailers); None when malformed."""
-    pos = start
+def chunked_progress(data: bytearray, pos: int) -> tuple[bool | None, int]:
+    """(whether a chunked body has arrived whole: last chunk and trailers, None when malformed; where the
+    chunk-size line to look at next starts), reading on from the chunk-size line at `pos`."""
     while True:
         line_end = data.find(b"\n", pos)
         if line_end < 0:
-            return False
+            return False, pos
         size_text = bytes(data[pos:line_end]).split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            return None
+        if not HEX.fullmatch(size_text):  # int(, 16) would also take "-1", "+1" and "1_0"
+            return None, pos
+        size = int(size_text, 16)
         if size == 0:  # the last chunk: then trailer lines, if any, and a blank line
             rest = data[line_end + 1:]
-            return rest.startswith((b"\r\n", b"\n")) or _head_end(rest)[0] >= 0
-        pos = line_end + 1 + size + 2  # the data and its CRLF
-        if pos > len(data):
-            return False
+            return rest.startswith((b"\r\n", b"\n")) or _head_end(rest)[0] >= 0, pos
+        if line_end + 1 + size + 2 > len(data):  # the chunk's data and its CRLF are not all here
+            return False, pos
+        pos = line_end + 1 + size + 2
 
 
 class BodyChunkInvalid(BadRequest):
@@ -235,6 +237,8 @@ class BufferingThreadWorker(DrainingThreadWorker):
             return
         conn.pending = bytearray(conn.parser.unreader.take_buffered() if conn.parser else b"")
         conn.sent_continue = False
+        # How far _verdict has looked, and what the head said: it looks at each byte once, however it trickles in.
+        conn.scanned, conn.chunk_at, conn.framing = 0, None, None
         conn.sock.setblocking(False)
         deadline = time.monotonic() + self.read_timeout
         if self._read(conn):
@@ -287,8 +291,9 @@ class BufferingThreadWorker(DrainingThreadWorker):
     def _verdict(self, conn):
         """"wait" for more, "run" the request, or (status, reason, code) to answer without running it."""
         data = conn.pending
-        head_end, body_start = _head_end(data)
+        head_end, body_start = _head_end(data, max(0, conn.scanned - 3))
         if head_end < 0:
+            conn.scanned = len(data)
             first_line = data.find(b"\n")
             if first_line < 0 and len(data) > self.cfg.limit_request_line + 2:
                 return "run"  # gunicorn's parser answers 414 from what is here
@@ -297,11 +302,13 @@ class BufferingThreadWorker(DrainingThreadWorker):
             return "wait"
         if head_end > self.max_head:
             return 431, "Request Header Fields Too Large", "request_headers_too_large"
-        length, chunked, expect, ambiguous = framing(bytes(data[:head_end]))
+        if conn.framing is None:
+            conn.framing = framing(bytes(data[:head_end]))
+        length, chunked, expect, ambiguous = conn.framing
         if ambiguous or not self.max_body:
             return "run"
         if chunked:
-            done = chunked_complete(data, body_start)
+            done, conn.chunk_at = chunked_progress(data, conn.chunk_at or body_start)
             if done is None or done or len(data) - body_start > self.max_body:
                 return "run"  # whole, malformed (the parser says 400), or over the cap (the app says 413)
         elif length is None or length > self.max_body or len(data) - body_start >= length:
