@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from . import call, is_reset, json_error, read_body
+from .wsgi import call, is_reset, json_error, read_body
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 N = int(

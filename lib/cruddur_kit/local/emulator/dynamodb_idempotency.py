@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from . import call, is_reset, json_error, read_body
+from .wsgi import call, is_reset, json_error, read_body
 
 TARGET = "DynamoDB_20120810.TransactWriteItems"
 WINDOW_SECONDS = 600.0
