@@ -6,7 +6,8 @@ import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 import boto3
 from botocore.config import Config

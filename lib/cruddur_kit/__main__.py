@@ -1,19 +1,15 @@
-"""`python -m cruddur_kit GROUP COMMAND [ARGS]`: runs cruddur_kit.commands.GROUP.COMMAND's click `command`.
-
-bin/GROUP/COMMAND scripts are doors to this; KIT_PROG carries the door's name into --help.
+"""`python -m cruddur_kit` (bin/kit): with no arguments, every command and its one-line help; with
+`GROUP COMMAND [ARGS]` (`ddb patterns get-conversation UUID`), that command. The bin/GROUP/COMMAND doors
+come through here, and --help shows the door's name. One `main` turns errors into one line and an exit code.
 """
 from __future__ import annotations
 
-import importlib
-import os
 import sys
 
 import click
 
+from . import commands
 from .errors import KitError
-
-# Groups that work on the local stack too: they take `make up`'s .local/env as their lowest-precedence defaults.
-LOCAL_GROUPS = ("cognito", "ddb")
 
 
 def _describe_aws_error(e) -> str:
@@ -22,27 +18,39 @@ def _describe_aws_error(e) -> str:
     return f"AWS refused {op}: {err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
 
 
+def _option_value(argv: list[str], flag: str) -> str | None:
+    """The value of `--flag VALUE` / `--flag=VALUE` before any `--`, read before click parses."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) < 2:
-        print("usage: python -m cruddur_kit GROUP COMMAND [ARGS]", file=sys.stderr)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(commands.listing())
+        return 0
+    found = commands.find(argv)
+    if found is None:
+        in_group = [n for n in commands.COMMANDS if commands.group(n) == argv[0]]
+        if in_group and len(argv) == 1:
+            print(commands.listing(in_group))
+            return 0
+        print(f"error: unknown command {' '.join(argv[:3])}: bin/kit lists them", file=sys.stderr)
         return 2
-    group, name, rest = argv[0], argv[1], argv[2:]
-    module_name = f"cruddur_kit.commands.{group.replace('-', '_')}.{name.replace('-', '_').replace('/', '.')}"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name and module_name.startswith(e.name):
-            print(f"error: unknown command {group} {name}", file=sys.stderr)
-            return 2
-        raise
-    prog = os.environ.get("KIT_PROG") or f"bin/{group}/{name}"
-    if group in LOCAL_GROUPS:
+    name, rest = found
+    if commands.group(name) in commands.LOCAL_GROUPS:
         from .envfile import apply_local
 
-        apply_local(warn=lambda m: print(f"warning: {m}", file=sys.stderr))
+        apply_local(given=_option_value(rest, "--endpoint-url"),
+                    warn=lambda m: print(f"warning: {m}", file=sys.stderr))
     try:
-        return module.command.main(rest, prog_name=prog, standalone_mode=False) or 0
+        return commands.load(name).main(rest, prog_name=commands.door(name), standalone_mode=False) or 0
     except click.exceptions.Abort:
         print("aborted", file=sys.stderr)
         return 130

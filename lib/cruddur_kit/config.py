@@ -6,12 +6,14 @@ security group or target group id) is looked up only when a template asks for it
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from . import AWS_JSON, aws, kms, spec as speclib, templates
+from .ddb import DEFAULT_TABLE
 from .errors import KitError
 
 CLUSTER = "cruddur"
+DEFAULT_SERVICE = "backend-flask"
 NAMESPACE = "cruddur"
 ALB_NAME = "cruddur-alb"
 ALB_SG = "cruddur-alb-sg"
@@ -28,7 +30,7 @@ DEFAULTS = {
     "SERVICE_CONNECT_NAMESPACE": NAMESPACE,
     "EXECUTION_ROLE_NAME": EXECUTION_ROLE,
     "TASK_ROLE_NAME": TASK_ROLE,
-    "DDB_MESSAGE_TABLE": "cruddur-messages",
+    "DDB_MESSAGE_TABLE": DEFAULT_TABLE,
     "ASSIGN_PUBLIC_IP": "ENABLED",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "https://api.honeycomb.io",
     "CAPACITY_PROVIDERS": "fargate",
@@ -47,12 +49,11 @@ class Variables(Mapping):
     """Template variables. Sources, first wins: flags, environment, AWS look-ups, defaults."""
 
     def __init__(self, flags: Mapping | None = None, env: Mapping | None = None, *,
-                 client_factory: Callable | None = None, service: "speclib.ServiceSpec | None" = None,
+                 client_factory: Callable | None = None, service: speclib.ServiceSpec | None = None,
                  _cache: dict | None = None):
         self.flags = {k: v for k, v in (flags or {}).items() if v not in (None, "")}
         self.env = os.environ if env is None else env
-        self._client_factory = client_factory
-        self._clients: dict = {}
+        self.client = client_factory or aws.Clients(self.region)  # the AWS look-ups' clients
         self.service = service
         self._cache = {} if _cache is None else _cache
 
@@ -97,26 +98,15 @@ class Variables(Mapping):
         """Record a value found or created during a run (e.g. a new security group's id)."""
         self._cache[name] = value
 
-    def for_service(self, service: "speclib.ServiceSpec | str") -> "Variables":
+    def for_service(self, service: speclib.ServiceSpec | str) -> Variables:
         """The same sources plus the service's own variables (TARGET_GROUP_ARN, CONTAINER_PORT, ...)."""
         if isinstance(service, str):
             service = speclib.get(service)
-        child = Variables(self.flags, self.env, client_factory=self._client_factory, service=service,
-                          _cache=self._cache)
-        child._clients = self._clients
-        return child
-
-    # -- clients -------------------------------------------------------------------------------
-    def client(self, name: str):
-        if name not in self._clients:
-            factory = self._client_factory or (lambda svc: aws.client(svc, region=self.region))
-            self._clients[name] = factory(name)
-        return self._clients[name]
+        return Variables(self.flags, self.env, client_factory=self.client, service=service, _cache=self._cache)
 
     @property
     def region(self) -> str:
-        return self.flags.get("AWS_DEFAULT_REGION") or self.env.get("AWS_DEFAULT_REGION") \
-            or self.env.get("AWS_REGION") or aws.DEFAULT_REGION
+        return self.flags.get("AWS_DEFAULT_REGION") or aws.default_region(self.env)
 
     # -- service-scoped ------------------------------------------------------------------------
     def _service_value(self, name: str):
@@ -250,10 +240,6 @@ class Variables(Mapping):
             key_ids.add(kms.secret_key_id(self.client("secretsmanager"), self["DB_SECRET_ARN"]))
         client = self.client("kms")
         return sorted({arn for arn in (kms.customer_key_arn(client, k) for k in key_ids) if arn})
-
-
-def variables(flags: Mapping | None = None, env: Mapping | None = None, **kw) -> Variables:
-    return Variables(flags, env, **kw)
 
 
 def target_group_arn(elbv2, name: str) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import MutableMapping
+from collections.abc import MutableMapping
 
 from . import LOCAL_DIR
 from .aws import is_loopback
@@ -57,8 +57,10 @@ def write_local(path: Path, values: dict[str, str]) -> None:
                     + "".join(f"{k}={values[k]}\n" for k in LOCAL_KEYS if values.get(k)))
 
 
-def apply_local(environ: MutableMapping[str, str] | None = None, warn=None) -> dict[str, str]:
-    """Fill unset variables from .local/env (see the module docstring); returns what was filled in."""
+def apply_local(environ: MutableMapping[str, str] | None = None, warn=None, given: str | None = None
+                ) -> dict[str, str]:
+    """Fill unset variables from .local/env (see the module docstring); returns what was filled in.
+    `given`: an --endpoint-url from the command line, which names the target as AWS_ENDPOINT_URL would."""
     environ = os.environ if environ is None else environ
     path = local_path(environ)
     if not path.is_file():
@@ -72,7 +74,7 @@ def apply_local(environ: MutableMapping[str, str] | None = None, warn=None) -> d
         if warn:
             warn(f"ignoring {path}: its AWS_ENDPOINT_URL is not a loopback address")
         return {}
-    current = environ.get("AWS_ENDPOINT_URL")
+    current = given or environ.get("AWS_ENDPOINT_URL")
     if current and current.rstrip("/") != endpoint.rstrip("/"):
         return {}  # the environment names another target: the file describes a different stack
     filled = {k: values[k] for k in LOCAL_KEYS if values.get(k) and not environ.get(k)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import Iterable
+from collections.abc import Iterable
 
 from botocore.exceptions import ClientError
 

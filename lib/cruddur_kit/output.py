@@ -37,10 +37,6 @@ class Reporter:
     def summary(self) -> str:
         return ", ".join(f"{n} {s}" for s, n in self.counts.items()) or "nothing to do"
 
-    @property
-    def changed(self) -> bool:
-        return any(self.counts[s] for s in ("created", "updated", "deleted"))
-
 
 def log(message: str) -> None:
     """Progress for humans: stderr, so stdout stays data."""

@@ -1,7 +1,7 @@
 """SecureString parameters under /cruddur/<service>/: written idempotently, never printed."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from .errors import KitError
 

@@ -2,14 +2,16 @@
 
 A placeholder inside a longer string is replaced by the value's text. A string that is exactly one
 placeholder ("${SUBNET_IDS}") takes the value as it is, so a variable can supply a list, a number or
-an object. Keys named "_comment" are dropped. A missing variable stops rendering with one line naming the file and every variable missing.
+an object. Keys named "_comment" are dropped. A missing variable stops rendering with one line naming the
+file and every variable missing.
 """
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from . import REPO_ROOT
 from .errors import KitError
@@ -20,8 +22,8 @@ PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 HOW_TO_SET = {
     "IMAGE_TAG": "set it in the environment or pass --tag",
     "CLUSTER_NAME": "set it in the environment or pass --cluster",
-    **{name: "run bin/aws/setup --with-database (or set it in the environment)"
-       for name in ("DB_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME")},
+    **dict.fromkeys(("DB_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME"),
+                    "run bin/aws/setup --with-database (or set it in the environment)"),
 }
 
 
@@ -109,7 +111,7 @@ def render(path_or_dict: str | Path | Mapping | list, variables: Mapping, *, sou
     missing: list[str] = []
     result = _render_node(doc, variables, missing)
     if missing:
-        names = ", ".join("${%s}" % m for m in missing)
+        names = ", ".join(f"${{{m}}}" for m in missing)
         hows = {HOW_TO_SET.get(m, "set it in the environment") for m in missing}
         how = hows.pop() if len(hows) == 1 else "set them in the environment (or by their flags)"
         if len(missing) > 1 and how == "set it in the environment":

@@ -60,7 +60,8 @@ def test_door_exits_1_and_prints_file_path_and_fix(tmp_path):
     result = subprocess.run([str(LINT), "--dir", str(root)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "NG   aws/json/task-definitions/backend-flask.json" in result.stdout
-    assert "fargate.cpu-memory  $.memory" in result.stdout and "fix: set memory to one of 512, 1024, 2048" in result.stdout
+    assert "fargate.cpu-memory  $.memory" in result.stdout
+    assert "fix: set memory to one of 512, 1024, 2048" in result.stdout
 
 
 def test_broken_json_is_a_finding_not_a_crash(tmp_path):

@@ -17,10 +17,11 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from cruddur_kit import REPO_ROOT, config as configlib, spec as speclib, templates
+from cruddur_kit.aws import ReadOnlyViolation
 from cruddur_kit.checks.doctor import doctor
-from cruddur_kit.checks.live import ReadOnlyClients, ReadOnlyViolation
 from cruddur_kit.checks.model import Status
 from cruddur_kit.checks.verify import verify
+from cruddur_kit.kit import Kit
 from cruddur_kit.local import moto as motolib
 
 REGION = "us-east-1"
@@ -44,7 +45,7 @@ def _run(env, script, *args, extra=None):
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """setup + secrets + images + the backend-flask service deployed from the specs, in our own emulator."""
-    server = motolib.MotoServer(port=motolib.free_port(), env={"MOTO_ECS_SERVICE_RUNNING": "2"},
+    server = motolib.MotoServer(port=motolib.free_port(), env={},
                                 log_path=tmp_path_factory.mktemp("moto-checks") / "moto.log").start()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONNECTION_URL", "OTEL_"))}
     env = {**base, **motolib.DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint, "AWS_DEFAULT_REGION": REGION,
@@ -63,7 +64,7 @@ def world(tmp_path_factory):
         igw = _real_default_vpc(c("ec2"))
         for repo in ("backend-flask", "frontend-react-js"):
             c("ecr").put_image(repositoryName=repo, imageManifest=MANIFEST, imageTag=TAG)
-        variables = configlib.variables(env=env, client_factory=c)
+        variables = configlib.Variables(env=env, client_factory=c)
         s = speclib.get("backend-flask")
         td = c("ecs").register_task_definition(**speclib.task_definition(s, variables))["taskDefinition"]
         sd = speclib.service_definition(s, variables)
@@ -94,12 +95,11 @@ def _main_route_table(ec2) -> str:
 
 
 def _real_default_vpc(ec2) -> str:
-    """moto's default VPC has no internet gateway or default route; a real account's has both. Seed them."""
+    """The default VPC's internet gateway: the emulator's default VPC has one and a default route to it, as a
+    real account's has (lib/cruddur_kit/local/emulator/default_vpc.py)."""
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-    ec2.create_route(RouteTableId=_main_route_table(ec2), DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
-    return igw
+    [igw] = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])["InternetGateways"]
+    return igw["InternetGatewayId"]
 
 
 @pytest.fixture
@@ -113,16 +113,17 @@ def live_env(world, monkeypatch):
     return world
 
 
-def _clients(world) -> ReadOnlyClients:
-    return ReadOnlyClients(factory=lambda name: _client(world["server"].endpoint, name))
+def _kit(world, **flags) -> Kit:
+    """A read-only command's context, as bin/ecs/verify and doctor build it, on the world's emulator."""
+    return Kit(read_only=True, make_client=lambda name: _client(world["server"].endpoint, name), **flags)
 
 
-def _stub(clients: ReadOnlyClients, stubs: dict) -> None:
+def _stub(kit: Kit, stubs: dict) -> None:
     """Answer named operations with a canned response of the real API's shape (what botocore's Stubber does)."""
     for service, ops in stubs.items():
         if service.startswith("_"):
             continue
-        client = clients(service)
+        client = kit.client(service)
         event_service = client.meta.service_model.service_id.hyphenize()
         for op, parsed in ops.items():
             if op.startswith("_"):
@@ -161,32 +162,40 @@ def test_diff_is_empty_when_equal_and_shows_the_change(world):
     same = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "task-definition")
     assert same.returncode == 0, same.stdout + same.stderr
     assert same.stdout == ""
-    other = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--tag", "d1ff001", "--only", "task-definition")
+    other = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--tag", "d1ff001",
+                 "--only", "task-definition")
     assert other.returncode == 1
     assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{TAG}"' in other.stdout
     assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:d1ff001"' in other.stdout
 
 
-def test_service_diff_shows_what_the_deployed_service_lacks(world):
-    # moto's create_service drops the circuit breaker, ECS Exec and the grace period (local-infra notes):
-    # the deployed side really lacks them, and diff must say so rather than hide it
-    result = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "service")
+def test_service_diff_is_empty_for_the_service_as_deployed_and_names_a_live_change(world):
+    # ECS keeps every setting the spec gives and answers with its defaults filled (strategy ROLLING, alarms
+    # off): diff must not report those as changes
+    same = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "service")
+    assert (same.returncode, same.stdout) == (0, ""), same.stdout + same.stderr
+    ecs = world["client"]("ecs")
+    ecs.update_service(cluster="cruddur", service="backend-flask", healthCheckGracePeriodSeconds=30)
+    try:
+        result = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "service")
+    finally:
+        ecs.update_service(cluster="cruddur", service="backend-flask", healthCheckGracePeriodSeconds=90)
     assert result.returncode == 1
-    assert '+  "enableExecuteCommand": true,' in result.stdout
+    assert '-  "healthCheckGracePeriodSeconds": 30,' in result.stdout
     assert '+  "healthCheckGracePeriodSeconds": 90,' in result.stdout
     assert '"desiredCount"' not in "".join(line for line in result.stdout.splitlines() if line.startswith(("+", "-")))
 
 
 def test_read_only_guard_refuses_writes_and_secret_values(live_env):
-    clients = _clients(live_env)
+    kit = _kit(live_env)
     with pytest.raises(ReadOnlyViolation, match="ec2:CreateSecurityGroup"):
-        clients("ec2").create_security_group(GroupName="should-not-exist", Description="x")
+        kit.client("ec2").create_security_group(GroupName="should-not-exist", Description="x")
     with pytest.raises(ReadOnlyViolation, match="ssm:GetParameters"):
-        clients("ssm").get_parameters(Names=["/cruddur/backend-flask/CONNECTION_URL"], WithDecryption=True)
+        kit.client("ssm").get_parameters(Names=["/cruddur/backend-flask/CONNECTION_URL"], WithDecryption=True)
     groups = live_env["client"]("ec2").describe_security_groups(
         Filters=[{"Name": "group-name", "Values": ["should-not-exist"]}])["SecurityGroups"]
     assert groups == []  # refused before anything was sent
-    assert clients.total == 0
+    assert kit.clients.total == 0
 
 
 def test_verify_never_prints_a_secret_value(world):
@@ -198,14 +207,11 @@ def test_verify_never_prints_a_secret_value(world):
 @pytest.mark.parametrize("fault_path", FAULTS, ids=[p.stem for p in FAULTS])
 def test_live_fault_is_named_with_its_cause(fault_path, live_env):
     fault = json.loads(fault_path.read_text())
-    clients = _clients(live_env)
-    _stub(clients, fault.get("stub") or {})
+    kit = _kit(live_env, service="backend-flask")
+    _stub(kit, fault.get("stub") or {})
     _apply(live_env, fault["apply"])
     try:
-        if fault["tool"] == "verify":
-            report = verify(clients=clients)
-        else:
-            report = doctor("backend-flask", clients=clients)
+        report = verify(kit) if fault["tool"] == "verify" else doctor(kit)
     finally:
         _apply(live_env, fault["undo"])
     expect = fault["expect"]
@@ -220,7 +226,19 @@ def test_verify_names_a_secrets_manager_secret_that_does_not_exist(live_env, mon
     for name, value in {"DB_CREDENTIALS": "rds", "DB_SECRET_ARN": missing, "DB_HOST": "db.example.internal",
                         "DB_PORT": "5432", "DB_NAME": "cruddur"}.items():
         monkeypatch.setenv(name, value)
-    report = verify(services=["backend-flask"], clients=_clients(live_env))
+    report = verify(_kit(live_env, services=("backend-flask",)))
     hits = [f for f in report.problems if f.check == "secret.exists" and f.cause == "secret.missing"]
     assert [f.subject for f in hits] == [f"secret {missing}"], [f.to_dict() for f in report.problems]
     assert live_env["client"]("secretsmanager").list_secrets()["SecretList"] == []  # read-only: nothing made
+
+
+def test_a_service_that_is_not_deployed_is_named_by_doctor_and_diff(live_env):
+    from cruddur_kit.checks.diff import diff
+    from cruddur_kit.errors import KitError
+
+    report = doctor(_kit(live_env, service="frontend-react-js"))  # in aws/json, never deployed in this world
+    assert [(f.status, f.check, f.cause) for f in report.findings] == [(Status.NG, "service.exists", "service.missing")]
+    with pytest.raises(KitError, match="service frontend-react-js is not deployed in cluster cruddur"):
+        diff(_kit(live_env, service="frontend-react-js"))
+    with pytest.raises(KitError, match="cluster elsewhere does not exist: run bin/aws/setup"):
+        doctor(_kit(live_env, service="backend-flask", cluster="elsewhere"))

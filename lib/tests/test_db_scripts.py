@@ -6,7 +6,6 @@ import socket
 import stat
 import subprocess
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -149,7 +148,8 @@ def test_drop_refuses_a_remote_server_without_yes():
     # 192.0.2.1 is TEST-NET-1: the refusal happens before any connection is attempted.
     result = run("drop", url="postgresql://postgres@192.0.2.1:5432/cruddur")
     assert result.returncode == 1
-    assert result.stderr.strip() == "error: database cruddur on 192.0.2.1:5432 is not on this machine: pass --yes to drop it anyway"
+    assert result.stderr.strip() == ("error: database cruddur on 192.0.2.1:5432 is not on this machine: "
+                                     "pass --yes to drop it anyway")
 
 
 def test_drop_refuses_the_maintenance_database(pg_server_url):

@@ -56,6 +56,23 @@ def test_schema_load_is_idempotent_and_list_tables_shows_it(kit_env):
     assert listed.returncode == 0 and kit_env["DDB_MESSAGE_TABLE"] in listed.stdout.splitlines()
 
 
+def test_the_emulator_can_be_named_by_the_endpoint_flag(kit_env, aws_env):
+    env = {**{k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}, **kit_env}
+    flag = ["--endpoint-url", aws_env["AWS_ENDPOINT_URL"]]
+    created = subprocess.run([str(REPO_ROOT / "bin/ddb/schema-load"), *flag], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    assert f"table {kit_env['DDB_MESSAGE_TABLE']} in emulator {aws_env['AWS_ENDPOINT_URL']}" in created.stderr
+    assert aws_client("dynamodb").describe_table(TableName=kit_env["DDB_MESSAGE_TABLE"])["Table"]["TableStatus"]
+    # no flag and no AWS_ENDPOINT_URL: real AWS, which a destructive command refuses without --yes
+    refused = subprocess.run([str(REPO_ROOT / "bin/ddb/drop")], env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "refusing to drop table" in refused.stderr
+    dropped = subprocess.run([str(REPO_ROOT / "bin/ddb/drop"), *flag], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert dropped.returncode == 0 and dropped.stdout.split() == ["deleted", "dynamodb-table",
+                                                                   kit_env["DDB_MESSAGE_TABLE"]]
+
+
 def test_schema_load_refuses_a_table_of_another_shape(kit_env):
     aws_client("dynamodb").create_table(
         TableName=kit_env["DDB_MESSAGE_TABLE"], BillingMode="PAY_PER_REQUEST",

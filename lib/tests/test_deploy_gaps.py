@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
@@ -165,7 +164,8 @@ def test_rds_credentials_reach_the_task_from_the_managed_secret(env):
             "arn:aws:ssm:us-east-1:123456789012:parameter/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS"}
     environment = {e["name"]: e["value"] for e in container["environment"]}
     assert environment["PGHOST"] == "cruddur-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com"  # moto's endpoint
-    assert (environment["PGPORT"], environment["PGDATABASE"], environment["PGSSLMODE"]) == ("5432", "cruddur", "require")
+    assert (environment["PGPORT"], environment["PGDATABASE"], environment["PGSSLMODE"]) == \
+        ("5432", "cruddur", "require")
     assert environment["OTEL_PYTHON_FLASK_EXCLUDED_URLS"] == "api/health-check"
 
     # back to the default: the task reads CONNECTION_URL from SSM and the role loses the secret

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
-from pathlib import Path
 
 import boto3
 import pytest
@@ -84,7 +84,8 @@ def test_put_params_never_prints_a_value_and_reports_unchanged(env, tmp_path):
     assert again.returncode == 0, again.stderr
     assert statuses(again.stdout) == ["unchanged", "unchanged"]
 
-    changed = run(env, "ssm/put-params", extra={"CONNECTION_URL": SECRET + "x", "OTEL_EXPORTER_OTLP_HEADERS": HONEYCOMB})
+    changed = run(env, "ssm/put-params",
+                  extra={"CONNECTION_URL": SECRET + "x", "OTEL_EXPORTER_OTLP_HEADERS": HONEYCOMB})
     assert statuses(changed.stdout) == ["updated", "unchanged"]
 
     for result in (first, again, changed):
@@ -142,8 +143,8 @@ def test_setup_converges_then_teardown_empties_the_account(env):
     alb_sg, srv_sg = groups["cruddur-alb-sg"]["GroupId"], groups["cruddur-srv-sg"]["GroupId"]
     assert {(p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in groups["cruddur-alb-sg"]["IpPermissions"]} == \
         {(80, "0.0.0.0/0"), (443, "0.0.0.0/0")}
-    assert {(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"]) for p in groups["cruddur-srv-sg"]["IpPermissions"]} == \
-        {(4567, alb_sg), (3000, alb_sg)}
+    srv_rules = groups["cruddur-srv-sg"]["IpPermissions"]
+    assert {(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"]) for p in srv_rules} == {(4567, alb_sg), (3000, alb_sg)}
     assert [(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"]) for p in groups["cruddur-db-sg"]["IpPermissions"]] == \
         [(5432, srv_sg)]
     alb = elbv2.describe_load_balancers(Names=["cruddur-alb"])["LoadBalancers"][0]
@@ -173,7 +174,8 @@ def test_setup_converges_then_teardown_empties_the_account(env):
     updated = sorted(line.split()[2] for line in third.stdout.splitlines() if line.startswith("updated"))
     assert updated == ["/cruddur/backend-flask", "cruddur-srv-sg"]
 
-    assert run(env, "ssm/put-params", extra={"CONNECTION_URL": SECRET, "OTEL_EXPORTER_OTLP_HEADERS": HONEYCOMB}).returncode == 0
+    secrets = {"CONNECTION_URL": SECRET, "OTEL_EXPORTER_OTLP_HEADERS": HONEYCOMB}
+    assert run(env, "ssm/put-params", extra=secrets).returncode == 0
     gone = run(env, "aws/teardown", "--yes")
     assert gone.returncode == 0, gone.stderr
     kept = sorted(line.split()[2] for line in gone.stdout.splitlines() if line.startswith("kept"))
@@ -220,12 +222,17 @@ def fake_docker(tmp_path):
     return str(bindir)
 
 
-def test_build_without_a_docker_engine_fails_in_one_line(env, fake_docker):
+def test_build_without_a_docker_engine_fails_in_one_line(env, fake_docker, tmp_path):
     result = run(env, "backend/build", extra={"PATH": f"{fake_docker}:{env['PATH']}"})
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: no Docker engine answers (`docker info` failed): start Docker Desktop or the docker service"]
-    no_cli = run(env, "backend/build", extra={"PATH": "/usr/bin:/bin"})
+    # a PATH with what the door needs and no docker (this machine may well have one in /usr/bin)
+    bare = tmp_path / "bare-bin"
+    bare.mkdir()
+    for tool in ("bash", "dirname"):
+        (bare / tool).symlink_to(shutil.which(tool))
+    no_cli = run(env, "backend/build", extra={"PATH": str(bare)})
     assert no_cli.returncode == 1 and "docker is not installed" in no_cli.stderr
 
 
@@ -251,3 +258,15 @@ def test_push_moves_latest_to_the_sha_already_in_ecr(env, fake_docker):
     assert [sorted(i["imageTags"]) for i in images] == [["0123abcd", "latest"]]
     again = run(env, "backend/push", "--tag", "0123abcd", extra=path)
     assert statuses(again.stdout) == ["unchanged", "unchanged"]
+
+
+def test_the_names_config_spells_are_the_specs_names():
+    """cruddur_kit.config names the security groups, the load balancer and the database once; the specs agree."""
+    from cruddur_kit import AWS_JSON, config
+
+    groups = [g["GroupName"] for g in json.loads((AWS_JSON / "network/security-groups.json").read_text())["groups"]]
+    assert groups == [config.ALB_SG, config.SERVICE_SG, config.DB_SG]
+    rds = json.loads((AWS_JSON / "database/rds.json").read_text())
+    assert rds["instance"]["DBInstanceIdentifier"] == config.DB_INSTANCE
+    alb = json.loads((AWS_JSON / "load-balancer/alb.json").read_text())
+    assert alb["loadBalancer"]["Name"] == config.ALB_NAME

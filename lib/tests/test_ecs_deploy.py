@@ -1,9 +1,8 @@
 """bin/backend/deploy as a process against a fresh emulator: create, no-op, update, dry run, bad input.
 
-moto reports a service's tasks as running only when the server starts with MOTO_ECS_SERVICE_RUNNING, so
-this module's emulator runs with 2 (the spec's desired count): a created service's deployment then reads
-COMPLETED. moto's update_service creates no new deployment (local-infra.md), so the update here uses
---no-wait; test_ecs_wait.py covers waiting on an update against stubbed describe_services answers.
+The emulator runs a service's tasks and deployments on its clock (journal/2026-11-29-emulator-ecs-deployments.md):
+a created service's tasks start and its deployment reads COMPLETED, and an update starts a new deployment
+that the deploy waits for until the new revision runs alone.
 """
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ import ecs_world as w
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    server = w.start(tmp_path_factory.mktemp("ecs-deploy"), MOTO_ECS_SERVICE_RUNNING=2)
+    server = w.start(tmp_path_factory.mktemp("ecs-deploy"))
     w.prepare(server, tags=("aaa111", "bbb222"))
     yield server, w.environment(server)
     server.stop()
@@ -52,11 +51,16 @@ def test_deploy_creates_then_skips_a_noop_then_updates(world):
     assert again.stderr.strip().splitlines()[-1].endswith("COMPLETED: backend-flask:1 runs 2/2")
     assert len(_revisions(server)) == 1
 
-    update = w.run("backend/deploy", "--tag", "bbb222", "--no-wait", env=env)
+    update = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2", env=env)
     assert update.returncode == 0, update.stderr
     assert "created      task-definition            backend-flask:2" in update.stdout
-    assert "updated      ecs-service                backend-flask  (backend-flask:1 -> backend-flask:2)" in update.stdout
-    assert _service(server)[0]["taskDefinition"].endswith("backend-flask:2")
+    assert ("updated      ecs-service                backend-flask  (backend-flask:1 -> backend-flask:2)"
+            in update.stdout)
+    assert "1 older deployment(s) with 2 running" in update.stderr  # both revisions ran during the rollout
+    assert update.stderr.strip().splitlines()[-1].endswith("COMPLETED: backend-flask:2 runs 2/2")
+    assert "rolled back" not in update.stderr
+    [svc] = _service(server)
+    assert svc["taskDefinition"].endswith("backend-flask:2") and len(svc["deployments"]) == 1
 
 
 def test_dry_run_changes_nothing(world):

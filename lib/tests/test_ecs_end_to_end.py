@@ -3,9 +3,9 @@ put-params, setup (twice: the second only "unchanged"), an image in ECR, deploy,
 --yes — then nothing of the kit's left but the data stores it keeps, and with --include-data nothing
 at all. Once with one service, once with both services behind the one ALB.
 
-The emulator runs with MOTO_ECS_SERVICE_RUNNING=2, so a created service reports its tasks running
-and its deployment COMPLETED (moto starts no containers; see local-infra.md). The image is put into
-the emulator's ECR with put_image, as `docker push` would leave it (no Docker engine here).
+The emulator runs the service's tasks on its clock (journal/2026-11-29-emulator-ecs-deployments.md), so a
+created service's deployment completes and teardown sees the service drain. The image is put into the
+emulator's ECR with put_image, as `docker push` would leave it (no Docker engine here).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ TAG = "e2e0000000aa"
 
 @pytest.fixture
 def fresh(tmp_path):
-    server = w.start(tmp_path, MOTO_ECS_SERVICE_RUNNING=2)
+    server = w.start(tmp_path)
     env = w.environment(server)
     for key in ("FRONTEND_URL", "BACKEND_URL"):  # from the ALB that setup creates, as for a real user
         env.pop(key)

@@ -1,8 +1,9 @@
 """bin/ecs/{status,run-task,logs,connect,rollback,scale} as processes against a fresh emulator.
 
-moto starts no tasks for a service, so where a command needs the service's tasks this module seeds
-them: run_task with group "service:backend-flask" (what ECS sets on service tasks) and stop_task with
-a reason. Container exit codes other than 0 cannot be produced by moto: that case drives
+The emulator runs the service's own tasks; where a command needs tasks in a particular state (a stop
+reason the emulator would not produce) this module seeds them: run_task with group "service:backend-flask"
+(what ECS sets on service tasks) and stop_task with a reason. Container exit codes other than 0 cannot be
+produced by moto: that case drives
 cruddur_kit.ecs.tasks.wait_task against one stubbed describe_tasks answer (botocore Stubber).
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ GROUP = "/cruddur/backend-flask"
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    server = w.start(tmp_path_factory.mktemp("ecs-operate"), MOTO_ECS_SERVICE_RUNNING=2)
+    server = w.start(tmp_path_factory.mktemp("ecs-operate"))
     w.prepare(server, tags=("aaa111", "bbb222"))
     env = w.environment(server)
     proc = w.run("backend/deploy", "--tag", "aaa111", "--interval", "0.2", env=env)
@@ -42,7 +43,7 @@ def _service(server):
 
 
 def _seed_task(server, stop_reason=None):
-    """A task as ECS would start it for the service (moto starts none itself)."""
+    """A task as ECS would start it for the service, in the state the test needs."""
     ecs = _ecs(server)
     svc = _service(server)
     arn = ecs.run_task(cluster="cruddur", taskDefinition=svc["taskDefinition"], group="service:backend-flask",
@@ -58,7 +59,8 @@ def test_status_shows_service_deployments_tasks_and_targets(world):
     running = _seed_task(server)
     stopped = _seed_task(server, stop_reason="Task failed ELB health checks in (target-group cruddur-backend-flask)")
     tg = w.client(server, "elbv2").describe_target_groups(Names=["cruddur-backend-flask"])["TargetGroups"][0]
-    w.client(server, "elbv2").register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.0.0.9", "Port": 4567}])
+    w.client(server, "elbv2").register_targets(TargetGroupArn=tg["TargetGroupArn"],
+                                               Targets=[{"Id": "10.0.0.9", "Port": 4567}])
 
     proc = w.run("ecs/status", env=env)
     assert proc.returncode == 0, proc.stderr
@@ -251,7 +253,8 @@ def test_rollback_goes_to_the_previous_revision(world):
     current = _service(server)["taskDefinition"].rsplit("/", 1)[-1]
     family, rev = current.split(":")
     dry = w.run("ecs/rollback", "--dry-run", env=env)
-    assert dry.stdout.strip() == f"would update ecs-service                backend-flask  ({current} -> {family}:{int(rev) - 1})"
+    assert dry.stdout.strip() == \
+        f"would update ecs-service                backend-flask  ({current} -> {family}:{int(rev) - 1})"
     assert _service(server)["taskDefinition"].endswith(current)
     back = w.run("ecs/rollback", "--no-wait", env=env)
     assert back.returncode == 0, back.stderr

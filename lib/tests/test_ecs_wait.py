@@ -1,13 +1,14 @@
 """The bounded wait after a deploy: verdicts, progress, rollback detection, and the deadline.
 
-The emulator cannot roll a deployment back (moto keeps one static deployment per service), so the
-rollback and update cases drive cruddur_kit.ecs.watch in-process against describe_services /
+The rollback and update cases drive cruddur_kit.ecs.watch in-process against describe_services /
 list_tasks / describe_tasks answers stubbed with botocore's Stubber, shaped as the ECS API documents
-them. The deadline is tested as a process against the emulator, where a service never gets its tasks.
+them (the emulator rolls deployments back too since journal/2026-11-29-emulator-ecs-deployments.md; these
+stay as the verdict's unit tests). The deadline is tested as a process against an emulator whose clock
+stands still, so the service's tasks never get past PENDING.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from botocore.stub import ANY
@@ -19,7 +20,7 @@ from cruddur_kit.errors import KitError
 from testkit import stubbed_client
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/backend-flask:{}"
-T0 = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 def _dep(id_, status, rev, state, running=0, desired=2, pending=0, reason=None, failed=0):
@@ -76,9 +77,11 @@ def test_a_circuit_breaker_rollback_is_a_failure_naming_the_reason(ecs):
                     [("old", "steady state"), ("e1", "(service backend-flask) has started 2 tasks")]),
           ["arn:old-stopped", "arn:t1", "arn:t2"], crashed)
     _poll(ecs, _svc([_dep("ecs-svc/3", "PRIMARY", 1, "IN_PROGRESS", running=2),
-                     _dep("ecs-svc/2", "ACTIVE", 2, "FAILED", reason="ECS deployment circuit breaker: tasks failed to start.")],
+                     _dep("ecs-svc/2", "ACTIVE", 2, "FAILED",
+                          reason="ECS deployment circuit breaker: tasks failed to start.")],
                     [("old", "steady state"), ("e1", "(service backend-flask) has started 2 tasks"),
-                     ("e2", "(service backend-flask) (deployment ecs-svc/2) deployment failed: tasks failed to start.")]),
+                     ("e2", "(service backend-flask) (deployment ecs-svc/2) deployment failed: "
+                            "tasks failed to start.")]),
           ["arn:old-stopped", "arn:t1", "arn:t2"])
     verdict, said = _wait(ecs, watch.Goal(task_definition=TD.format(2), deployment_id="ecs-svc/2"))
     assert verdict.ok is False
@@ -137,8 +140,8 @@ def test_judge_waits_while_in_progress():
 
 @pytest.fixture(scope="module")
 def stuck_world(tmp_path_factory):
-    """An emulator whose services never report a running task: a deploy can only time out."""
-    server = w.start(tmp_path_factory.mktemp("ecs-stuck"))
+    """An emulator whose clock stands still: a service's tasks stay PENDING and a deploy can only time out."""
+    server = w.start(tmp_path_factory.mktemp("ecs-stuck"), CRUDDUR_EMULATOR_CLOCK="manual")
     w.prepare(server)
     yield server, w.environment(server)
     server.stop()
@@ -151,7 +154,7 @@ def test_the_wait_is_bounded_by_timeout_and_names_the_state(stuck_world):
     assert proc.stderr.strip().splitlines()[-1] == (
         "error: deploy of backend-flask failed: timed out after 3s: "
         "rollout IN_PROGRESS: backend-flask:1 running 0/2, pending 2")
-    assert "rollout IN_PROGRESS" in proc.stderr.splitlines()[1]  # progress was shown while waiting
+    assert any(line.startswith("rollout IN_PROGRESS") for line in proc.stderr.splitlines()[1:-1])  # shown meanwhile
     assert 3 <= proc.elapsed < 3 + 12  # the bound holds: start-up and set-up calls are the slack
 
     # re-running with nothing to change is not a success while that rollout has not completed

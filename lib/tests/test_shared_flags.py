@@ -1,49 +1,120 @@
-"""The shared flags (cruddur_kit.cli): one definition, one precedence rule — flag > environment > default —
-whichever command takes them."""
-import importlib
+"""The shared flags (cruddur_kit.cli) reach every registered command by construction, with one precedence
+rule — flag > environment > default — and land in the one context (cruddur_kit.kit.Kit) the command gets."""
 import os
 import subprocess
 
 import pytest
 
-from cruddur_kit import REPO_ROOT
+from cruddur_kit import REPO_ROOT, commands, images
+from cruddur_kit.aws import ReadOnlyViolation
 
-COMMANDS = ["backend.deploy", "backend.build", "backend.push", "ecs.status", "ecs.scale", "ecs.diff", "ecs.doctor",
-            "aws.setup"]
+NAMES = list(commands.COMMANDS)
+REQUIRED = {"ecs scale": ["--count", "1"], "cognito token": ["andrewbrown"],
+            "ddb patterns get-conversation": ["606eca81-5975-43ff-bae8-60b6f154d291"],
+            "ddb patterns list-conversations": ["andrewbrown"]}
+# The only commands without --endpoint-url, and why: they make no AWS calls, or run an emulator of their own.
+NO_ENDPOINT = {"db setup", "db create", "db drop", "db migrate", "db seed", "db connect", "db sessions",
+               "db kill-all", "db generate", "cognito build-lambda", "ecs lint", "dev up", "dev bench", "dev docs"}
+ENV = ("CLUSTER_NAME", "SERVICE_NAME", "AWS_DEFAULT_REGION", "AWS_REGION", "IMAGE_TAG", "AWS_ENDPOINT_URL")
 
 
-def _params(command: str, argv: list[str]) -> dict:
-    module = importlib.import_module(f"cruddur_kit.commands.{command}")
-    return module.command.make_context(command, list(argv)).params
+def _kit(name: str, argv: list[str] = ()):
+    """The Kit the command would run with, parsed by its own click parser (nothing invoked)."""
+    command = commands.load(name)
+    params = dict(command.make_context(commands.door(name), REQUIRED.get(name, []) + list(argv)).params)
+    return command.kit_from(params)
 
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in ("CLUSTER_NAME", "SERVICE_NAME", "AWS_DEFAULT_REGION", "AWS_REGION", "IMAGE_TAG"):
+    for name in ENV:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_flag_beats_environment_beats_default(clean_env, command):
-    extra = ["--count", "1"] if command == "ecs.scale" else []
-    defaults = _params(command, extra)
-    for flag, default in (("cluster", "cruddur"), ("service", "backend-flask"), ("region", "us-east-1")):
-        if flag in defaults:
-            assert defaults[flag] == default, flag
-    clean_env.setenv("CLUSTER_NAME", "from-env")
-    clean_env.setenv("SERVICE_NAME", "svc-env")
+def test_every_registered_command_is_a_kit_command():
+    for name in NAMES:
+        command = commands.load(name)
+        assert "region" in command.shared_flags, name
+        assert callable(command.kit_from), name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_region_flag_beats_environment_beats_default(clean_env, name):
+    assert _kit(name).region == "us-east-1"
     clean_env.setenv("AWS_REGION", "eu-west-1")
-    from_env = _params(command, extra)
+    assert _kit(name).region == "eu-west-1"
     clean_env.setenv("AWS_DEFAULT_REGION", "eu-central-1")  # the AWS CLI's order: AWS_DEFAULT_REGION first
-    both = _params(command, extra)
-    flags = _params(command, extra + [f"--{k}={v}" for k, v in
-                                      (("cluster", "c"), ("service", "s"), ("region", "ap-south-1")) if k in defaults])
-    for flag, env_value, flag_value in (("cluster", "from-env", "c"), ("service", "svc-env", "s")):
-        if flag in defaults:
-            assert from_env[flag] == env_value and flags[flag] == flag_value
-    if "region" in defaults:
-        assert (from_env["region"], both["region"], flags["region"]) == ("eu-west-1", "eu-central-1", "ap-south-1")
+    assert _kit(name).region == "eu-central-1"
+    assert _kit(name, ["--region", "ap-south-1"]).region == "ap-south-1"
+    assert _kit(name, ["--region=ap-south-1"]).clients.region == "ap-south-1"  # the clients' region too
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_endpoint_flag_beats_environment(clean_env, name):
+    if name in NO_ENDPOINT:
+        assert "endpoint" not in commands.load(name).shared_flags
+        return
+    assert _kit(name).endpoint is None
+    clean_env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    assert _kit(name).endpoint == "http://127.0.0.1:4566"
+    kit = _kit(name, ["--endpoint-url", "http://127.0.0.1:5000"])
+    assert kit.endpoint == kit.clients.endpoint == "http://127.0.0.1:5000"
+    assert kit.client("sts").meta.endpoint_url == "http://127.0.0.1:5000"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if {"cluster", "service"} & set(commands.load(n).shared_flags)])
+def test_cluster_and_service_flag_beats_environment_beats_default(clean_env, name):
+    flags = commands.load(name).shared_flags
+    checks = [f for f in ("cluster", "service") if f in flags]
+    defaults = {"cluster": "cruddur", "service": "backend-flask"}
+    env_names = {"cluster": "CLUSTER_NAME", "service": "SERVICE_NAME"}
+    for flag in checks:
+        assert getattr(_kit(name), flag) == defaults[flag]
+        clean_env.setenv(env_names[flag], f"{flag}-env")
+        assert getattr(_kit(name), flag) == f"{flag}-env"
+        assert getattr(_kit(name, [f"--{flag}", f"{flag}-flag"]), flag) == f"{flag}-flag"
+    if "cluster" in flags:
+        assert _kit(name).vars["CLUSTER_NAME"] == "cluster-env"  # the templates see what the command sees
+
+
+def test_verify_takes_many_services_the_same_way(clean_env):
+    assert _kit("ecs verify").services == ()  # every service
+    clean_env.setenv("SERVICE_NAME", "backend-flask")
+    assert _kit("ecs verify").services == ("backend-flask",)
+    assert _kit("ecs verify", ["--service", "a", "--service", "b"]).services == ("a", "b")
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if "tag" in commands.load(n).shared_flags])
+def test_tag_is_resolved_in_one_place(clean_env, name):
+    kit = _kit(name)
+    # the commands that build and ship default to HEAD's sha; the read-only checks look only for a given tag
+    assert kit.tag == (None if kit.read_only else images.git_sha())
+    clean_env.setenv("IMAGE_TAG", "from-env")
+    assert _kit(name).tag == "from-env" and _kit(name).vars["IMAGE_TAG"] == "from-env"
+    assert _kit(name, ["--tag", "from-flag"]).tag == "from-flag"
+
+
+def test_a_command_without_flags_leaves_the_variables_to_the_environment(clean_env):
+    clean_env.setenv("CLUSTER_NAME", "env-cluster")
+    clean_env.setenv("IMAGE_TAG", "env-tag")
+    kit = _kit("ssm put-params")
+    assert kit.vars["CLUSTER_NAME"] == "env-cluster" and kit.vars["IMAGE_TAG"] == "env-tag"
+
+
+@pytest.mark.parametrize("name", ["ecs verify", "ecs diff", "ecs doctor", "ecs status", "ecs logs"])
+def test_read_only_commands_get_clients_that_refuse_writes(clean_env, name):
+    kit = _kit(name, ["--endpoint-url", "http://127.0.0.1:9"])  # nothing listens there: a refusal sends nothing
+    assert kit.read_only
+    with pytest.raises(ReadOnlyViolation, match="ec2:CreateSecurityGroup"):
+        kit.client("ec2").create_security_group(GroupName="x", Description="x")
+    assert kit.clients.total == 0
+
+
+def test_dry_run_reaches_the_reporter(clean_env):
+    kit = _kit("aws setup", ["--dry-run"])
+    assert kit.dry_run and kit.report.dry_run
+    assert not _kit("aws setup").report.dry_run
 
 
 def test_timeout_and_interval_must_be_positive(clean_env):
@@ -51,7 +122,9 @@ def test_timeout_and_interval_must_be_positive(clean_env):
 
     for bad in (["--timeout", "0"], ["--interval", "-1"]):
         with pytest.raises(BadParameter):
-            _params("backend.deploy", bad)
+            _kit("backend deploy", bad)
+    kit = _kit("backend deploy", ["--timeout", "12", "--interval", "0.5"])
+    assert (kit.timeout, kit.interval, kit.deadline().seconds) == (12.0, 0.5, 12.0)
 
 
 def test_build_and_push_take_service_like_deploy():

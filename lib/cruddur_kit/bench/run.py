@@ -11,7 +11,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import psycopg
@@ -46,6 +46,7 @@ class Options:
     timeout: float = 10.0
     output: Path | None = None
     work_dir: Path = LOCAL_DIR  # postgres-bench/ (the data) and bench/ (logs) go here
+    region: str | None = None  # the emulator's (default: the environment's)
 
 
 @dataclass
@@ -128,10 +129,10 @@ def run(options: Options) -> Report:
             conn.execute(f"CREATE DATABASE {DATABASE}")
         database_url = pglocal.with_database(pg.url, DATABASE)
         moto.start()
-        os.environ.update(local_stack.emulator_env(moto.endpoint))  # boto3 here: this emulator only
+        os.environ.update(local_stack.emulator_env(moto.endpoint, options.region))  # boto3 here: this emulator only
         log(f"bench: aws emulator on {moto.endpoint}")
         provisioned = local_stack.provision(database_url, TABLE, lambda m: log(f"bench: {m}"))
-        idp = aws.client("cognito-idp")
+        idp = aws.Clients()("cognito-idp")
         token = _token(idp, provisioned.pool, database_url)
 
         def start(app: str | None = None, **extra_env: str) -> Gunicorn:
@@ -142,8 +143,8 @@ def run(options: Options) -> Report:
             servers.append(server)
             return server.start()
 
-        wrk_options = dict(seconds=options.seconds, connections=options.connections, threads=options.threads,
-                           timeout=options.timeout)
+        wrk_options = {"seconds": options.seconds, "connections": options.connections, "threads": options.threads,
+                       "timeout": options.timeout}
         ceiling = start("cruddur_kit.bench.ceiling:app")  # kept running: measured again beside every home row
         report.ceiling = measure(ceiling.url + "/", runs=options.runs, **wrk_options)
         log(f"bench: ceiling {report.ceiling.rps:,.0f} req/s")
@@ -241,7 +242,7 @@ def render(report: Report, argv: str) -> str:
     lines = [
         "# make bench — results",
         "",
-        f"- when: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; command: `{argv}`",
+        f"- when: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; command: `{argv}`",
         f"- machine: {_machine()}; wrk, gunicorn, PostgreSQL and the emulator share it",
         f"- load: wrk -t{o.threads} -c{o.connections} -d{o.seconds:g}s --timeout {o.timeout:g}s, median of "
         f"{o.runs} runs (errors: sum over the runs, timeouts and non-2xx included)",
@@ -253,7 +254,7 @@ def render(report: Report, argv: str) -> str:
         "- message groups, messages: DynamoDB here is the local emulator (moto, one DynamoDB request at a time, "
         "on the same cores), so these rows show the emulator's ceiling, not DynamoDB's or the API's",
         "",
-        f"| endpoint | activities | req/s | p50 ms | p99 ms | errors | of ceiling |",
+        "| endpoint | activities | req/s | p50 ms | p99 ms | errors | of ceiling |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     if ceiling:

@@ -52,7 +52,7 @@ class Gunicorn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0, ready_path: str = "/api/health-check") -> "Gunicorn":
+    def start(self, timeout: float = 30.0, ready_path: str = "/api/health-check") -> Gunicorn:
         env = {**os.environ, **self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
         argv = local_stack.gunicorn_argv()
         if self.app:

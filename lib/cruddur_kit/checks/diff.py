@@ -7,10 +7,12 @@ from __future__ import annotations
 import difflib
 import json
 
-from .. import config as configlib
 from .. import spec as speclib
-from .live import Lenient, ReadOnlyClients
 from ..ecs.taskdef import normalise as normalise_td
+from ..ecs.watch import describe_service
+from ..errors import KitError
+from ..kit import Kit
+from .live import Lenient
 
 SERVICE_KEYS = ("serviceName", "taskDefinition", "desiredCount", "launchType", "platformVersion",
                 "capacityProviderStrategy", "networkConfiguration", "loadBalancers", "healthCheckGracePeriodSeconds",
@@ -18,7 +20,10 @@ SERVICE_KEYS = ("serviceName", "taskDefinition", "desiredCount", "launchType", "
                 "enableECSManagedTags", "schedulingStrategy")
 SERVICE_DEFAULTS = {"schedulingStrategy": "REPLICA", "deploymentController": {"type": "ECS"},
                     "propagateTags": "NONE", "enableECSManagedTags": False, "enableExecuteCommand": False,
-                    "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100}}
+                    "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100,
+                                                "strategy": "ROLLING",
+                                                "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+                                                "alarms": {"alarmNames": [], "enable": False, "rollback": False}}}
 
 
 def _prune(node):
@@ -53,22 +58,16 @@ def unified(deployed: dict, local: dict, label: str) -> list[str]:
     return list(difflib.unified_diff(a, b, f"deployed {label}", f"local {label}", lineterm=""))
 
 
-def diff(service: str, flags: dict | None = None, clients: ReadOnlyClients | None = None,
-         parts: tuple[str, ...] = ("task-definition", "service")) -> tuple[list[str], int]:
-    """(unified diff lines, AWS calls): task definition first, then service. Empty when equal."""
-    clients = clients or ReadOnlyClients()
-    variables = Lenient(configlib.variables(flags, client_factory=clients))
-    s = speclib.get(service)
-    scoped = variables.for_service(s)
+def diff(kit: Kit, parts: tuple[str, ...] = ("task-definition", "service")) -> list[str]:
+    """Unified diff lines of kit.service, task definition first, then service. Empty when equal."""
+    s = speclib.get(kit.service)
+    scoped = Lenient(kit.vars).for_service(s)
     local_td, local_sd = speclib.task_definition(s, scoped), speclib.service_definition(s, scoped)
-    ecs = clients("ecs")
-    live = [x for x in ecs.describe_services(cluster=local_sd["cluster"], services=[s.name])["services"]
-            if x.get("status") == "ACTIVE"]
-    if not live:
-        from ..errors import KitError
+    ecs = kit.client("ecs")
+    live = describe_service(ecs, local_sd["cluster"], s.name)
+    if live is None:
         raise KitError(f"service {s.name} is not deployed in cluster {local_sd['cluster']}: bin/backend/deploy")
-    deployed_td = ecs.describe_task_definition(taskDefinition=live[0]["taskDefinition"],
-                                               include=["TAGS"])
+    deployed_td = ecs.describe_task_definition(taskDefinition=live["taskDefinition"], include=["TAGS"])
     td = {**deployed_td["taskDefinition"], "tags": deployed_td.get("tags") or []}
     lines = []
     if "task-definition" in parts:
@@ -76,5 +75,5 @@ def diff(service: str, flags: dict | None = None, clients: ReadOnlyClients | Non
                          f"task-definitions/{s.name}.json")
     if "service" in parts:
         local_service = {k: v for k, v in local_sd.items() if k in SERVICE_KEYS}
-        lines += unified(normalise_service(live[0]), normalise_service(local_service), f"services/{s.name}.json")
-    return lines, clients.total
+        lines += unified(normalise_service(live), normalise_service(local_service), f"services/{s.name}.json")
+    return lines

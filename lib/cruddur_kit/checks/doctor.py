@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 import time
 
-from .. import config as configlib
 from .. import spec as speclib
-from .live import Lenient, ReadOnlyClients
+from ..ecs.watch import describe_service
+from ..kit import Kit
+from .live import Lenient
 from .model import NG, SKIP, WARN, Report
-from .verify import _admits_cidr, _admits_group, _roles, secrets
+from .groups import admits_cidr, admits_group
+from .verify import roles, secrets
 
 TARGET_REASONS = {
     "Target.Timeout": ("target.timeout", "the health check timed out: the service SG does not admit the ALB, "
@@ -63,32 +65,49 @@ def classify_stop(task: dict) -> tuple[str, str, str] | None:
     return None
 
 
-def doctor(service: str, flags: dict | None = None, clients: ReadOnlyClients | None = None,
-           log_minutes: int = 60) -> Report:
-    clients = clients or ReadOnlyClients()
-    variables = Lenient(configlib.variables(flags, client_factory=clients))
-    s = speclib.get(service)
-    scoped = variables.for_service(s)
-    td = speclib.task_definition(s, scoped)
-    sd = speclib.service_definition(s, scoped)
+def doctor(kit: Kit, log_minutes: int = 60) -> Report:
+    """kit.service's troubleshooting tree, walked in the seeds' order; each step records what it found."""
+    clients = kit.clients
+    s = speclib.get(kit.service)
+    scoped = Lenient(kit.vars).for_service(s)
+    td, sd = speclib.task_definition(s, scoped), speclib.service_definition(s, scoped)
     report = Report(f"doctor {sd['cluster']}/{s.name} (read-only)")
-    ecs, ec2, elbv2 = clients("ecs"), clients("ec2"), clients("elbv2")
+    live = _service(report, clients("ecs"), sd["cluster"], s)
+    if live is None:
+        report.stats = {"aws_calls": clients.total}
+        return report
+    vpc_cfg = (live.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+    tg_arn = next((lb.get("targetGroupArn") for lb in live.get("loadBalancers") or []), None)
+    _security_groups(report, clients, tg_arn, vpc_cfg.get("securityGroups") or [], s.container_port)
+    if tg_arn:
+        _target_health(report, clients("elbv2"), tg_arn, s)
+    _stopped_tasks(report, clients("ecs"), sd["cluster"], s.name)
+    # the secrets exist; the execution role exists, trusts ecs-tasks, may pull, read and decrypt the secrets
+    roles(report, clients, [(s, td, sd)], secrets(report, clients, [(s, td, sd)]))
+    _network_path(report, clients("ec2"), vpc_cfg)
+    _log_errors(report, clients("logs"), td, log_minutes)
+    report.stats = {"aws_calls": clients.total, "calls": dict(sorted(clients.calls.items())),
+                    "causes": sorted({f.cause for f in report.problems if f.cause})}
+    return report
 
-    live = ecs.describe_services(cluster=sd["cluster"], services=[s.name])["services"]
-    live = next((x for x in live if x.get("status") == "ACTIVE"), None)
+
+def _service(report, ecs, cluster: str, s) -> dict | None:
+    """service.exists, then service.running: the live service, or None when it is not deployed."""
+    live = describe_service(ecs, cluster, s.name)
     subject = f"service {s.name}"
     if live is None:
         report.record("service.exists", subject, [NG("", "the service does not exist", "bin/backend/deploy",
                                                      cause="service.missing")])
-        report.stats = {"aws_calls": clients.total}
-        return report
+        return None
     report.record("service.running", subject, [] if live.get("runningCount", 0) >= live.get("desiredCount", 0) else [
         WARN("", f"{live.get('runningCount', 0)} of {live.get('desiredCount')} tasks running",
              "the causes below say why tasks do not stay up", cause="service.short")])
+    return live
 
-    # A-C: the security group chain (ALB SG inbound; service SG from the ALB SG on the container port)
-    vpc_cfg = (live.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
-    tg_arn = next((lb.get("targetGroupArn") for lb in live.get("loadBalancers") or []), None)
+
+def _security_groups(report, clients, tg_arn: str | None, service_sgs: list[str], port: int) -> None:
+    """Seeds A-C: the ALB's group admits 80 from anywhere; a service group admits the port from the ALB's."""
+    elbv2, ec2 = clients("elbv2"), clients("ec2")
     alb_sgs: list[str] = []
     if tg_arn:
         tg = elbv2.describe_target_groups(TargetGroupArns=[tg_arn])["TargetGroups"][0]
@@ -97,62 +116,53 @@ def doctor(service: str, flags: dict | None = None, clients: ReadOnlyClients | N
             alb = elbv2.describe_load_balancers(LoadBalancerArns=lb_arns[:1])["LoadBalancers"][0]
             alb_sgs = alb.get("SecurityGroups") or []
     groups = {g["GroupId"]: g for g in ec2.describe_security_groups(
-        Filters=[{"Name": "group-id", "Values": sorted(set(alb_sgs) | set(vpc_cfg.get("securityGroups") or []))}]
-    )["SecurityGroups"]} if (alb_sgs or vpc_cfg.get("securityGroups")) else {}
+        Filters=[{"Name": "group-id", "Values": sorted(set(alb_sgs) | set(service_sgs))}]
+    )["SecurityGroups"]} if (alb_sgs or service_sgs) else {}
     report.record("sg.alb-inbound", f"ALB security group {', '.join(alb_sgs) or '(none)'}",
-                  [] if any(_admits_cidr(groups.get(g, {}), 80) for g in alb_sgs) else [
+                  [] if any(admits_cidr(groups.get(g, {}), 80) for g in alb_sgs) else [
                       NG("IpPermissions", "the ALB does not admit HTTP 80 from 0.0.0.0/0: the DNS name times out",
-                         "allow tcp 80 (and 443) from 0.0.0.0/0 on the ALB SG (bin/aws/setup)", cause="sg.alb-inbound")])
-    port = s.container_port
-    report.record("sg.service-from-alb", f"service security groups {', '.join(vpc_cfg.get('securityGroups') or [])}",
-                  [] if any(_admits_group(groups.get(g, {}), port, a) for g in vpc_cfg.get("securityGroups") or []
-                            for a in alb_sgs) else [
+                         "allow tcp 80 (and 443) from 0.0.0.0/0 on the ALB SG (bin/aws/setup)",
+                         cause="sg.alb-inbound")])
+    report.record("sg.service-from-alb", f"service security groups {', '.join(service_sgs)}",
+                  [] if any(admits_group(groups.get(g, {}), port, a) for g in service_sgs for a in alb_sgs) else [
                       NG("IpPermissions", f"no service SG admits tcp {port} from the ALB SG: targets are unhealthy",
                          f"allow tcp {port} from {', '.join(alb_sgs) or 'the ALB SG'} on the service SG "
                          "(not from 0.0.0.0/0)", cause="sg.service-from-alb")])
 
-    # target health and its reason codes
-    if tg_arn:
-        health = elbv2.describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
-        problems = []
-        for h in health:
-            th = h.get("TargetHealth") or {}
-            if th.get("State") in ("healthy", None):
-                continue
-            cause, message, fix = TARGET_REASONS.get(th.get("Reason", ""), (
-                "target.unhealthy", f"{th.get('State')}: {th.get('Description', '')}", "see the causes below"))
-            problems.append(NG(h["Target"]["Id"], f"{th.get('Reason', th.get('State'))}: {message}",
-                               fix.format(port=port, path=s.health_path), cause=cause))
-        if not health:
-            problems.append(WARN("", "no targets registered", "check that tasks reach RUNNING",
-                                 cause="target.not-registered"))
-        report.record("target.health", f"target group {s.target_group_name}", problems)
 
-    # stopped tasks: reasons and exit codes, grouped
-    stopped = ecs.list_tasks(cluster=sd["cluster"], serviceName=s.name, desiredStatus="STOPPED")["taskArns"][:100]
+def _target_health(report, elbv2, tg_arn: str, s) -> None:
+    """target.health: each unhealthy target with its reason code, said as a cause and a fix."""
+    health = elbv2.describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
+    problems = []
+    for h in health:
+        th = h.get("TargetHealth") or {}
+        if th.get("State") in ("healthy", None):
+            continue
+        cause, message, fix = TARGET_REASONS.get(th.get("Reason", ""), (
+            "target.unhealthy", f"{th.get('State')}: {th.get('Description', '')}", "see the causes below"))
+        problems.append(NG(h["Target"]["Id"], f"{th.get('Reason', th.get('State'))}: {message}",
+                           fix.format(port=s.container_port, path=s.health_path), cause=cause))
+    if not health:
+        problems.append(WARN("", "no targets registered", "check that tasks reach RUNNING",
+                             cause="target.not-registered"))
+    report.record("target.health", f"target group {s.target_group_name}", problems)
+
+
+def _stopped_tasks(report, ecs, cluster: str, service: str) -> None:
+    """tasks.stopped: the stopped tasks' reasons and exit codes, grouped with counts."""
+    stopped = ecs.list_tasks(cluster=cluster, serviceName=service, desiredStatus="STOPPED")["taskArns"][:100]
     grouped: dict[tuple, int] = {}
     if stopped:
-        for task in ecs.describe_tasks(cluster=sd["cluster"], tasks=stopped)["tasks"]:
+        for task in ecs.describe_tasks(cluster=cluster, tasks=stopped)["tasks"]:
             found = classify_stop(task)
             if found:
                 grouped[found] = grouped.get(found, 0) + 1
-    report.record("tasks.stopped", f"stopped tasks of {s.name} ({len(stopped)})",
+    report.record("tasks.stopped", f"stopped tasks of {service} ({len(stopped)})",
                   [NG("", f"{n} x {message}", fix, cause=cause) for (cause, message, fix), n in grouped.items()])
-
-    # the secrets exist; the execution role exists, trusts ecs-tasks, may pull, read and decrypt the secrets
-    _roles(report, clients, [(s, td, sd)], secrets(report, clients, [(s, td, sd)]))
-
-    # the subnets' route to ECR/SSM: public with a public IP, or private with NAT / VPC endpoints
-    _network_path(report, ec2, vpc_cfg)
-
-    # recent error lines in the containers' logs
-    _log_errors(report, clients("logs"), td, log_minutes)
-    report.stats = {"aws_calls": clients.total, "calls": dict(sorted(clients.calls.items())),
-                    "causes": sorted({f.cause for f in report.problems if f.cause})}
-    return report
 
 
 def _network_path(report, ec2, vpc_cfg):
+    """network.path: each subnet reaches ECR/SSM: public with a public IP, or private with NAT / VPC endpoints."""
     subnets = vpc_cfg.get("subnets") or []
     if not subnets:
         return
@@ -189,6 +199,7 @@ def _network_path(report, ec2, vpc_cfg):
 
 
 def _log_errors(report, logs, td, minutes):
+    """logs.errors: error lines in the containers' log streams of the last `minutes`."""
     since = int((time.time() - minutes * 60) * 1000)
     for c in td["containerDefinitions"]:
         opts = (c.get("logConfiguration") or {}).get("options") or {}

@@ -4,15 +4,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..aws import DEFAULT_REGION
 from . import rules  # noqa: F401  (registers the rules)
 from .model import NG, WARN, Report
 from .registry import RULES
 from .specset import SpecSet
 
 
-def lint(root: Path | None = None) -> Report:
+def lint(root: Path | None = None, region: str = DEFAULT_REGION) -> Report:
+    """Every file under root (default: this repo's aws/json), rendered for `region` with stand-in values."""
     started = time.perf_counter()
-    specs = SpecSet.load(root)
+    specs = SpecSet.load(root, region=region)
     report = Report(f"lint {specs.root}")
     for spec in specs.files:
         if spec.error:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
-from typing import Iterable, TextIO
+from typing import TextIO
+from collections.abc import Iterable
 
 
 class Status(IntEnum):
@@ -64,9 +65,6 @@ class Report:
             self.findings.append(Finding(status, check, subject, message, path, fix, cause))
         if not found:
             self.findings.append(Finding(Status.OK, check, subject, ok_message))
-
-    def add(self, finding: Finding) -> None:
-        self.findings.append(finding)
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)

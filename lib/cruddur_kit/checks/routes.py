@@ -11,6 +11,7 @@ import json
 import re
 
 from .. import BACKEND, LOCAL_DIR
+from ..aws import DEFAULT_REGION
 
 # service name -> the package whose OpenAPI document describes it
 APPS = {"backend-flask": BACKEND / "cruddur"}
@@ -30,8 +31,8 @@ def _build_paths() -> list[str]:
     from cruddur.config import Settings
     from cruddur.openapi import build_document
 
-    settings = Settings(connection_url="postgresql://lint@127.0.0.1:1/lint", aws_region="us-east-1",
-                        cognito_user_pool_id="us-east-1_lint", cognito_client_id="lint", db_pool_min=0)
+    settings = Settings(connection_url="postgresql://lint@127.0.0.1:1/lint", aws_region=DEFAULT_REGION,
+                        cognito_user_pool_id=f"{DEFAULT_REGION}_lint", cognito_client_id="lint", db_pool_min=0)
     app = create_app(settings)
     try:
         doc = build_document(app)

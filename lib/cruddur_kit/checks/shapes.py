@@ -6,8 +6,8 @@ outside an enum) without calling AWS; the local emulator accepts most of these s
 from __future__ import annotations
 
 import difflib
-from functools import lru_cache
-from typing import Iterator
+from functools import cache
+from collections.abc import Iterator
 
 import botocore.session
 
@@ -20,12 +20,12 @@ _JSON_NAMES = {str: "a string", int: "an integer", bool: "a boolean", float: "a 
                list: "an array", bytes: "bytes"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _session():
     return botocore.session.get_session()
 
 
-@lru_cache(maxsize=None)
+@cache
 def input_shape(service: str, operation: str):
     return _session().get_service_model(service).operation_model(operation).input_shape
 
@@ -37,6 +37,15 @@ def _child(path: str, key) -> str:
 def validate(doc, service: str, operation: str, filled: tuple[str, ...] = ()) -> Iterator[tuple]:
     """Problems of `doc` as the input of service.operation; `filled` names required members the kit adds."""
     yield from _walk(doc, input_shape(service, operation), "$", f"{operation} ({service})", filled)
+
+
+def validate_parts(doc, parts) -> Iterator[tuple]:
+    """Validate each top-level part of a kit spec against its call: parts are (key, service, operation, filled)."""
+    for key, service, operation, filled in parts:
+        if key not in doc:
+            continue
+        for status, path, message, fix, cause in validate(doc[key], service, operation, filled):
+            yield status, path.replace("$", f"$.{key}", 1), message, fix, cause
 
 
 def _walk(value, shape, path: str, call: str, filled=()) -> Iterator[tuple]:

@@ -12,32 +12,42 @@ from typing import Any
 
 from .. import AWS_JSON
 from .. import templates
+from ..aws import DEFAULT_REGION
+from ..config import CLUSTER, EXECUTION_ROLE, TASK_ROLE
+from ..ddb import DEFAULT_TABLE
 
 ACCOUNT = "123456789012"
-REGION = "us-east-1"
 
-_STANDINS = {
-    "AWS_ACCOUNT_ID": ACCOUNT, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "IMAGE_TAG": "0123abc",
-    "CLUSTER_NAME": "cruddur", "ASSIGN_PUBLIC_IP": "ENABLED", "VPC_ID": "vpc-0lint",
-    "EXECUTION_ROLE_NAME": "CruddurServiceExecutionRole", "TASK_ROLE_NAME": "CruddurTaskRole",
-    "DDB_MESSAGE_TABLE": "cruddur-messages",
-    "DB_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-lint-0123-AbCdEf",
-    "DB_PORT": "5432", "DB_NAME": "cruddur",
-    "KMS_KEY_ARNS": [f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0123abcd-0123-4567-89ab-0123456789ab"],
-    "TARGET_GROUP_ARN": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/cruddur-lint/0123456789abcdef",
-}
+
+def _standins(region: str) -> dict:
+    return {
+        "AWS_ACCOUNT_ID": ACCOUNT, "AWS_DEFAULT_REGION": region, "AWS_REGION": region, "IMAGE_TAG": "0123abc",
+        "CLUSTER_NAME": CLUSTER, "ASSIGN_PUBLIC_IP": "ENABLED", "VPC_ID": "vpc-0lint",
+        "EXECUTION_ROLE_NAME": EXECUTION_ROLE, "TASK_ROLE_NAME": TASK_ROLE,
+        "DDB_MESSAGE_TABLE": DEFAULT_TABLE,
+        "DB_SECRET_ARN": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:rds!db-lint-0123-AbCdEf",
+        "DB_PORT": "5432", "DB_NAME": "cruddur",
+        "KMS_KEY_ARNS": [f"arn:aws:kms:{region}:{ACCOUNT}:key/0123abcd-0123-4567-89ab-0123456789ab"],
+        "TARGET_GROUP_ARN":
+            f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:targetgroup/cruddur-lint/0123456789abcdef",
+    }
 
 
 class StandIns(dict):
     """Variables for offline rendering: a plausible value of the right type for any name."""
 
+    def __init__(self, region: str = DEFAULT_REGION):
+        super().__init__(_standins(region))
+        self.region = region
+
     def __missing__(self, name: str):
+        region = self.region
         if name.endswith("_IDS"):
             return [f"{name.lower()}-a", f"{name.lower()}-b"]
         if name.endswith("_ARNS"):
-            return [f"arn:aws:lint:{REGION}:{ACCOUNT}:{name.lower()}/*"]
+            return [f"arn:aws:lint:{region}:{ACCOUNT}:{name.lower()}/*"]
         if name.endswith("_ARN"):
-            return f"arn:aws:lint:{REGION}:{ACCOUNT}:{name.lower()}"
+            return f"arn:aws:lint:{region}:{ACCOUNT}:{name.lower()}"
         if name.endswith("_URL") or name.endswith("_ENDPOINT"):
             return f"https://{name.lower().replace('_', '-')}.example.invalid"
         return f"lint-{name.lower().replace('_', '-')}"
@@ -79,12 +89,12 @@ def strip_comments(node):
 class SpecSet:
     root: Path
     files: list[SpecFile] = field(default_factory=list)
-    variables: dict = field(default_factory=lambda: StandIns(_STANDINS))
+    variables: dict = field(default_factory=StandIns)
 
     @classmethod
-    def load(cls, root: Path | None = None, variables: dict | None = None) -> "SpecSet":
+    def load(cls, root: Path | None = None, variables: dict | None = None, region: str = DEFAULT_REGION) -> SpecSet:
         root = Path(root or AWS_JSON)
-        specs = cls(root=root, variables=variables if variables is not None else StandIns(_STANDINS))
+        specs = cls(root=root, variables=variables if variables is not None else StandIns(region))
         for path in sorted(root.rglob("*.json")):
             rel_parts = path.relative_to(root).parts
             spec = SpecFile(path, "aws/json/" + "/".join(rel_parts), _kind(rel_parts))
@@ -117,9 +127,10 @@ class SpecSet:
                 group = ((c.get("logConfiguration") or {}).get("options") or {}).get("awslogs-group")
                 if group:
                     groups.add(group)
-        self.variables["ECR_REPOSITORY_ARNS"] = [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{r}"
+        region = self.variables.region
+        self.variables["ECR_REPOSITORY_ARNS"] = [f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{r}"
                                                  for r in sorted(repos)]
-        self.variables["LOG_STREAM_ARNS"] = [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{g}:log-stream:*"
+        self.variables["LOG_STREAM_ARNS"] = [f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{g}:log-stream:*"
                                              for g in sorted(groups)]
 
     def of(self, kind: str) -> list[SpecFile]:

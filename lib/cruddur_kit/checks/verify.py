@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import urllib.parse
 
-from .. import config as configlib
 from .. import kms as kmslib
 from .. import spec as speclib
 from ..errors import KitError
-from .live import Lenient, ReadOnlyClients
+from ..kit import Kit
+from .groups import admits_cidr, admits_group
+from .live import Lenient
 from .model import NG, SKIP, Report
 from .rules.cross import allows
 from .rules.iam import as_list
@@ -31,10 +32,10 @@ def _role_name(arn: str) -> str:
     return str(arn).rsplit("/", 1)[-1]
 
 
-def verify(services: list[str] | None = None, flags: dict | None = None, clients: ReadOnlyClients | None = None,
-           root=None) -> Report:
-    clients = clients or ReadOnlyClients()
-    variables = Lenient(configlib.variables(flags, client_factory=clients))
+def verify(kit: Kit, root=None) -> Report:
+    """Every service in aws/json (or kit.services), against the account kit's read-only clients see."""
+    services, clients = kit.services, kit.clients
+    variables = Lenient(kit.vars)
     report = Report("verify (read-only)")
     chosen = [s for s in (speclib.services(root) if root else speclib.services())
               if not services or s.name in services]
@@ -45,7 +46,7 @@ def verify(services: list[str] | None = None, flags: dict | None = None, clients
         rendered.append((s, speclib.task_definition(s, variables.for_service(s)),
                          speclib.service_definition(s, variables.for_service(s))))
 
-    _roles(report, clients, rendered, secrets(report, clients, rendered))
+    roles(report, clients, rendered, secrets(report, clients, rendered))
     _images(report, clients, rendered, variables)
     _log_groups(report, clients, rendered)
     _cluster_and_network(report, clients, rendered, variables)
@@ -55,7 +56,9 @@ def verify(services: list[str] | None = None, flags: dict | None = None, clients
     return report
 
 
-def _roles(report, clients, rendered, secret_keys):
+def roles(report, clients, rendered, secret_keys):
+    """role.exists, role.trust, and for the execution role role.execution-policy and role.kms-decrypt
+    (secret_keys: what `secrets` found encrypted under a customer-managed key)."""
     iam = clients("iam")
     roles = {}
     for _, td, _ in rendered:
@@ -90,7 +93,7 @@ def _roles(report, clients, rendered, secret_keys):
                     problems.append(NG("policy", f"the execution role cannot {action} on {resource}: tasks fail "
                                        "to start (CannotPullContainerError / no logs)",
                                        f"run bin/aws/setup or attach {EXEC_MANAGED}", cause="role.execution-policy"))
-        for c, s in secrets_of:
+        for _, s in secrets_of:
             arn = s["valueFrom"]
             action = "secretsmanager:GetSecretValue" if ":secretsmanager:" in arn else "ssm:GetParameters"
             if not allows(doc, action, arn):
@@ -136,7 +139,7 @@ def _execution_needs(rendered):
 
 def _images(report, clients, rendered, variables):
     ecr = clients("ecr")
-    for s, td, _ in rendered:
+    for _, td, _ in rendered:
         for c in td["containerDefinitions"]:
             image = c["image"]
             if ".dkr.ecr." not in image:
@@ -245,13 +248,13 @@ def _cluster_and_network(report, clients, rendered, variables):
     groups = {g["GroupId"]: g for g in ec2.describe_security_groups(
         Filters=[{"Name": "group-id", "Values": sg_ids}])["SecurityGroups"]}
     alb = groups.get(alb_sg)
-    report.record("network.alb-sg", f"security group {alb_sg} (ALB)", [] if alb and _admits_cidr(alb, 80) else [
+    report.record("network.alb-sg", f"security group {alb_sg} (ALB)", [] if alb and admits_cidr(alb, 80) else [
         NG("IpPermissions", "the ALB group does not admit 80 from 0.0.0.0/0: the ALB DNS name times out",
            "run bin/aws/setup (network/security-groups.json)", cause="sg.alb-inbound")])
     for s, _, sd in rendered:
         for gid in sd["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]:
             g = groups.get(gid)
-            ok = g is not None and _admits_group(g, s.container_port, alb_sg)
+            ok = g is not None and admits_group(g, s.container_port, alb_sg)
             report.record("network.service-sg", f"security group {gid} ({s.name})", [] if ok else [
                 NG("IpPermissions", f"does not admit {s.container_port} from the ALB group {alb_sg}: targets "
                    "stay unhealthy", f"allow tcp {s.container_port} from {alb_sg} (bin/aws/setup)",
@@ -278,19 +281,3 @@ def _target_groups(report, clients, rendered):
                        "run bin/aws/setup to converge it", cause="target-group.drift")
                     for key in ("Port", "Protocol", "TargetType", "HealthCheckPath") if tg.get(key) != spec.get(key)]
         report.record("target-group.matches", f"target group {name}", problems)
-
-
-def _admits_cidr(group, port, cidr="0.0.0.0/0") -> bool:
-    return any(_covers(p, port) and any(r.get("CidrIp") == cidr for r in p.get("IpRanges", []))
-               for p in group.get("IpPermissions", []))
-
-
-def _admits_group(group, port, source) -> bool:
-    return any(_covers(p, port) and any(r.get("GroupId") == source for r in p.get("UserIdGroupPairs", []))
-               for p in group.get("IpPermissions", []))
-
-
-def _covers(perm, port) -> bool:
-    if perm.get("IpProtocol") == "-1":
-        return True
-    return perm.get("IpProtocol") in ("tcp", "6") and perm.get("FromPort", 0) <= port <= perm.get("ToPort", 65535)

@@ -6,7 +6,7 @@ The wait afterwards is watch.wait; the commands (deploy, rollback, scale) are pr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from .. import images, spec as speclib
 from ..errors import KitError

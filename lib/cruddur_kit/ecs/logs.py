@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import datetime, UTC
+from collections.abc import Callable
 
 from ..errors import KitError
 from .clock import Deadline
@@ -24,7 +24,7 @@ def parse_since(text: str, now: float | None = None) -> int:
     except ValueError:
         raise KitError(f"--since {text!r} is not a duration (30s, 10m, 2h, 1d) or an ISO time") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return int(when.timestamp() * 1000)
 
 
@@ -67,7 +67,7 @@ def events(logs, group: str, names: list[str], since_ms: int) -> list[dict]:
 
 
 def line(event: dict) -> str:
-    when = datetime.fromtimestamp(event["timestamp"] / 1000, timezone.utc).isoformat(timespec="milliseconds")
+    when = datetime.fromtimestamp(event["timestamp"] / 1000, UTC).isoformat(timespec="milliseconds")
     task = event.get("logStreamName", "").rsplit("/", 1)[-1][:8]
     return f"{when.replace('+00:00', 'Z')} {task} {event.get('message', '').rstrip()}"
 

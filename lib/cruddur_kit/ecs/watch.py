@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import KitError
 from .clock import Deadline
@@ -81,7 +81,8 @@ def judge(svc: dict, goal: Goal) -> Verdict:
                               "(another deploy or a forced new deployment); its outcome is not this one's")
     state = prim.get("rolloutState")
     if state == "FAILED":
-        return Verdict(False, f"deployment {prim.get('id')} FAILED: {prim.get('rolloutStateReason') or 'no reason given'}")
+        reason = prim.get("rolloutStateReason") or "no reason given"
+        return Verdict(False, f"deployment {prim.get('id')} FAILED: {reason}")
     if goal.desired_count is not None:
         steady = (len(deps) == 1 and svc.get("desiredCount") == goal.desired_count
                   and svc.get("runningCount") == goal.desired_count and state in (None, "COMPLETED"))

@@ -7,7 +7,8 @@ copy fails with "dictionary changed size during iteration" and a 500). DynamoDB 
 transactions, so the emulator must too, or no concurrency test of the messages routes means anything.
 
 What else AWS does and moto does not lives in cruddur_kit.local.emulator, a module per extension, hooked
-in main(): Cognito's SRP password check, DynamoDB's idempotent transactions (ClientRequestToken).
+in main(): ECS deployments and the default VPC as AWS has them, Cognito's SRP password check, DynamoDB's
+idempotent transactions (ClientRequestToken).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..envfile import DUMMY_CREDENTIALS  # noqa: F401 (part of this module's interface)
+from ..envfile import DUMMY_CREDENTIALS
 from ..errors import KitError
 
 
@@ -53,7 +54,7 @@ class MotoServer:
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> "MotoServer":
+    def start(self, timeout: float = 15.0) -> MotoServer:
         argv = [sys.executable, "-m", "cruddur_kit.local.moto", "-H", self.host, "-p", str(self.port)]
         env = {**os.environ, **DUMMY_CREDENTIALS, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", **self.env}
         env.pop("AWS_ENDPOINT_URL", None)
@@ -118,11 +119,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs (queues, presigned) from it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop is a clean exit
-    from .emulator import cognito_srp, dynamodb_idempotency
+    from .emulator import cognito_srp, control, dynamodb_idempotency  # AWS where moto is not (emulator/*.py)
 
-    app = DomainDispatcherApplication(create_backend_app)
-    app = SerializedDynamoDB(dynamodb_idempotency.wrap(app))  # the token check inside the one-at-a-time lock
-    app = cognito_srp.wrap(app)
+    app = control.install(DomainDispatcherApplication(create_backend_app))  # ECS deployments, the default VPC
+    app = SerializedDynamoDB(dynamodb_idempotency.wrap(app))  # ClientRequestToken, inside the one-at-a-time lock
+    app = cognito_srp.wrap(app)  # SRP sign-in checks the password
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

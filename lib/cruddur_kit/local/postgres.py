@@ -127,8 +127,9 @@ class LocalServer:
                             "-o", options, "-w", "-t", "30", "start"], timeout=60)
         if result.returncode != 0:
             tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
-            raise KitError(f"PostgreSQL did not start on 127.0.0.1:{self.port}: {' | '.join(tail) or result.stderr.strip()} "
-                           f"(is the port taken? set CRUDDUR_PG_PORT)")
+            reason = " | ".join(tail) or result.stderr.strip()
+            raise KitError(f"PostgreSQL did not start on 127.0.0.1:{self.port}: {reason} "
+                           "(is the port taken? set CRUDDUR_PG_PORT)")
         return True
 
     def stop(self) -> None:

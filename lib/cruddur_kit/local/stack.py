@@ -13,7 +13,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from .. import BACKEND, aws, cognito, ddb, envfile, ssm
 from ..errors import KitError
@@ -22,7 +22,6 @@ from . import postgres as pglocal
 
 DEFAULT_API_PORT = 4567
 DEFAULT_AWS_PORT = 4566
-REGION = "us-east-1"
 FRONTEND_PORT = 3000  # the original Cruddur frontend's dev server
 FRONTEND_URL = f"http://localhost:{FRONTEND_PORT}"
 
@@ -59,8 +58,10 @@ def port_free(port: int) -> bool:
     return True
 
 
-def emulator_env(endpoint: str, region: str = REGION) -> dict[str, str]:
-    """Dummy credentials and the endpoint: boto3 (here and in every child) talks only to the emulator."""
+def emulator_env(endpoint: str, region: str | None = None) -> dict[str, str]:
+    """Dummy credentials and the endpoint: boto3 (here and in every child) talks only to the emulator.
+    The region: the one given, else the environment's (aws.default_region)."""
+    region = region or aws.default_region()
     return {**motolib.DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": region,
             "AWS_REGION": region}
 
@@ -98,9 +99,11 @@ def ensure_database(stack: ExitStack, connection_url: str | None, data_dir: Path
     return pglocal.with_database(handle.server_url, pglocal.DEFAULT_DB)
 
 
-def provision(database_url: str, table: str, log: Callable[[str], None]) -> Provisioned:
+def provision(database_url: str, table: str, log: Callable[[str], None], clients: aws.Clients | None = None
+              ) -> Provisioned:
     """Migrate and seed the database; the DynamoDB table, Cognito pool, demo users, the demo conversation
-    and SSM parameters in whatever AWS_ENDPOINT_URL names. Idempotent: a second run changes nothing."""
+    and SSM parameters where `clients` point (default: whatever AWS_ENDPOINT_URL names). Idempotent: a
+    second run changes nothing."""
     from cruddur import manage
     from .provision import link_demo_users
 
@@ -109,11 +112,12 @@ def provision(database_url: str, table: str, log: Callable[[str], None]) -> Prov
     manage.seed(database_url)
     log("postgres: demo users and activities seeded")
 
-    dynamodb = aws.client("dynamodb")
+    clients = clients or aws.Clients()
+    dynamodb = clients("dynamodb")
     created = ddb.ensure_table(dynamodb, table)
     log(f"dynamodb: table {table} {'created' if created else 'present'}")
 
-    idp = aws.client("cognito-idp")
+    idp = clients("cognito-idp")
     pool, created = cognito.ensure_pool(idp)
     log(f"cognito: pool {pool.pool_id} {'created' if created else 'present'}, app client {pool.client_id}")
     linked = link_demo_users(database_url, idp, pool)
@@ -124,7 +128,7 @@ def provision(database_url: str, table: str, log: Callable[[str], None]) -> Prov
     values = {"CONNECTION_URL": database_url}
     if os.environ.get("OTEL_EXPORTER_OTLP_HEADERS"):
         values["OTEL_EXPORTER_OTLP_HEADERS"] = os.environ["OTEL_EXPORTER_OTLP_HEADERS"]
-    parameters = ssm.put_parameters(aws.client("ssm"), ssm.DEFAULT_PREFIX, values)
+    parameters = ssm.put_parameters(clients("ssm"), ssm.DEFAULT_PREFIX, values)
     for name, status in parameters:
         log(f"ssm: {name} {status}")  # names only: the values are secrets
     return Provisioned(database_url, pool, table, linked, parameters)
@@ -186,8 +190,9 @@ class Stop(Exception):
 
 
 def run(ports: Ports, local_dir: Path, table: str, log: Callable[[str], None],
-        banner: Callable[[Provisioned, str, Ports], None]) -> int:
-    """Bring the stack up, serve the API in the foreground, and undo it all on a stop; the exit code."""
+        banner: Callable[[Provisioned, str, Ports], None], region: str | None = None) -> int:
+    """Bring the stack up, serve the API in the foreground, and undo it all on a stop; the exit code.
+    `region`: the emulator's (default: the environment's, else us-east-1)."""
     if not port_free(ports.api):
         raise KitError(f"port {ports.api} is taken (another `make up`?): stop that process or set API_PORT")
     local_dir.mkdir(parents=True, exist_ok=True)
@@ -203,7 +208,7 @@ def run(ports: Ports, local_dir: Path, table: str, log: Callable[[str], None],
                 database_url = ensure_database(stack, os.environ.get("CONNECTION_URL"), local_dir / "postgres",
                                                ports.pg, log)
                 endpoint = ensure_emulator(stack, ports.aws, local_dir / "moto.log", log)
-                os.environ.update(emulator_env(endpoint))  # boto3 in this process: the emulator only
+                os.environ.update(emulator_env(endpoint, region))  # boto3 in this process: the emulator only
                 provisioned = provision(database_url, table, log)
                 # the non-secret settings for bin/cognito/token & co. (envfile.apply_local), gone when we stop
                 settings = local_dir / "env"

@@ -1,25 +1,11 @@
 """Idempotent create-or-converge and delete of the account-level resources, one module per AWS service.
 
-Every `ensure_*` reports one line per resource (created / updated / unchanged) through `Ctx.report`
-and changes nothing under --dry-run; every `delete_*` reports deleted / absent.
+Every `ensure_*` takes the command's Kit, reports one line per resource (created / updated / unchanged)
+through `kit.report` and changes nothing under --dry-run; every `delete_*` reports deleted / absent.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-
-from ..config import Variables
-from ..output import Reporter
-
-
-@dataclass
-class Ctx:
-    vars: Variables
-    report: Reporter
-    dry_run: bool = False
-
-    def client(self, name: str):
-        return self.vars.client(name)
 
 
 def same_json(a, b) -> bool:

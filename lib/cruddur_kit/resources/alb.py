@@ -6,7 +6,8 @@ import time
 from .. import AWS_JSON, spec as speclib, templates
 from ..config import ALB_NAME, load_balancer, target_group_arn
 from ..errors import KitError
-from . import Ctx, planned
+from . import planned
+from ..kit import Kit
 
 SPEC = AWS_JSON / "load-balancer" / "alb.json"
 ALB_DELETE_TIMEOUT = 300.0
@@ -17,49 +18,50 @@ NOT_FOUND = {"Type": "fixed-response",
                                      "MessageBody": '{"error":"not_found"}'}}
 
 
-def ensure_load_balancer(ctx: Ctx) -> str:
-    elbv2 = ctx.client("elbv2")
-    wanted = templates.render(SPEC, ctx.vars)["loadBalancer"]
+def ensure_load_balancer(kit: Kit) -> str:
+    elbv2 = kit.client("elbv2")
+    wanted = templates.render(SPEC, kit.vars)["loadBalancer"]
     alb = load_balancer(elbv2, wanted["Name"])
     if alb is None:
-        if ctx.dry_run:
-            ctx.report("created", "load-balancer", wanted["Name"])
+        if kit.dry_run:
+            kit.report("created", "load-balancer", wanted["Name"])
             return planned("load-balancer", wanted["Name"])
         alb = elbv2.create_load_balancer(**wanted)["LoadBalancers"][0]
-        ctx.report("created", "load-balancer", wanted["Name"], alb["DNSName"])
+        kit.report("created", "load-balancer", wanted["Name"], alb["DNSName"])
     elif sorted(alb.get("SecurityGroups", [])) != sorted(wanted["SecurityGroups"]):
-        if not ctx.dry_run:
+        if not kit.dry_run:
             elbv2.set_security_groups(LoadBalancerArn=alb["LoadBalancerArn"], SecurityGroups=wanted["SecurityGroups"])
-        ctx.report("updated", "load-balancer", wanted["Name"], "security groups")
+        kit.report("updated", "load-balancer", wanted["Name"], "security groups")
     else:
-        ctx.report("unchanged", "load-balancer", wanted["Name"])
-    ctx.vars.remember("ALB_DNS_NAME", alb["DNSName"])
+        kit.report("unchanged", "load-balancer", wanted["Name"])
+    kit.vars.remember("ALB_DNS_NAME", alb["DNSName"])
     return alb["LoadBalancerArn"]
 
 
-def ensure_target_group(ctx: Ctx, s: speclib.ServiceSpec) -> str:
-    elbv2 = ctx.client("elbv2")
-    wanted = templates.render(s.targets_path, ctx.vars.for_service(s))["targetGroup"]
+def ensure_target_group(kit: Kit, s: speclib.ServiceSpec) -> str:
+    elbv2 = kit.client("elbv2")
+    wanted = templates.render(s.targets_path, kit.vars.for_service(s))["targetGroup"]
     name = wanted["Name"]
     arn = target_group_arn(elbv2, name)
     if arn is None:
-        if ctx.dry_run:
-            ctx.report("created", "target-group", name, f"ip:{wanted['Port']} health {wanted['HealthCheckPath']}")
+        if kit.dry_run:
+            kit.report("created", "target-group", name, f"ip:{wanted['Port']} health {wanted['HealthCheckPath']}")
             return planned("target-group", name)
         arn = elbv2.create_target_group(**wanted)["TargetGroups"][0]["TargetGroupArn"]
-        ctx.report("created", "target-group", name, f"ip:{wanted['Port']} health {wanted['HealthCheckPath']}")
+        kit.report("created", "target-group", name, f"ip:{wanted['Port']} health {wanted['HealthCheckPath']}")
         return arn
     current = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
     if current.get("Port") != wanted["Port"] or current.get("TargetType") != wanted["TargetType"]:
         raise KitError(f"target group {name} exists with port {current.get('Port')}/{current.get('TargetType')}, "
-                       f"the spec wants {wanted['Port']}/{wanted['TargetType']}: delete it (bin/aws/teardown) and re-run")
+                       f"the spec wants {wanted['Port']}/{wanted['TargetType']}: "
+                       "delete it (bin/aws/teardown) and re-run")
     drift = {k: wanted[k] for k in HEALTH_KEYS if k in wanted and current.get(k) != wanted[k]}
     if drift:
-        if not ctx.dry_run:
+        if not kit.dry_run:
             elbv2.modify_target_group(TargetGroupArn=arn, **drift)
-        ctx.report("updated", "target-group", name, ", ".join(sorted(drift)))
+        kit.report("updated", "target-group", name, ", ".join(sorted(drift)))
     else:
-        ctx.report("unchanged", "target-group", name)
+        kit.report("unchanged", "target-group", name)
     return arn
 
 
@@ -85,50 +87,51 @@ def _action_key(actions: list[dict]) -> list[tuple]:
     return out
 
 
-def ensure_listener(ctx: Ctx, alb_arn: str, tg_arns: dict[str, str]) -> None:
+def ensure_listener(kit: Kit, alb_arn: str, tg_arns: dict[str, str]) -> None:
     """HTTP listener: the service without a path rule is the default action; the others get path rules."""
-    elbv2 = ctx.client("elbv2")
-    spec = templates.render(SPEC, ctx.vars)["listener"]
+    elbv2 = kit.client("elbv2")
+    spec = templates.render(SPEC, kit.vars)["listener"]
     services = speclib.services()
     default = next((s for s in services if s.is_default_route), None)
     default_actions = _forward(tg_arns[default.name]) if default else [NOT_FOUND]
     label = f"{ALB_NAME}:{spec['Port']}"
     listener = _listener(elbv2, alb_arn, spec["Port"])
     if listener is None:
-        if not ctx.dry_run:
+        if not kit.dry_run:
             listener = elbv2.create_listener(LoadBalancerArn=alb_arn, DefaultActions=default_actions,
                                              **spec)["Listeners"][0]
-        ctx.report("created", "listener", label, f"default -> {default.name if default else '404'}")
+        kit.report("created", "listener", label, f"default -> {default.name if default else '404'}")
     elif _action_key(listener["DefaultActions"]) != _action_key(default_actions):
-        if not ctx.dry_run:
+        if not kit.dry_run:
             elbv2.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=default_actions)
-        ctx.report("updated", "listener", label, f"default -> {default.name if default else '404'}")
+        kit.report("updated", "listener", label, f"default -> {default.name if default else '404'}")
     else:
-        ctx.report("unchanged", "listener", label)
+        kit.report("unchanged", "listener", label)
     rules = [] if listener is None else elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
     for s in services:
         if s.is_default_route:
             continue
-        rule_spec = templates.render(s.targets_path, ctx.vars.for_service(s))["listenerRule"]
+        rule_spec = templates.render(s.targets_path, kit.vars.for_service(s))["listenerRule"]
         name = f"{label} {' '.join(s.path_patterns)}"
         tg = tg_arns[s.name]
         mine = next((r for r in rules if not r["IsDefault"] and _action_key(r["Actions"]) == [("forward", tg)]), None)
         if mine is None:
-            if not ctx.dry_run:
+            if not kit.dry_run:
                 elbv2.create_rule(ListenerArn=listener["ListenerArn"], Actions=_forward(tg), **rule_spec)
-            ctx.report("created", "listener-rule", name, f"-> {s.name}")
+            kit.report("created", "listener-rule", name, f"-> {s.name}")
             continue
         same_paths = sorted(_paths(mine)) == sorted(s.path_patterns)
         same_priority = str(mine["Priority"]) == str(rule_spec["Priority"])
         if same_paths and same_priority:
-            ctx.report("unchanged", "listener-rule", name)
+            kit.report("unchanged", "listener-rule", name)
             continue
-        if not ctx.dry_run:
+        if not kit.dry_run:
             if not same_paths:
                 elbv2.modify_rule(RuleArn=mine["RuleArn"], Conditions=rule_spec["Conditions"])
             if not same_priority:
-                elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": mine["RuleArn"], "Priority": rule_spec["Priority"]}])
-        ctx.report("updated", "listener-rule", name, f"-> {s.name}")
+                elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": mine["RuleArn"],
+                                                           "Priority": rule_spec["Priority"]}])
+        kit.report("updated", "listener-rule", name, f"-> {s.name}")
 
 
 def _paths(rule: dict) -> list[str]:
@@ -139,14 +142,14 @@ def _paths(rule: dict) -> list[str]:
     return paths
 
 
-def delete_load_balancer(ctx: Ctx) -> None:
+def delete_load_balancer(kit: Kit) -> None:
     """Listener rules and listeners go with the load balancer; waits (bounded) until it is gone."""
-    elbv2 = ctx.client("elbv2")
+    elbv2 = kit.client("elbv2")
     alb = load_balancer(elbv2, ALB_NAME)
     if alb is None:
-        ctx.report("absent", "load-balancer", ALB_NAME)
+        kit.report("absent", "load-balancer", ALB_NAME)
         return
-    if not ctx.dry_run:
+    if not kit.dry_run:
         for li in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]:
             elbv2.delete_listener(ListenerArn=li["ListenerArn"])
         elbv2.delete_load_balancer(LoadBalancerArn=alb["LoadBalancerArn"])
@@ -155,16 +158,16 @@ def delete_load_balancer(ctx: Ctx) -> None:
             if time.monotonic() > deadline:
                 raise KitError(f"load balancer {ALB_NAME} still deleting after {ALB_DELETE_TIMEOUT:g}s")
             time.sleep(5)
-    ctx.report("deleted", "load-balancer", ALB_NAME, "with its listeners and rules")
+    kit.report("deleted", "load-balancer", ALB_NAME, "with its listeners and rules")
 
 
-def delete_target_groups(ctx: Ctx) -> None:
-    elbv2 = ctx.client("elbv2")
+def delete_target_groups(kit: Kit) -> None:
+    elbv2 = kit.client("elbv2")
     for s in speclib.services():
         arn = target_group_arn(elbv2, s.target_group_name)
         if arn is None:
-            ctx.report("absent", "target-group", s.target_group_name)
+            kit.report("absent", "target-group", s.target_group_name)
             continue
-        if not ctx.dry_run:
+        if not kit.dry_run:
             elbv2.delete_target_group(TargetGroupArn=arn)
-        ctx.report("deleted", "target-group", s.target_group_name)
+        kit.report("deleted", "target-group", s.target_group_name)

@@ -6,14 +6,15 @@ import time
 
 from .. import spec as speclib
 from ..errors import KitError
-from . import Ctx
+from ..kit import Kit
+
 
 CAPACITY_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
 DRAIN_TIMEOUT = 300.0
 
 
-def find_namespace(ctx: Ctx, name: str) -> dict | None:
-    sd = ctx.client("servicediscovery")
+def find_namespace(kit: Kit, name: str) -> dict | None:
+    sd = kit.client("servicediscovery")
     for page in sd.get_paginator("list_namespaces").paginate():
         for ns in page["Namespaces"]:
             if ns["Name"] == name and ns.get("Type") == "HTTP":
@@ -21,64 +22,65 @@ def find_namespace(ctx: Ctx, name: str) -> dict | None:
     return None
 
 
-def ensure_namespace(ctx: Ctx) -> str:
-    name = ctx.vars["SERVICE_CONNECT_NAMESPACE"]
-    ns = find_namespace(ctx, name)
+def ensure_namespace(kit: Kit) -> str:
+    name = kit.vars["SERVICE_CONNECT_NAMESPACE"]
+    ns = find_namespace(kit, name)
     if ns:
-        ctx.report("unchanged", "service-connect-namespace", name)
+        kit.report("unchanged", "service-connect-namespace", name)
         return ns["Arn"]
-    if not ctx.dry_run:
-        ctx.client("servicediscovery").create_http_namespace(
+    if not kit.dry_run:
+        kit.client("servicediscovery").create_http_namespace(
             Name=name, Description="Cruddur Service Connect", Tags=[{"Key": "project", "Value": "cruddur"}])
-        ns = _wait_namespace(ctx, name)
-    ctx.report("created", "service-connect-namespace", name)
+        ns = _wait_namespace(kit, name)
+    kit.report("created", "service-connect-namespace", name)
     return ns["Arn"] if ns else name
 
 
-def _wait_namespace(ctx: Ctx, name: str, timeout: float = 60.0) -> dict:
+def _wait_namespace(kit: Kit, name: str, timeout: float = 60.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ns = find_namespace(ctx, name)
+        ns = find_namespace(kit, name)
         if ns:
             return ns
         time.sleep(1)
-    raise KitError(f"Cloud Map namespace {name} was not ready after {timeout:g}s: check `aws servicediscovery list-operations`")
+    raise KitError(f"Cloud Map namespace {name} was not ready after {timeout:g}s: "
+                   "check `aws servicediscovery list-operations`")
 
 
-def find_cluster(ctx: Ctx, name: str) -> dict | None:
-    clusters = ctx.client("ecs").describe_clusters(clusters=[name])["clusters"]
+def find_cluster(kit: Kit, name: str) -> dict | None:
+    clusters = kit.client("ecs").describe_clusters(clusters=[name])["clusters"]
     return next((c for c in clusters if c.get("status") == "ACTIVE"), None)
 
 
-def ensure_cluster(ctx: Ctx, namespace_arn: str) -> None:
-    ecs = ctx.client("ecs")
-    name = ctx.vars["CLUSTER_NAME"]
-    cluster = find_cluster(ctx, name)
+def ensure_cluster(kit: Kit, namespace_arn: str) -> None:
+    ecs = kit.client("ecs")
+    name = kit.vars["CLUSTER_NAME"]
+    cluster = find_cluster(kit, name)
     strategy = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
     if cluster is None:
-        if not ctx.dry_run:
+        if not kit.dry_run:
             ecs.create_cluster(clusterName=name, capacityProviders=CAPACITY_PROVIDERS,
                                defaultCapacityProviderStrategy=strategy,
                                serviceConnectDefaults={"namespace": namespace_arn},
                                settings=[{"name": "containerInsights", "value": "enabled"}],
                                tags=[{"key": "project", "value": "cruddur"}])
-        ctx.report("created", "ecs-cluster", name, "FARGATE + FARGATE_SPOT, Service Connect")
+        kit.report("created", "ecs-cluster", name, "FARGATE + FARGATE_SPOT, Service Connect")
     elif sorted(cluster.get("capacityProviders", [])) != sorted(CAPACITY_PROVIDERS):
-        if not ctx.dry_run:
+        if not kit.dry_run:
             ecs.put_cluster_capacity_providers(cluster=name, capacityProviders=CAPACITY_PROVIDERS,
                                                defaultCapacityProviderStrategy=strategy)
-        ctx.report("updated", "ecs-cluster", name, "capacity providers")
+        kit.report("updated", "ecs-cluster", name, "capacity providers")
     else:
-        ctx.report("unchanged", "ecs-cluster", name)
+        kit.report("unchanged", "ecs-cluster", name)
 
 
-def delete_services(ctx: Ctx) -> None:
+def delete_services(kit: Kit) -> None:
     """Scale each service to 0, delete it and wait (bounded) until it is gone."""
-    ecs = ctx.client("ecs")
-    cluster = ctx.vars["CLUSTER_NAME"]
-    if find_cluster(ctx, cluster) is None:
+    ecs = kit.client("ecs")
+    cluster = kit.vars["CLUSTER_NAME"]
+    if find_cluster(kit, cluster) is None:
         for s in speclib.services():
-            ctx.report("absent", "ecs-service", s.name)
+            kit.report("absent", "ecs-service", s.name)
         return
     arns = []
     for page in ecs.get_paginator("list_services").paginate(cluster=cluster):
@@ -86,13 +88,13 @@ def delete_services(ctx: Ctx) -> None:
     live = {a.rsplit("/", 1)[-1] for a in arns}
     for s in speclib.services():
         if s.name not in live:
-            ctx.report("absent", "ecs-service", s.name)
+            kit.report("absent", "ecs-service", s.name)
     for name in sorted(live):
-        if not ctx.dry_run:
+        if not kit.dry_run:
             ecs.update_service(cluster=cluster, service=name, desiredCount=0)
             ecs.delete_service(cluster=cluster, service=name, force=True)
-        ctx.report("deleted", "ecs-service", name, "scaled to 0 first")
-    if live and not ctx.dry_run:
+        kit.report("deleted", "ecs-service", name, "scaled to 0 first")
+    if live and not kit.dry_run:
         _wait_services_gone(ecs, cluster, sorted(live))
 
 
@@ -108,46 +110,46 @@ def _wait_services_gone(ecs, cluster: str, names: list[str], timeout: float = DR
         time.sleep(5)
 
 
-def delete_cluster(ctx: Ctx) -> None:
-    name = ctx.vars["CLUSTER_NAME"]
-    if find_cluster(ctx, name) is None:
-        ctx.report("absent", "ecs-cluster", name)
+def delete_cluster(kit: Kit) -> None:
+    name = kit.vars["CLUSTER_NAME"]
+    if find_cluster(kit, name) is None:
+        kit.report("absent", "ecs-cluster", name)
         return
-    if not ctx.dry_run:
-        ctx.client("ecs").delete_cluster(cluster=name)
-    ctx.report("deleted", "ecs-cluster", name)
+    if not kit.dry_run:
+        kit.client("ecs").delete_cluster(cluster=name)
+    kit.report("deleted", "ecs-cluster", name)
 
 
-def delete_namespace(ctx: Ctx) -> None:
-    name = ctx.vars["SERVICE_CONNECT_NAMESPACE"]
-    ns = find_namespace(ctx, name)
+def delete_namespace(kit: Kit) -> None:
+    name = kit.vars["SERVICE_CONNECT_NAMESPACE"]
+    ns = find_namespace(kit, name)
     if ns is None:
-        ctx.report("absent", "service-connect-namespace", name)
+        kit.report("absent", "service-connect-namespace", name)
         return
-    if not ctx.dry_run:
-        ctx.client("servicediscovery").delete_namespace(Id=ns["Id"])
-    ctx.report("deleted", "service-connect-namespace", name)
+    if not kit.dry_run:
+        kit.client("servicediscovery").delete_namespace(Id=ns["Id"])
+    kit.report("deleted", "service-connect-namespace", name)
 
 
-def task_definition_arns(ctx: Ctx, family: str, status: str) -> list[str]:
+def task_definition_arns(kit: Kit, family: str, status: str) -> list[str]:
     arns = []
-    for page in ctx.client("ecs").get_paginator("list_task_definitions").paginate(familyPrefix=family, status=status):
+    for page in kit.client("ecs").get_paginator("list_task_definitions").paginate(familyPrefix=family, status=status):
         arns.extend(a for a in page["taskDefinitionArns"] if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family)
     return arns
 
 
-def delete_task_definitions(ctx: Ctx) -> None:
+def delete_task_definitions(kit: Kit) -> None:
     """Deregister every revision of each service's family, then delete the INACTIVE ones."""
-    ecs = ctx.client("ecs")
+    ecs = kit.client("ecs")
     for s in speclib.services():
-        active = task_definition_arns(ctx, s.name, "ACTIVE")
-        if not ctx.dry_run:
+        active = task_definition_arns(kit, s.name, "ACTIVE")
+        if not kit.dry_run:
             for arn in active:
                 ecs.deregister_task_definition(taskDefinition=arn)
-            inactive = task_definition_arns(ctx, s.name, "INACTIVE")
+            inactive = task_definition_arns(kit, s.name, "INACTIVE")
             for i in range(0, len(inactive), 10):
                 ecs.delete_task_definitions(taskDefinitions=inactive[i:i + 10])
         if active:
-            ctx.report("deleted", "task-definition", s.name, f"{len(active)} revision(s) deregistered")
+            kit.report("deleted", "task-definition", s.name, f"{len(active)} revision(s) deregistered")
         else:
-            ctx.report("absent", "task-definition", s.name)
+            kit.report("absent", "task-definition", s.name)

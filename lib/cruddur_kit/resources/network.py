@@ -6,20 +6,22 @@ import time
 from botocore.exceptions import ClientError
 
 from .. import AWS_JSON, spec as speclib, templates
+from ..config import ALB_SG, DB_SG, SERVICE_SG
 from ..errors import KitError
-from . import Ctx, planned
+from . import planned
+from ..kit import Kit
 
 SPEC = AWS_JSON / "network" / "security-groups.json"
 DELETE_TIMEOUT = 180.0  # load balancer network interfaces take a while to go
 
 
-def groups_spec(ctx: Ctx) -> list[dict]:
-    return templates.render(SPEC, ctx.vars)["groups"]
+def groups_spec(kit: Kit) -> list[dict]:
+    return templates.render(SPEC, kit.vars)["groups"]
 
 
-def find_group(ctx: Ctx, name: str) -> dict | None:
-    groups = ctx.client("ec2").describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [ctx.vars["VPC_ID"]]},
+def find_group(kit: Kit, name: str) -> dict | None:
+    groups = kit.client("ec2").describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [kit.vars["VPC_ID"]]},
                  {"Name": "group-name", "Values": [name]}])["SecurityGroups"]
     return groups[0] if groups else None
 
@@ -53,19 +55,19 @@ def _permission(port: int, source: str) -> dict:
     return perm
 
 
-def ensure_groups(ctx: Ctx) -> dict[str, str]:
+def ensure_groups(kit: Kit) -> dict[str, str]:
     """Every group with exactly its ingress rules; {group name: id}. Remembers ALB_SG_ID etc."""
-    ec2 = ctx.client("ec2")
-    vpc = ctx.vars["VPC_ID"]
+    ec2 = kit.client("ec2")
+    vpc = kit.vars["VPC_ID"]
     ports = sorted({s.container_port for s in speclib.services()})
-    specs = groups_spec(ctx)
+    specs = groups_spec(kit)
     ids, found, created = {}, {}, set()
     for g in specs:  # first every group exists, so rules can name each other
         name = g["GroupName"]
-        found[name] = find_group(ctx, name)
+        found[name] = find_group(kit, name)
         if found[name] is not None:
             ids[name] = found[name]["GroupId"]
-        elif ctx.dry_run:
+        elif kit.dry_run:
             ids[name] = planned("security-group", name)
             created.add(name)
         else:
@@ -80,7 +82,7 @@ def ensure_groups(ctx: Ctx) -> dict[str, str]:
         want = set().union(*[_wanted(r, ids, ports) for r in g.get("ingress", [])]) if g.get("ingress") else set()
         have = _current(found[name]) if found[name] else set()
         add, remove = want - have, have - want
-        if not ctx.dry_run and not name.startswith("("):
+        if not kit.dry_run and not name.startswith("("):
             for port, source in sorted(add):
                 ec2.authorize_security_group_ingress(GroupId=ids[name], IpPermissions=[_permission(port, source)])
             revoke = [_permission(p, s) for p, s in remove if p != "other"]
@@ -92,14 +94,14 @@ def ensure_groups(ctx: Ctx) -> dict[str, str]:
                 ec2.revoke_security_group_ingress(GroupId=ids[name], IpPermissions=others)
         rules = ", ".join(f"{p} from {_source_name(s, ids)}" for p, s in sorted(want, key=str))
         if name in created:
-            ctx.report("created", "security-group", name, rules)
+            kit.report("created", "security-group", name, rules)
         elif add or remove:
-            ctx.report("updated", "security-group", name, rules)
+            kit.report("updated", "security-group", name, rules)
         else:
-            ctx.report("unchanged", "security-group", name)
-    for var, name in (("ALB_SG_ID", "cruddur-alb-sg"), ("SERVICE_SG_ID", "cruddur-srv-sg"), ("DB_SG_ID", "cruddur-db-sg")):
+            kit.report("unchanged", "security-group", name)
+    for var, name in (("ALB_SG_ID", ALB_SG), ("SERVICE_SG_ID", SERVICE_SG), ("DB_SG_ID", DB_SG)):
         if name in ids:
-            ctx.vars.remember(var, ids[name])
+            kit.vars.remember(var, ids[name])
     return ids
 
 
@@ -110,12 +112,12 @@ def _source_name(source: str, ids: dict[str, str]) -> str:
     return source
 
 
-def delete_groups(ctx: Ctx, keep: set[str] = frozenset()) -> None:
+def delete_groups(kit: Kit, keep: set[str] = frozenset()) -> None:
     """Drop cross-references first, then delete; waits (bounded) while network interfaces still use a group."""
-    ec2 = ctx.client("ec2")
-    names = [g["GroupName"] for g in groups_spec(ctx)]
-    found = {n: find_group(ctx, n) for n in names}
-    if not ctx.dry_run:
+    ec2 = kit.client("ec2")
+    names = [g["GroupName"] for g in groups_spec(kit)]
+    found = {n: find_group(kit, n) for n in names}
+    if not kit.dry_run:
         for name, group in found.items():
             if group is None or name in keep:
                 continue
@@ -134,14 +136,14 @@ def delete_groups(ctx: Ctx, keep: set[str] = frozenset()) -> None:
     for name in reversed(names):
         group = found[name]
         if group is None:
-            ctx.report("absent", "security-group", name)
+            kit.report("absent", "security-group", name)
             continue
         if name in keep:
-            ctx.report("kept", "security-group", name, "the database still uses it")
+            kit.report("kept", "security-group", name, "the database still uses it")
             continue
-        if not ctx.dry_run:
+        if not kit.dry_run:
             _delete_when_free(ec2, group["GroupId"], name)
-        ctx.report("deleted", "security-group", name)
+        kit.report("deleted", "security-group", name)
 
 
 def _delete_when_free(ec2, group_id: str, name: str, timeout: float = DELETE_TIMEOUT) -> None:

@@ -2,28 +2,29 @@
 from __future__ import annotations
 
 from .. import AWS_JSON, templates
-from . import Ctx, same_json
+from . import same_json
+from ..kit import Kit
 
 LIFECYCLE = AWS_JSON / "ecr" / "lifecycle-policy.json"
 
 
-def ensure_repository(ctx: Ctx, name: str) -> None:
-    ecr = ctx.client("ecr")
-    policy = templates.render(LIFECYCLE, ctx.vars)
+def ensure_repository(kit: Kit, name: str) -> None:
+    ecr = kit.client("ecr")
+    policy = templates.render(LIFECYCLE, kit.vars)
     try:
         repo = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
     except ecr.exceptions.RepositoryNotFoundException:
-        if not ctx.dry_run:
+        if not kit.dry_run:
             ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True},
                                   imageTagMutability="MUTABLE", encryptionConfiguration={"encryptionType": "AES256"},
                                   tags=[{"Key": "project", "Value": "cruddur"}])
             ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=templates.json_text(policy))
-        ctx.report("created", "ecr-repository", name, "scan on push, lifecycle policy")
+        kit.report("created", "ecr-repository", name, "scan on push, lifecycle policy")
         return
     changes = []
     if not repo.get("imageScanningConfiguration", {}).get("scanOnPush"):
         changes.append("scan on push")
-        if not ctx.dry_run:
+        if not kit.dry_run:
             ecr.put_image_scanning_configuration(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
     try:
         current = ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
@@ -31,24 +32,24 @@ def ensure_repository(ctx: Ctx, name: str) -> None:
         current = None
     if current is None or not same_json(current, policy):
         changes.append("lifecycle policy")
-        if not ctx.dry_run:
+        if not kit.dry_run:
             ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=templates.json_text(policy))
-    ctx.report("updated" if changes else "unchanged", "ecr-repository", name, ", ".join(changes))
+    kit.report("updated" if changes else "unchanged", "ecr-repository", name, ", ".join(changes))
 
 
-def delete_repository(ctx: Ctx, name: str) -> None:
-    ecr = ctx.client("ecr")
+def delete_repository(kit: Kit, name: str) -> None:
+    ecr = kit.client("ecr")
     try:
         ecr.describe_repositories(repositoryNames=[name])
     except ecr.exceptions.RepositoryNotFoundException:
-        ctx.report("absent", "ecr-repository", name)
+        kit.report("absent", "ecr-repository", name)
         return
-    if not ctx.dry_run:
+    if not kit.dry_run:
         ecr.delete_repository(repositoryName=name, force=True)
-    ctx.report("deleted", "ecr-repository", name, "with its images")
+    kit.report("deleted", "ecr-repository", name, "with its images")
 
 
-def _log_group(logs, name: str) -> dict | None:
+def find_log_group(logs, name: str) -> dict | None:
     for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
         for group in page["logGroups"]:
             if group["logGroupName"] == name:
@@ -56,27 +57,27 @@ def _log_group(logs, name: str) -> dict | None:
     return None
 
 
-def ensure_log_group(ctx: Ctx, name: str, retention_days: int) -> None:
-    logs = ctx.client("logs")
-    group = _log_group(logs, name)
+def ensure_log_group(kit: Kit, name: str, retention_days: int) -> None:
+    logs = kit.client("logs")
+    group = find_log_group(logs, name)
     if group is None:
-        if not ctx.dry_run:
+        if not kit.dry_run:
             logs.create_log_group(logGroupName=name, tags={"project": "cruddur"})
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
-        ctx.report("created", "log-group", name, f"retention {retention_days} days")
+        kit.report("created", "log-group", name, f"retention {retention_days} days")
     elif group.get("retentionInDays") != retention_days:
-        if not ctx.dry_run:
+        if not kit.dry_run:
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
-        ctx.report("updated", "log-group", name, f"retention {retention_days} days")
+        kit.report("updated", "log-group", name, f"retention {retention_days} days")
     else:
-        ctx.report("unchanged", "log-group", name)
+        kit.report("unchanged", "log-group", name)
 
 
-def delete_log_group(ctx: Ctx, name: str) -> None:
-    logs = ctx.client("logs")
-    if _log_group(logs, name) is None:
-        ctx.report("absent", "log-group", name)
+def delete_log_group(kit: Kit, name: str) -> None:
+    logs = kit.client("logs")
+    if find_log_group(logs, name) is None:
+        kit.report("absent", "log-group", name)
         return
-    if not ctx.dry_run:
+    if not kit.dry_run:
         logs.delete_log_group(logGroupName=name)
-    ctx.report("deleted", "log-group", name)
+    kit.report("deleted", "log-group", name)

@@ -6,14 +6,15 @@ the service; bin/aws/setup applies it to services that already exist.
 from __future__ import annotations
 
 from .. import spec as speclib, templates
-from . import Ctx
+from ..kit import Kit
 
 
-def ensure(ctx: Ctx, s: speclib.ServiceSpec) -> None:
+
+def ensure(kit: Kit, s: speclib.ServiceSpec) -> None:
     if s.scaling_path is None:
         return
-    aas = ctx.client("application-autoscaling")
-    doc = templates.render(s.scaling_path, ctx.vars.for_service(s))
+    aas = kit.client("application-autoscaling")
+    doc = templates.render(s.scaling_path, kit.vars.for_service(s))
     target, policy = doc["scalableTarget"], doc["policy"]
     label = f"{s.name} cpu"
     current = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[target["ResourceId"]],
@@ -26,27 +27,27 @@ def ensure(ctx: Ctx, s: speclib.ServiceSpec) -> None:
     same_policy = existing and all(existing.get("TargetTrackingScalingPolicyConfiguration", {}).get(k) == v
                                    for k, v in wanted_cfg.items())
     if same_target and same_policy:
-        ctx.report("unchanged", "autoscaling", label)
+        kit.report("unchanged", "autoscaling", label)
         return
-    if not ctx.dry_run:
+    if not kit.dry_run:
         aas.register_scalable_target(**target)
         aas.put_scaling_policy(**policy)
     status = "created" if not current else "updated"
-    ctx.report(status, "autoscaling", label,
+    kit.report(status, "autoscaling", label,
                f"{target['MinCapacity']}-{target['MaxCapacity']} tasks at {wanted_cfg['TargetValue']:g}% CPU")
 
 
-def delete(ctx: Ctx, s: speclib.ServiceSpec) -> None:
-    aas = ctx.client("application-autoscaling")
-    resource = f"service/{ctx.vars['CLUSTER_NAME']}/{s.name}"
+def delete(kit: Kit, s: speclib.ServiceSpec) -> None:
+    aas = kit.client("application-autoscaling")
+    resource = f"service/{kit.vars['CLUSTER_NAME']}/{s.name}"
     current = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource])["ScalableTargets"]
     if not current:
-        ctx.report("absent", "autoscaling", f"{s.name} cpu")
+        kit.report("absent", "autoscaling", f"{s.name} cpu")
         return
-    if not ctx.dry_run:
+    if not kit.dry_run:
         for p in aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource)["ScalingPolicies"]:
             aas.delete_scaling_policy(PolicyName=p["PolicyName"], ServiceNamespace="ecs", ResourceId=resource,
                                       ScalableDimension=p["ScalableDimension"])
         aas.deregister_scalable_target(ServiceNamespace="ecs", ResourceId=resource,
                                        ScalableDimension="ecs:service:DesiredCount")
-    ctx.report("deleted", "autoscaling", f"{s.name} cpu")
+    kit.report("deleted", "autoscaling", f"{s.name} cpu")

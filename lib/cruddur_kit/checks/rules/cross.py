@@ -28,6 +28,11 @@ def allows(doc, action: str, resource: str) -> bool:
     return False
 
 
+def lacking(doc, actions: tuple[str, ...], resource: str) -> list[str]:
+    """The actions the policy does not allow on resource, in the order asked."""
+    return [a for a in actions if not allows(doc, a, resource)]
+
+
 def _containers(doc):
     return [(i, c) for i, c in enumerate(doc.get("containerDefinitions") or []) if isinstance(c, dict)]
 
@@ -40,14 +45,20 @@ def _arn_of_secret(ref: str, region: str, account: str) -> str:
 
 @rule("cross.execution-role-reads-secrets", "task-definition", seed=SEED_PULL)
 def secrets_readable(spec, specs):
-    """The execution role's policy lets ECS read every secret the containers name."""
-    refs = [(i, j, s.get("valueFrom", "")) for i, c in _containers(spec.doc) for j, s in enumerate(c.get("secrets") or [])]
+    """The execution role's policy lets ECS read every secret the containers name.
+
+    Fix: Allow ssm:GetParameters (or secretsmanager:GetSecretValue) on the secrets in
+    policies/execution-role-policy.json.
+    """
+    refs = [(i, j, s.get("valueFrom", "")) for i, c in _containers(spec.doc)
+            for j, s in enumerate(c.get("secrets") or [])]
     if not refs:
         return
     policy = policy_file(specs, "execution")
     if policy is None:
-        yield NG("$.executionRoleArn", "secrets are read by the execution role, and policies/execution-role-policy.json "
-                 "is missing", "add the execution role policy with ssm:GetParameters on the parameters")
+        yield NG("$.executionRoleArn", "secrets are read by the execution role, and "
+                 "policies/execution-role-policy.json is missing",
+                 "add the execution role policy with ssm:GetParameters on the parameters")
         return
     v = specs.variables
     for i, j, ref in refs:
@@ -70,7 +81,11 @@ def secrets_readable(spec, specs):
 @rule("cross.execution-role-pull-and-logs", "task-definition", seed="seed 000 §7 problem 2: "
       "AmazonECSTaskExecutionRolePolicy (ECR pull, logs)")
 def execution_basics(spec, specs):
-    """The execution role can pull private ECR images and write (and, if asked, create) the log groups."""
+    """The execution role can pull private ECR images and write (and, if asked, create) the log groups.
+
+    Fix: Allow ecr:GetAuthorizationToken on *, the ECR pull actions on the repository and the logs actions on the
+    group in the execution role policy.
+    """
     doc = spec.doc
     policy = policy_file(specs, "execution")
     if policy is None or not doc.get("executionRoleArn"):
@@ -85,15 +100,16 @@ def execution_basics(spec, specs):
             if not allows(policy.doc, "ecr:GetAuthorizationToken", "*"):
                 yield NG(f"$.containerDefinitions[{i}].image", "the execution role cannot get an ECR token: "
                          "CannotPullContainerError", f"allow ecr:GetAuthorizationToken on * in {policy.rel}")
-            missing = [a for a in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer") if not allows(policy.doc, a, arn)]
+            missing = lacking(policy.doc, ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"), arn)
             if missing:
                 yield NG(f"$.containerDefinitions[{i}].image", f"the execution role cannot {', '.join(missing)} on "
                          f"{arn}: CannotPullContainerError", f"allow them on {arn} in {policy.rel}")
         opts = ((c.get("logConfiguration") or {}).get("options") or {})
         group = opts.get("awslogs-group")
         if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs" and group:
-            stream = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{opts.get('awslogs-stream-prefix', 'x')}/x"
-            missing = [a for a in ("logs:CreateLogStream", "logs:PutLogEvents") if not allows(policy.doc, a, stream)]
+            prefix = opts.get("awslogs-stream-prefix", "x")
+            stream = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{prefix}/x"
+            missing = lacking(policy.doc, ("logs:CreateLogStream", "logs:PutLogEvents"), stream)
             if missing:
                 yield NG(f"$.containerDefinitions[{i}].logConfiguration", f"the execution role cannot "
                          f"{', '.join(missing)} in {group}: the task fails to start",
@@ -107,7 +123,10 @@ def execution_basics(spec, specs):
 
 @rule("cross.task-role-covers-table", "task-definition", seed="issue 5: the task role grants what the app needs")
 def task_table(spec, specs):
-    """The task role's policy covers the DynamoDB table the containers' environment names."""
+    """The task role's policy covers the DynamoDB table the containers' environment names.
+
+    Fix: Allow the app's dynamodb actions on the table (and its indexes) in policies/task-role-policy.json.
+    """
     tables = [(i, j, e.get("value")) for i, c in _containers(spec.doc) for j, e in enumerate(c.get("environment") or [])
               if e.get("name") == "DDB_MESSAGE_TABLE"]
     if not tables:
@@ -120,7 +139,7 @@ def task_table(spec, specs):
     v = specs.variables
     for i, j, table in tables:
         arn = f"arn:aws:dynamodb:{v['AWS_DEFAULT_REGION']}:{v['AWS_ACCOUNT_ID']}:table/{table}"
-        missing = [a for a in ("dynamodb:Query", "dynamodb:PutItem") if not allows(policy.doc, a, arn)]
+        missing = lacking(policy.doc, ("dynamodb:Query", "dynamodb:PutItem"), arn)
         if missing:
             yield NG(f"$.containerDefinitions[{i}].environment[{j}]", f"{policy.rel} does not allow "
                      f"{', '.join(missing)} on {arn}: the app gets AccessDenied",
@@ -145,7 +164,11 @@ def _admits(group: dict, port: int, source: str | None = None, cidr: str | None 
 
 @rule("network.sg-chain", "network", seed=SEED_SG)
 def sg_chain(spec, specs):
-    """The internet reaches the ALB, the ALB reaches each container port, the services reach the database."""
+    """The internet reaches the ALB, the ALB reaches each container port, the services reach the database.
+
+    Fix: Admit tcp 80/443 from 0.0.0.0/0 on the ALB group, the container ports from the ALB group on the service
+    group, and 5432 from the service group on the database group.
+    """
     groups = {g.get("GroupName"): g for g in spec.doc.get("groups") or [] if isinstance(g, dict)}
     index = {g.get("GroupName"): i for i, g in enumerate(spec.doc.get("groups") or []) if isinstance(g, dict)}
     names = _group_names()
@@ -168,7 +191,8 @@ def sg_chain(spec, specs):
     srv = groups.get(srv_name)
     service_ports = {lb.get("containerPort") for s in specs.of("service") for lb in s.doc.get("loadBalancers") or []}
     if srv is None:
-        yield NG("$.groups", f"no service group {srv_name!r}", f"add {srv_name} admitting container ports from {alb_name}")
+        yield NG("$.groups", f"no service group {srv_name!r}",
+                 f"add {srv_name} admitting container ports from {alb_name}")
     else:
         for port in sorted(p for p in service_ports if isinstance(p, int)):
             if not _admits(srv, port, source=alb_name, service_ports=service_ports):

@@ -4,19 +4,25 @@ from __future__ import annotations
 from .. import shapes
 from ..model import NG
 from ..registry import rule
-from .service import _validate_parts
 
 
 @rule("shape.database", "database", seed="issue 6: the API model")
 def database_shape(spec, specs):
-    """subnetGroup / instance are valid RDS inputs."""
-    yield from _validate_parts(spec.doc, [("subnetGroup", "rds", "CreateDBSubnetGroup", ()),
+    """subnetGroup / instance are valid RDS inputs.
+
+    Fix: Correct the key, type or value the finding names (CreateDBSubnetGroup, CreateDBInstance).
+    """
+    yield from shapes.validate_parts(spec.doc, [("subnetGroup", "rds", "CreateDBSubnetGroup", ()),
                                           ("instance", "rds", "CreateDBInstance", ())])
 
 
 @rule("database.safety", "database", seed="issue 5: encrypted, backups on, deletion protection, managed password")
 def database_safety(spec, specs):
-    """Encrypted, private, backed up, protected from deletion, password managed by Secrets Manager."""
+    """Encrypted, private, backed up, protected from deletion, password managed by Secrets Manager.
+
+    Fix: Set StorageEncrypted, DeletionProtection and ManageMasterUserPassword true, PubliclyAccessible false and
+    BackupRetentionPeriod 7 or more; no MasterUserPassword.
+    """
     inst = spec.doc.get("instance") or {}
     wants = [("StorageEncrypted", True, "the data is unencrypted at rest"),
              ("PubliclyAccessible", False, "the database is reachable from the internet"),
@@ -33,7 +39,11 @@ def database_safety(spec, specs):
 
 @rule("ecr.lifecycle", "ecr-lifecycle", seed="issue 5: ECR lifecycle policy")
 def ecr_lifecycle(spec, specs):
-    """Unique rule priorities, expire actions, countType with the members it needs."""
+    """Unique rule priorities, expire actions, countType with the members it needs.
+
+    Fix: Give each rule a unique integer rulePriority, a tagStatus, a countType with its members (sinceImagePushed:
+    countUnit days) and action expire.
+    """
     seen = set()
     for i, r in enumerate(spec.doc.get("rules") or []):
         path = f"$.rules[{i}]"
@@ -43,7 +53,8 @@ def ecr_lifecycle(spec, specs):
         seen.add(prio)
         sel = r.get("selection") or {}
         if sel.get("tagStatus") not in ("tagged", "untagged", "any"):
-            yield NG(f"{path}.selection.tagStatus", f"tagStatus {sel.get('tagStatus')!r}", "use tagged, untagged or any")
+            yield NG(f"{path}.selection.tagStatus", f"tagStatus {sel.get('tagStatus')!r}",
+                     "use tagged, untagged or any")
         if sel.get("countType") == "sinceImagePushed" and sel.get("countUnit") != "days":
             yield NG(f"{path}.selection.countUnit", "sinceImagePushed needs countUnit days", 'set "countUnit": "days"')
         if sel.get("countType") not in ("sinceImagePushed", "imageCountMoreThan"):
@@ -55,5 +66,8 @@ def ecr_lifecycle(spec, specs):
 
 @rule("shape.xray-sampling", "xray-sampling", seed="issue 4: X-Ray sampling rules")
 def xray_shape(spec, specs):
-    """SamplingRule is a valid CreateSamplingRule input."""
+    """SamplingRule is a valid CreateSamplingRule input.
+
+    Fix: Correct the key, type or value the finding names (CreateSamplingRule).
+    """
     yield from shapes.validate(spec.doc, "xray", "CreateSamplingRule")

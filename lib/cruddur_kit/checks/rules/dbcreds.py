@@ -18,12 +18,16 @@ NEEDS_ENV = ("PGHOST", "PGDATABASE")
       seed="issue 5: task definitions may take secrets from Secrets Manager (seed 003)")
 def rds_secret(spec, specs):
     """The login comes from JSON keys of a Secrets Manager secret the execution role may read; host and
-    database are plain environment; the container it changes exists."""
+    database are plain environment; the container it changes exists.
+
+    Fix: Take PGUSER and PGPASSWORD from ${DB_SECRET_ARN}:KEY::, allow secretsmanager:GetSecretValue on it in the
+    execution role policy, keep PGHOST and PGDATABASE in environment and name an existing container.
+    """
     doc = spec.doc
     family = spec.path.stem
     td = specs.task_definition(family)
     if td is None:
-        yield NG("$", f"no task-definitions/{family}.json to apply this to", f"name the file after a task definition")
+        yield NG("$", f"no task-definitions/{family}.json to apply this to", "name the file after a task definition")
         return
     containers = {c.get("name"): c for c in td.doc.get("containerDefinitions") or [] if isinstance(c, dict)}
     container = containers.get(doc.get("containerName"))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 from ..cache import memo
 from ..model import NG, WARN
@@ -27,7 +27,7 @@ def is_trust(doc) -> bool:
     return any("Principal" in s or "NotPrincipal" in s for s in statements(doc))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parliament():
     """parliament, imported once; its import leaves its config file to the GC (a ResourceWarning)."""
     import warnings
@@ -38,7 +38,7 @@ def _parliament():
     return parliament
 
 
-@lru_cache(maxsize=None)
+@cache
 def _resource_types() -> dict:
     iam_definition = _parliament().iam_definition
 
@@ -78,7 +78,11 @@ def _analyze(doc, rel: str) -> list[dict]:
 
 @rule("iam.grammar", KIND, seed="issue 6: IAM policy grammar")
 def grammar(spec, specs):
-    """Version 2012-10-17; each statement has Effect and Action, and Resource (or Principal in a trust policy)."""
+    """Version 2012-10-17; each statement has Effect and Action, and Resource (or Principal in a trust policy).
+
+    Fix: Add "Version": "2012-10-17" and give each statement Effect, Action and Resource (Principal in a trust
+    policy).
+    """
     doc = spec.doc
     if not isinstance(doc, dict):
         yield NG("$", "a policy document is a JSON object", 'write {"Version": "2012-10-17", "Statement": [...]}')
@@ -109,7 +113,10 @@ def grammar(spec, specs):
 
 @rule("iam.parliament", KIND, seed="issue 6: a maintained policy linter")
 def parliament_findings(spec, specs):
-    """parliament finds unknown actions, malformed ARNs and resource mismatches."""
+    """parliament finds unknown actions, malformed ARNs and resource mismatches.
+
+    Fix: Correct the action or ARN parliament names in the finding.
+    """
     trust = is_trust(spec.doc)
     for f in _analyze(spec.doc, spec.rel):
         if trust and f["issue"] == "MALFORMED" and "Resource" in f["detail"]:
@@ -122,7 +129,11 @@ def parliament_findings(spec, specs):
 
 @rule("iam.least-privilege", KIND, seed="issue 5/6: least privilege; Cruddur's *FullAccess roles")
 def least_privilege(spec, specs):
-    """No "*" resource where the action takes an ARN, no service:* actions, no *FullAccess managed policies."""
+    """No "*" resource where the action takes an ARN, no service:* actions, no *FullAccess managed policies.
+
+    Fix: Name the resources each action needs, list actions instead of service:*, and replace *FullAccess with the
+    kit's own policy.
+    """
     doc = spec.doc
     text = json.dumps(doc)
     if "FullAccess" in text:
@@ -149,7 +160,10 @@ def least_privilege(spec, specs):
 
 @rule("iam.trust", KIND, seed="seed 000 §7 problem 2 (task execution role); field notes: roles trust ecs-tasks")
 def trust(spec, specs):
-    """A role trust policy lets ecs-tasks.amazonaws.com assume it (a list Principal.Service is fine)."""
+    """A role trust policy lets ecs-tasks.amazonaws.com assume it (a list Principal.Service is fine).
+
+    Fix: Let ecs-tasks.amazonaws.com assume the role ("Principal": {"Service": "ecs-tasks.amazonaws.com"}).
+    """
     doc = spec.doc
     if not is_trust(doc):
         return

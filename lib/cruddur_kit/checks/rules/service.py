@@ -6,24 +6,22 @@ from ..model import NG, SKIP, WARN
 from ..registry import rule
 
 
-def _validate_parts(doc, parts):
-    """Validate each top-level part of a kit spec against its call; `filled` are members the kit adds."""
-    for key, service, operation, filled in parts:
-        if key not in doc:
-            continue
-        for status, path, message, fix, cause in shapes.validate(doc[key], service, operation, filled):
-            yield status, path.replace("$", f"$.{key}", 1), message, fix, cause
-
-
 @rule("shape.create-service", "service", seed="issue 6: the API model")
 def service_shape(spec, specs):
-    """The file is a valid CreateService input."""
+    """The file is a valid CreateService input.
+
+    Fix: Correct the key, type or value the finding names (CreateService in the AWS API model).
+    """
     yield from shapes.validate(spec.doc, "ecs", "CreateService")
 
 
 @rule("service.network", "service", seed="seed 000 §6 step 6.5; field notes: awsvpc needs awsvpcConfiguration")
 def network(spec, specs):
-    """awsvpcConfiguration with subnets and security groups; FARGATE launch type or capacity providers."""
+    """awsvpcConfiguration with subnets and security groups; FARGATE launch type or capacity providers.
+
+    Fix: Give awsvpcConfiguration subnets in two AZs and the service security group; use FARGATE or capacity
+    providers, not both.
+    """
     doc = spec.doc
     vpc = (doc.get("networkConfiguration") or {}).get("awsvpcConfiguration")
     if not isinstance(vpc, dict):
@@ -45,7 +43,10 @@ def network(spec, specs):
 
 @rule("service.deployment", "service", seed="field notes: users ask 2 (circuit breaker rollback)")
 def deployment(spec, specs):
-    """Circuit breaker with rollback, and percentages that let a rolling deployment progress."""
+    """Circuit breaker with rollback, and percentages that let a rolling deployment progress.
+
+    Fix: Turn on deploymentCircuitBreaker with rollback; use minimumHealthyPercent 100 with maximumPercent 200.
+    """
     dc = spec.doc.get("deploymentConfiguration") or {}
     cb = dc.get("deploymentCircuitBreaker") or {}
     if not (cb.get("enable") and cb.get("rollback")):
@@ -61,7 +62,10 @@ def deployment(spec, specs):
 
 @rule("service.task-definition", "service", seed="issue 6: cross-file (service container name/port)")
 def service_task(spec, specs):
-    """The task definition exists; load balancer container name/port and Service Connect ports match it."""
+    """The task definition exists; load balancer container name/port and Service Connect ports match it.
+
+    Fix: Point the service at a task definition in aws/json and at its container's name and port.
+    """
     doc = spec.doc
     family = str(doc.get("taskDefinition", "")).split(":")[0].rsplit("/", 1)[-1]
     td = specs.task_definition(family)
@@ -102,14 +106,20 @@ def service_task(spec, specs):
 
 @rule("shape.target-group", "target", seed="issue 6: the API model")
 def target_shape(spec, specs):
-    """targetGroup is a CreateTargetGroup input; listenerRule a CreateRule input (ARNs and actions filled)."""
-    yield from _validate_parts(spec.doc, [("targetGroup", "elbv2", "CreateTargetGroup", ()),
+    """targetGroup is a CreateTargetGroup input; listenerRule a CreateRule input (ARNs and actions filled).
+
+    Fix: Correct the key, type or value the finding names (CreateTargetGroup, CreateRule).
+    """
+    yield from shapes.validate_parts(spec.doc, [("targetGroup", "elbv2", "CreateTargetGroup", ()),
                                           ("listenerRule", "elbv2", "CreateRule", ("ListenerArn", "Actions"))])
 
 
 @rule("target.fargate", "target", seed="seed 000 §7 problem 3 (health check configuration)")
 def target_fargate(spec, specs):
-    """ip targets (awsvpc), a health check whose timeout is shorter than its interval."""
+    """ip targets (awsvpc), a health check whose timeout is shorter than its interval.
+
+    Fix: Use TargetType ip and a health-check timeout shorter than its interval.
+    """
     tg = spec.doc.get("targetGroup") or {}
     if tg.get("TargetType") != "ip":
         yield NG("$.targetGroup.TargetType", f"TargetType {tg.get('TargetType')!r}: awsvpc tasks register by IP",
@@ -124,7 +134,10 @@ def target_fargate(spec, specs):
 
 @rule("target.health-path", "target", seed="seed 000 §7 problem 1/3: 'verify health check path'")
 def health_path(spec, specs):
-    """The health-check path is a GET route the app serves (from its OpenAPI document)."""
+    """The health-check path is a GET route the app serves (from its OpenAPI document).
+
+    Fix: Point HealthCheckPath at a GET route the app answers with 200.
+    """
     from ..routes import app_routes, serves
 
     tg = spec.doc.get("targetGroup") or {}
@@ -141,8 +154,11 @@ def health_path(spec, specs):
 
 @rule("shape.load-balancer", "alb", seed="issue 6: the API model")
 def alb_shape(spec, specs):
-    """loadBalancer is a CreateLoadBalancer input; listener a CreateListener input."""
-    yield from _validate_parts(spec.doc, [
+    """loadBalancer is a CreateLoadBalancer input; listener a CreateListener input.
+
+    Fix: Correct the key, type or value the finding names (CreateLoadBalancer, CreateListener).
+    """
+    yield from shapes.validate_parts(spec.doc, [
         ("loadBalancer", "elbv2", "CreateLoadBalancer", ()),
         ("listener", "elbv2", "CreateListener", ("LoadBalancerArn", "DefaultActions"))])
     lb = spec.doc.get("loadBalancer") or {}
@@ -153,9 +169,12 @@ def alb_shape(spec, specs):
 
 @rule("shape.scaling", "scaling", seed="issue 6: the API model")
 def scaling_shape(spec, specs):
-    """scalableTarget / policy are valid Application Auto Scaling inputs, min <= max, for a known service."""
+    """scalableTarget / policy are valid Application Auto Scaling inputs, min <= max, for a known service.
+
+    Fix: Correct the key, type or value the finding names; keep min <= max and name a service in aws/json/services.
+    """
     doc = spec.doc
-    yield from _validate_parts(doc, [("scalableTarget", "application-autoscaling", "RegisterScalableTarget", ()),
+    yield from shapes.validate_parts(doc, [("scalableTarget", "application-autoscaling", "RegisterScalableTarget", ()),
                                      ("policy", "application-autoscaling", "PutScalingPolicy", ())])
     st = doc.get("scalableTarget") or {}
     if isinstance(st.get("MinCapacity"), int) and isinstance(st.get("MaxCapacity"), int) \
@@ -169,10 +188,14 @@ def scaling_shape(spec, specs):
 
 @rule("shape.capacity-providers", "capacity", seed="issue 6: the API model")
 def capacity_shape(spec, specs):
-    """capacityProviderStrategy is valid for CreateService and names Fargate providers."""
+    """capacityProviderStrategy is valid for CreateService and names Fargate providers.
+
+    Fix: Correct the strategy the finding names; use FARGATE or FARGATE_SPOT.
+    """
     doc = spec.doc
     yield from shapes.validate({"serviceName": "x", **doc}, "ecs", "CreateService")
     for i, item in enumerate(doc.get("capacityProviderStrategy") or []):
         if item.get("capacityProvider") not in ("FARGATE", "FARGATE_SPOT"):
             yield NG(f"$.capacityProviderStrategy[{i}].capacityProvider",
-                     f"{item.get('capacityProvider')!r} is not a Fargate capacity provider", "use FARGATE or FARGATE_SPOT")
+                     f"{item.get('capacityProvider')!r} is not a Fargate capacity provider",
+                     "use FARGATE or FARGATE_SPOT")

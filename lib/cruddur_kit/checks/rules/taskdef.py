@@ -41,13 +41,19 @@ def _fargate(doc) -> bool:
 
 @rule("shape.register-task-definition", KIND, seed="issue 6: the API model")
 def shape(spec, specs):
-    """The file is a valid RegisterTaskDefinition input (keys, types, required members, enums)."""
+    """The file is a valid RegisterTaskDefinition input (keys, types, required members, enums).
+
+    Fix: Correct the key, type or value the finding names (RegisterTaskDefinition).
+    """
     yield from shapes.validate(spec.doc, "ecs", "RegisterTaskDefinition")
 
 
 @rule("fargate.compatibility", KIND, seed=FIELD_NOTES)
 def compatibility(spec, specs):
-    """requiresCompatibilities has FARGATE and networkMode is awsvpc."""
+    """requiresCompatibilities has FARGATE and networkMode is awsvpc.
+
+    Fix: Set "requiresCompatibilities": ["FARGATE"] and "networkMode": "awsvpc".
+    """
     doc = spec.doc
     if not _fargate(doc):
         yield NG("$.requiresCompatibilities", "FARGATE is not among requiresCompatibilities",
@@ -59,7 +65,10 @@ def compatibility(spec, specs):
 
 @rule("fargate.cpu-memory", KIND, seed="field notes: task cpu/memory pairs; 'Invalid 'cpu' setting for task'")
 def cpu_memory(spec, specs):
-    """Task-level cpu and memory are set and form a pair Fargate offers."""
+    """Task-level cpu and memory are set and form a pair Fargate offers.
+
+    Fix: Set task cpu and memory to a pair Fargate offers (256 with 512-2048, 512 with 1024-4096, ...).
+    """
     doc = spec.doc
     if "cpu" not in doc or "memory" not in doc:
         yield NG("$.cpu" if "cpu" not in doc else "$.memory", "Fargate needs task-level cpu and memory",
@@ -78,7 +87,10 @@ def cpu_memory(spec, specs):
 
 @rule("fargate.port-mappings", KIND, seed=FIELD_NOTES)
 def port_mappings(spec, specs):
-    """hostPort is blank or equals containerPort; one port is not exposed on two protocols."""
+    """hostPort is blank or equals containerPort; one port is not exposed on two protocols.
+
+    Fix: Drop hostPort (or make it equal containerPort) and expose each port on one protocol.
+    """
     seen: dict[int, str] = {}
     for i, c in _containers(spec.doc):
         for j, pm in enumerate(c.get("portMappings") or []):
@@ -96,7 +108,11 @@ def port_mappings(spec, specs):
 
 @rule("fargate.health-check", KIND, seed="field notes: container healthCheck; seed 001 health check script")
 def health_check(spec, specs):
-    """Container health checks use CMD/CMD-SHELL and stay within ECS's ranges."""
+    """Container health checks use CMD/CMD-SHELL and stay within ECS's ranges.
+
+    Fix: Start the command with CMD or CMD-SHELL; keep interval 5-300, timeout 2-60 and below interval, retries
+    1-10, startPeriod 0-300.
+    """
     limits = {"interval": (5, 300), "timeout": (2, 60), "retries": (1, 10), "startPeriod": (0, 300)}
     for i, c in _containers(spec.doc):
         hc = c.get("healthCheck")
@@ -121,7 +137,10 @@ def health_check(spec, specs):
 
 @rule("fargate.logging", KIND, seed="seed 000 step 5.4 (logging); field notes: log drivers")
 def logging(spec, specs):
-    """Each container logs with a Fargate driver; awslogs has group, region and stream prefix."""
+    """Each container logs with a Fargate driver; awslogs has group, region and stream prefix.
+
+    Fix: Log with awslogs (group, region and stream prefix) or another Fargate driver, and set executionRoleArn.
+    """
     for i, c in _containers(spec.doc):
         path = f"$.containerDefinitions[{i}].logConfiguration"
         lc = c.get("logConfiguration")
@@ -146,7 +165,11 @@ def logging(spec, specs):
 
 @rule("fargate.secrets", KIND, seed="field notes: secrets valueFrom; seed 001 'unable to pull secrets'")
 def secrets(spec, specs):
-    """secrets valueFrom is an SSM name/ARN or a Secrets Manager ARN in the task's region; no AWS keys inline."""
+    """secrets valueFrom is an SSM name/ARN or a Secrets Manager ARN in the task's region; no AWS keys inline.
+
+    Fix: Reference an SSM parameter or a Secrets Manager secret in the task's region; give the app AWS access
+    through the task role, not keys.
+    """
     region = specs.variables["AWS_DEFAULT_REGION"]
     for i, c in _containers(spec.doc):
         for j, s in enumerate(c.get("secrets") or []):
@@ -173,7 +196,10 @@ def secrets(spec, specs):
 
 @rule("fargate.forbidden-parameters", KIND, seed=FIELD_NOTES)
 def forbidden(spec, specs):
-    """No container parameter Fargate rejects; capabilities.add holds only SYS_PTRACE."""
+    """No container parameter Fargate rejects; capabilities.add holds only SYS_PTRACE.
+
+    Fix: Remove the parameter Fargate rejects; keep only SYS_PTRACE in capabilities.add.
+    """
     doc = spec.doc
     for key in ("placementConstraints", "ipcMode", "pidMode"):
         if doc.get(key) and not (key == "pidMode" and doc[key] == "task"):
@@ -198,7 +224,11 @@ def forbidden(spec, specs):
 
 @rule("fargate.containers", KIND, seed=FIELD_NOTES)
 def containers(spec, specs):
-    """Names are valid and unique, dependsOn targets exist, and an essential container exists."""
+    """Names are valid and unique, dependsOn targets exist, and an essential container exists.
+
+    Fix: Give each container a unique valid name, point dependsOn at existing containers (HEALTHY needs a
+    healthCheck) and mark the app essential.
+    """
     items = _containers(spec.doc)
     names = [c.get("name") for _, c in items]
     for i, c in items:
@@ -226,7 +256,10 @@ def containers(spec, specs):
 
 @rule("fargate.reservations", KIND, seed=FIELD_NOTES)
 def reservations(spec, specs):
-    """Containers' cpu and memory fit inside the task's; memoryReservation <= memory."""
+    """Containers' cpu and memory fit inside the task's; memoryReservation <= memory.
+
+    Fix: Keep the containers' cpu and memory within the task's, and memoryReservation <= memory.
+    """
     doc = spec.doc
     cpu, memory = parse_cpu(doc.get("cpu", "")), parse_memory(doc.get("memory", ""))
     items = _containers(doc)
@@ -251,7 +284,10 @@ def reservations(spec, specs):
 
 @rule("image.pinned", KIND, seed="seed 000 step 3 (push :latest); issue 6: a mutable :latest tag")
 def image_pinned(spec, specs):
-    """Images name an immutable tag or digest, not :latest or no tag."""
+    """Images name an immutable tag or digest, not :latest or no tag.
+
+    Fix: Tag images with the git sha (bin/backend/build does) or pin a digest, never :latest.
+    """
     for i, c in _containers(spec.doc):
         image = str(c.get("image", ""))
         if "@sha256:" in image:

@@ -12,7 +12,9 @@ from pathlib import Path
 import click
 
 from ... import BACKEND, LOCAL_DIR, REPO_ROOT
+from ...cli import kit_command
 from ...errors import KitError
+from ...kit import Kit
 from ...output import log
 
 SOURCE = REPO_ROOT / "aws" / "lambdas" / "cruddur-post-confirmation"
@@ -37,13 +39,13 @@ def _add_tree(zf: zipfile.ZipFile, root: Path) -> None:
         zf.writestr(info, path.read_bytes())
 
 
-@click.command()
+@kit_command(endpoint=False)  # no AWS calls
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               default=LOCAL_DIR / "build" / "cruddur-post-confirmation.zip", show_default=True)
 @click.option("--python-version", default="3.11", show_default=True, help="the Lambda runtime's Python")
 @click.option("--arch", type=click.Choice(["x86_64", "arm64"]), default="x86_64", show_default=True)
 @click.option("--no-deps", is_flag=True, help="leave psycopg out (when a Lambda layer provides it)")
-def command(output: Path, python_version: str, arch: str, no_deps: bool) -> None:
+def command(kit: Kit, output: Path, python_version: str, arch: str, no_deps: bool) -> None:
     """Build the post-confirmation Lambda zip: handler + the shared upsert + psycopg (binary wheels for
     the Lambda runtime, fetched by pip from PyPI). Prints the zip's path on stdout.
 

@@ -1,17 +1,17 @@
 """bin/cognito/list-users: the pool's users as a handle -> sub table."""
 from __future__ import annotations
 
-import click
-
-from ... import aws, cognito
+from ... import cognito
+from ...cli import kit_command
+from ...kit import Kit
 from ...output import log
 from . import resolve_pool
 
 
-@click.command()
-def command() -> None:
+@kit_command()
+def command(kit: Kit) -> None:
     """List every user in the pool (all pages): handle, sub and status, sorted by handle."""
-    idp = aws.client("cognito-idp")
+    idp = kit.client("cognito-idp")
     pool = resolve_pool(idp, need_client=False)
     rows = []
     for user in cognito.list_users(idp, pool.pool_id):

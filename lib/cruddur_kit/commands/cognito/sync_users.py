@@ -6,8 +6,10 @@ from collections import Counter
 import click
 import psycopg
 
-from ... import aws, cognito
+from ... import cognito
+from ...cli import kit_command
 from ...errors import KitError
+from ...kit import Kit
 from ...output import log
 from ..db import connection_url, describe, reachable
 from . import resolve_pool
@@ -16,11 +18,10 @@ BAD = ("conflict", "invalid")
 DRY_RUN_VERBS = {"created": "would create", "linked": "would link"}
 
 
-@click.command()
+@kit_command(dry_run="say what would change, change nothing")
 @click.option("--relink", is_flag=True,
               help="let a Cognito user take over a handle linked to another sub (a re-created local pool)")
-@click.option("--dry-run", is_flag=True, help="say what would change, change nothing")
-def command(relink: bool, dry_run: bool) -> None:
+def command(kit: Kit, relink: bool) -> None:
     """Create or link the users row of every Cognito user in the pool (all pages), in CONNECTION_URL's database.
 
     Prints one line per user: created, linked, unchanged, conflict (the handle or e-mail belongs to
@@ -30,7 +31,8 @@ def command(relink: bool, dry_run: bool) -> None:
     from cruddur.stores import cognito_users
 
     url = connection_url()
-    idp = aws.client("cognito-idp")
+    dry_run = kit.dry_run
+    idp = kit.client("cognito-idp")
     pool = resolve_pool(idp, need_client=False)
     counts: Counter = Counter()
     # Each upsert commits on its own (no lock held across Cognito's pages); a dry run does them all

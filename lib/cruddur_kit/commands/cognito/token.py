@@ -5,17 +5,19 @@ import sys
 
 import click
 
-from ... import aws, cognito
+from ... import cognito
+from ...cli import kit_command
 from ...errors import KitError
+from ...kit import Kit
 from ...output import log
 from . import resolve_pool
 
 
-@click.command()
+@kit_command()
 @click.argument("handle")
 @click.option("--password-stdin", is_flag=True,
               help="read the user's password from stdin (required against real Cognito)")
-def command(handle: str, password_stdin: bool) -> None:
+def command(kit: Kit, handle: str, password_stdin: bool) -> None:
     """Print an access token for the Cognito user whose preferred_username is HANDLE.
 
     Against the local emulator (AWS_ENDPOINT_URL on loopback) it signs in with the demo password;
@@ -28,12 +30,12 @@ def command(handle: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise KitError("--password-stdin read an empty password: pipe the password in")
-    elif aws.is_emulator():
+    elif kit.is_emulator:
         password = cognito.DEMO_PASSWORD
     else:
         raise KitError("AWS_ENDPOINT_URL does not point at the local emulator: the demo password works only "
                        "there; for real Cognito pass the user's password with --password-stdin")
-    idp = aws.client("cognito-idp")
+    idp = kit.client("cognito-idp")
     pool = resolve_pool(idp)
     user = cognito.find_user_by_handle(idp, pool.pool_id, handle)
     if user is None:

@@ -7,13 +7,15 @@ import shutil
 import click
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ...cli import kit_command
+from ...kit import Kit
 from ...errors import KitError
 from . import connection_url
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+@kit_command(endpoint=False, context_settings={"ignore_unknown_options": True})  # no AWS calls
 @click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
-def command(psql_args: tuple[str, ...]) -> None:
+def command(kit: Kit, psql_args: tuple[str, ...]) -> None:
     """Open psql on the database (extra arguments go to psql, e.g. -c 'select 1').
 
     The password, if the URL has one, goes to psql through PGPASSWORD, not the command line.

@@ -4,15 +4,16 @@ from __future__ import annotations
 import click
 import psycopg
 
+from ...cli import kit_command
+from ...kit import Kit
 from ...errors import KitError
-from ...output import Reporter
 from . import connect, connection_url, dbname, describe, is_loopback, other_sessions, reachable, server_url
 
 
-@click.command()
+@kit_command(endpoint=False)  # no AWS calls
 @click.option("--yes", is_flag=True, help="required when the server is not on this machine (loopback)")
 @click.option("--force", is_flag=True, help="terminate other sessions on the database first")
-def command(yes: bool, force: bool) -> None:
+def command(kit: Kit, yes: bool, force: bool) -> None:
     """Drop the database named by CONNECTION_URL (absent already: nothing to do).
 
     Refuses a server that is not on loopback unless --yes is given, and a database that other
@@ -24,7 +25,7 @@ def command(yes: bool, force: bool) -> None:
         raise KitError(f"refusing to drop the maintenance database {name}: point CONNECTION_URL at the app's database")
     if not is_loopback(url) and not yes:
         raise KitError(f"{describe(url)} is not on this machine: pass --yes to drop it anyway")
-    report = Reporter()
+    report = kit.report
     with reachable(url), connect(server_url(url)) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             report("absent", "database", name)

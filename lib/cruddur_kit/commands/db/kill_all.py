@@ -1,14 +1,14 @@
 """bin/db/kill-all: terminate every other session on CONNECTION_URL's database."""
 from __future__ import annotations
 
-import click
-
+from ...cli import kit_command
+from ...kit import Kit
 from ...output import log
 from . import connect, connection_url, dbname, describe, other_sessions, reachable, server_url
 
 
-@click.command()
-def command() -> None:
+@kit_command(endpoint=False)  # no AWS calls
+def command(kit: Kit) -> None:
     """Terminate every other session on the database (e.g. before bin/db/drop); prints each pid ended."""
     url = connection_url()
     with reachable(url), connect(server_url(url)) as conn:

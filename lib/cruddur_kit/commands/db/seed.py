@@ -1,14 +1,14 @@
 """bin/db/seed: load Cruddur's demo users and activities (cruddur.manage.seed; idempotent)."""
 from __future__ import annotations
 
-import click
-
+from ...cli import kit_command
+from ...kit import Kit
 from ...output import log
 from . import connection_url, describe, reachable
 
 
-@click.command()
-def command() -> None:
+@kit_command(endpoint=False)  # no AWS calls
+def command(kit: Kit) -> None:
     """Load the demo users (andrewbrown, altbrown, bayko, londo), their activities and replies.
 
     Idempotent: rows already present are kept as they are.

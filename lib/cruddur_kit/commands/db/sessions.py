@@ -1,16 +1,16 @@
 """bin/db/sessions: who is connected to CONNECTION_URL's database."""
 from __future__ import annotations
 
-import click
-
+from ...cli import kit_command
+from ...kit import Kit
 from ...output import log
 from . import connect, connection_url, dbname, describe, other_sessions, reachable, server_url
 
 HEADER = ("pid", "user", "application", "client", "state", "since", "query")
 
 
-@click.command()
-def command() -> None:
+@kit_command(endpoint=False)  # no AWS calls
+def command(kit: Kit) -> None:
     """List the other sessions on the database (pg_stat_activity), oldest first, as a table."""
     url = connection_url()
     with reachable(url), connect(server_url(url)) as conn:
@@ -19,5 +19,5 @@ def command() -> None:
                                                      else str(v)) for v in row) for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(HEADER) - 1)]
     for row in table:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
     log(f"{len(rows)} other session(s) on {describe(url)}")

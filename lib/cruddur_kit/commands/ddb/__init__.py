@@ -6,14 +6,13 @@ store (cruddur.stores.messages), so the scripts and the API cannot disagree on t
 from __future__ import annotations
 
 import json
-import os
 
 import click
 from boto3.dynamodb.types import TypeDeserializer
 
-from ... import aws
 from ...ddb import DEFAULT_TABLE, describe
 from ...errors import KitError
+from ...kit import Kit
 
 table_option = click.option("--table", envvar="DDB_MESSAGE_TABLE", default=DEFAULT_TABLE, show_default=True,
                             help="the messages table (env DDB_MESSAGE_TABLE)")
@@ -21,26 +20,19 @@ yes_option = click.option("--yes", is_flag=True,
                           help="required when AWS_ENDPOINT_URL is not a local emulator (i.e. real AWS)")
 
 
-def dynamodb():
-    return aws.client("dynamodb")
-
-
-def target() -> str:
-    """Where the calls go, safe to print: the emulator's URL or the real AWS region."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    return f"emulator {endpoint}" if endpoint else f"AWS region {aws.session().region_name}"
-
-
-def refuse_real_aws(yes: bool, what: str) -> None:
+def refuse_real_aws(kit: Kit, yes: bool, what: str) -> None:
     """Destructive commands run against the local emulator, or against real AWS only with --yes."""
-    if not aws.is_emulator() and not yes:
-        raise KitError(f"refusing to {what} in {target()} (AWS_ENDPOINT_URL is not a loopback emulator): "
+    if not kit.is_emulator and not yes:
+        raise KitError(f"refusing to {what} in {kit.target()} (AWS_ENDPOINT_URL is not a loopback emulator): "
                        "pass --yes to do it anyway")
 
 
-def require_table(client, table: str) -> None:
+def require_table(kit: Kit, table: str):
+    """The DynamoDB client, once the table is known to exist."""
+    client = kit.client("dynamodb")
     if describe(client, table) is None:
-        raise KitError(f"table {table} does not exist in {target()}: run bin/ddb/schema-load first")
+        raise KitError(f"table {table} does not exist in {kit.target()}: run bin/ddb/schema-load first")
+    return client
 
 
 def plain(item: dict) -> dict:

@@ -1,16 +1,15 @@
 """bin/ddb/list-tables: the DynamoDB table names, one a line."""
 from __future__ import annotations
 
-import click
-
+from ...cli import kit_command
+from ...kit import Kit
 from ...output import log
-from . import dynamodb, target
 
 
-@click.command()
-def command() -> None:
+@kit_command(read_only=True)
+def command(kit: Kit) -> None:
     """Print every table name (all pages), one per line."""
-    log(f"tables in {target()}")
-    for page in dynamodb().get_paginator("list_tables").paginate():
+    log(f"tables in {kit.target()}")
+    for page in kit.client("dynamodb").get_paginator("list_tables").paginate():
         for name in page["TableNames"]:
             print(name, flush=True)

@@ -9,10 +9,13 @@ import click
 
 from ... import LOCAL_DIR, REPO_ROOT
 from ...bench import run as bench
+from ...cli import kit_command
+from ...kit import Kit
 from ...output import log
 
 
-@click.command()
+@kit_command(region="AWS region of the bench's own emulator (env AWS_DEFAULT_REGION, then AWS_REGION).",
+             endpoint=False)  # it runs an emulator of its own
 @click.option("--sizes", default="10000,100000,1000000", show_default=True,
               help="activity counts to measure at, loaded incrementally (comma-separated)")
 @click.option("--seconds", default=5.0, show_default=True, help="length of one wrk run")
@@ -24,14 +27,14 @@ from ...output import log
               help="where the table is written (also printed on stdout)")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=LOCAL_DIR,
               show_default=True, help="where the bench keeps its PostgreSQL data and its servers' logs")
-def command(sizes, seconds, runs, connections, output, work_dir):
+def command(kit: Kit, sizes, seconds, runs, connections, output, work_dir):
     """Start PostgreSQL, the AWS emulator and gunicorn on free ports of their own (nothing of `make up`'s is
     touched), load benchmark data, drive each endpoint with wrk from a separate process and print one
     table: req/s, p50, p99 and errors per endpoint and size, the constant-JSON ceiling, cold start and the
     health-check script's run time. Installs wrk and hyperfine with apt-get when they are missing."""
     options = bench.Options(sizes=[int(s.replace("_", "")) for s in sizes.split(",") if s.strip()],
                             seconds=seconds, runs=runs, connections=connections, output=output,
-                            work_dir=work_dir)
+                            work_dir=work_dir, region=kit.region)
     report = bench.run(options)
     text = bench.render(report, "make bench" if len(sys.argv) <= 3 else
                         "bin/dev/bench " + shlex.join(sys.argv[3:]))

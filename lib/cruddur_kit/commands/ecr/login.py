@@ -5,19 +5,18 @@ import subprocess
 
 import click
 
-from ... import aws, images
-from ...config import Variables
+from ... import images
+from ...cli import kit_command
 from ...errors import KitError
+from ...kit import Kit
 from ...output import log
 
 
-@click.command(help="Log the Docker engine in to this account's ECR registry with a fresh token (valid 12 hours). "
-                    "The password goes to docker on stdin and is never printed.")
-@click.option("--region", help="AWS region [env AWS_DEFAULT_REGION]")
-def command(region):
+@kit_command(help="Log the Docker engine in to this account's ECR registry with a fresh token (valid 12 hours). "
+                  "The password goes to docker on stdin and is never printed.")
+def command(kit: Kit) -> None:
     docker = images.require_docker()
-    ecr = aws.client("ecr", region=region or Variables().region)
-    endpoint, password = images.login_password(ecr)
+    endpoint, password = images.login_password(kit.client("ecr"))
     result = subprocess.run([docker, "login", "--username", "AWS", "--password-stdin", endpoint],
                             input=password, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:

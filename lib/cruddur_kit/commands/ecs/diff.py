@@ -5,21 +5,20 @@ import sys
 
 import click
 
-from ...cli import cluster_option, service_option, tag_option
+from ...cli import kit_command
+from ...kit import Kit
 
 
-@click.command(help=__doc__ + "\n\nAWS defaults are filled, lists sorted, '1 vCPU'/'2 GB' normalised and "
-               "nulls dropped on both sides, so only real differences show. Read-only.")
-@service_option
-@tag_option(help="Image tag of the local side (env IMAGE_TAG).")
-@cluster_option
+@kit_command(service=True, cluster=True, tag="Image tag of the local side (env IMAGE_TAG).", read_only=True,
+             help=__doc__ + "\n\nAWS defaults are filled, lists sorted, '1 vCPU'/'2 GB' normalised and "
+             "nulls dropped on both sides, so only real differences show. Read-only.")
 @click.option("--only", type=click.Choice(["task-definition", "service"]), help="compare one part only")
-def command(service, tag, cluster, only):
+def command(kit: Kit, only: str | None) -> int:
     from cruddur_kit.checks.diff import diff
 
     parts = (only,) if only else ("task-definition", "service")
-    lines, calls = diff(service, flags={"IMAGE_TAG": tag, "CLUSTER_NAME": cluster}, parts=parts)
+    lines = diff(kit, parts=parts)
     for line in lines:
         print(line)
-    print(f"{'different' if lines else 'equal'} ({calls} AWS calls, read-only)", file=sys.stderr)
+    print(f"{'different' if lines else 'equal'} ({kit.clients.total} AWS calls, read-only)", file=sys.stderr)
     return 1 if lines else 0

@@ -5,22 +5,21 @@ import sys
 
 import click
 
-from ...cli import cluster_option, service_option, tag_option
+from ...cli import kit_command
+from ...kit import Kit
 
 
-@click.command(help=__doc__ + "\n\nALB SG inbound, service SG from the ALB SG, target health reasons, stopped "
-               "tasks' reasons and exit codes (137 OOM, 125/127 image or command, CannotPullContainerError, "
-               "ResourceInitializationError), execution role, subnets' route to ECR/SSM, recent error log "
-               "lines. Read-only. Exit 1 when a cause is found.")
-@service_option
-@tag_option(help="Image tag of the local side (env IMAGE_TAG).")
-@cluster_option
+@kit_command(service=True, cluster=True, tag="Image tag of the local side (env IMAGE_TAG).", read_only=True,
+             help=__doc__ + "\n\nALB SG inbound, service SG from the ALB SG, target health reasons, stopped "
+             "tasks' reasons and exit codes (137 OOM, 125/127 image or command, CannotPullContainerError, "
+             "ResourceInitializationError), execution role, subnets' route to ECR/SSM, recent error log "
+             "lines. Read-only. Exit 1 when a cause is found.")
 @click.option("--since", "minutes", default=60, show_default=True, help="minutes of logs to scan for errors")
 @click.option("--json", "as_json", is_flag=True, help="print the findings as JSON")
-def command(service, tag, cluster, minutes, as_json):
+def command(kit: Kit, minutes: int, as_json: bool) -> int:
     from cruddur_kit.checks.doctor import doctor
 
-    report = doctor(service, flags={"IMAGE_TAG": tag, "CLUSTER_NAME": cluster}, log_minutes=minutes)
+    report = doctor(kit, log_minutes=minutes)
     if as_json:
         print(report.to_json())
     else:

@@ -5,18 +5,18 @@ import json
 
 import click
 
+from ...cli import kit_command
 from ...ecs import status as statuslib
-from ...ecs.options import EcsOptions, ecs_options
+from ...kit import Kit
 
 
-@click.command()
-@ecs_options(waits=False)
+@kit_command(cluster=True, service=True, read_only=True)
 @click.option("--events", "n_events", type=int, default=5, show_default=True, help="How many recent events to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
-def command(opts: EcsOptions, n_events: int, as_json: bool) -> None:
+def command(kit: Kit, n_events: int, as_json: bool) -> None:
     """Show --service: desired/running/pending, each deployment (rollout state), each task
     (status, health, revision, address, why it stopped) and the health of its load balancer targets."""
-    doc = statuslib.collect(opts.client("ecs"), opts.client("elbv2"), opts.cluster, opts.service, n_events)
+    doc = statuslib.collect(kit.client("ecs"), kit.client("elbv2"), kit.cluster, kit.service, n_events)
     if as_json:
         click.echo(json.dumps(doc, indent=2, default=str))
     else:

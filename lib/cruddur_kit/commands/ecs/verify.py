@@ -5,19 +5,18 @@ import sys
 
 import click
 
-from ...cli import cluster_option, tag_option
+from ...cli import kit_command
+from ...kit import Kit
 
 
-@click.command(help=__doc__ + "\n\nRoles and their trust, ECR image tags, SSM parameter names, log groups, "
-               "cluster, subnets, security groups and target groups. Exit 1 on any NG.")
-@click.option("--service", "services", multiple=True, help="check only this service (repeatable)")
-@tag_option(help="Image tag to look for in ECR (env IMAGE_TAG).")
-@cluster_option
+@kit_command(services=True, cluster=True, tag="Image tag to look for in ECR (env IMAGE_TAG).", read_only=True,
+             help=__doc__ + "\n\nRoles and their trust, ECR image tags, SSM parameter names, log groups, "
+             "cluster, subnets, security groups and target groups. Exit 1 on any NG.")
 @click.option("--json", "as_json", is_flag=True, help="print the findings as JSON")
-def command(services, tag, cluster, as_json):
+def command(kit: Kit, as_json: bool) -> int:
     from cruddur_kit.checks.verify import verify
 
-    report = verify(list(services), flags={"IMAGE_TAG": tag, "CLUSTER_NAME": cluster})
+    report = verify(kit)
     if as_json:
         print(report.to_json())
     else:

@@ -5,14 +5,17 @@ import os
 
 import click
 
-from ... import aws, envfile, ssm
+from ... import envfile, ssm
+from ...cli import kit_command
 from ...errors import KitError
-from ...output import Reporter, log
+from ...kit import Kit
+from ...output import log
 
 
-@click.command(help="Write secrets to SSM Parameter Store as SecureString under PREFIX (default "
-                    f"{ssm.DEFAULT_PREFIX}). Values come from --env-file, else the environment. Prints each "
-                    "parameter's name and created / updated / unchanged; never a value.")
+@kit_command(dry_run="compare and report; write nothing",
+             help="Write secrets to SSM Parameter Store as SecureString under PREFIX (default "
+                  f"{ssm.DEFAULT_PREFIX}). Values come from --env-file, else the environment. Prints each "
+                  "parameter's name and created / updated / unchanged; never a value.")
 @click.option("--env-file", type=click.Path(exists=True, dir_okay=False), help="read KEY=VALUE lines from this file")
 @click.option("--prefix", default=ssm.DEFAULT_PREFIX, show_default=True, help="parameter path prefix")
 @click.option("--name", "names", multiple=True, metavar="KEY",
@@ -20,9 +23,7 @@ from ...output import Reporter, log
 @click.option("--kms-key-id", metavar="KEY", envvar="SSM_KMS_KEY_ID",
               help="a customer-managed KMS key (id, ARN or alias/NAME) to encrypt with [env SSM_KMS_KEY_ID; "
                    f"default: the AWS-managed {ssm.AWS_MANAGED_KEY}]; then run bin/aws/setup so tasks may decrypt")
-@click.option("--region", help="AWS region [env AWS_DEFAULT_REGION]")
-@click.option("--dry-run", is_flag=True, help="compare and report; write nothing")
-def command(env_file, prefix, names, kms_key_id, region, dry_run):
+def command(kit: Kit, env_file, prefix, names, kms_key_id):
     source = envfile.read(env_file) if env_file else os.environ
     keys = list(names or ssm.BACKEND_SECRETS)
     missing = [k for k in keys if not source.get(k)]
@@ -30,12 +31,10 @@ def command(env_file, prefix, names, kms_key_id, region, dry_run):
         where = env_file or "the environment"
         raise KitError(f"{', '.join(missing)} not set in {where}: set {'it' if len(missing) == 1 else 'them'} "
                        "(or pass --env-file FILE)")
-    client = aws.client("ssm", region=region)
-    report = Reporter(dry_run=dry_run)
     key = kms_key_id or ssm.AWS_MANAGED_KEY
-    for name, status in ssm.put_parameters(client, prefix, {k: source[k] for k in keys}, dry_run=dry_run,
-                                           key_id=kms_key_id):
-        report(status, "ssm-parameter", name, f"SecureString ({key})")
-    log(f"done: {report.summary()}")
+    for name, status in ssm.put_parameters(kit.client("ssm"), prefix, {k: source[k] for k in keys},
+                                           dry_run=kit.dry_run, key_id=kms_key_id):
+        kit.report(status, "ssm-parameter", name, f"SecureString ({key})")
+    log(f"done: {kit.report.summary()}")
     if kms_key_id:
         log("tasks decrypt these with the execution role: run bin/aws/setup to grant it kms:Decrypt on the key")
