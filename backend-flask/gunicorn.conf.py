@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # gunicorn_worker.py sits beside this file
-from gunicorn_worker import BufferingThreadWorker  # noqa: E402
+from gunicorn_worker import BufferingThreadWorker
 
 
 # cgroup v2's CPU limit; the path is overridable so a test can feed a fake one.

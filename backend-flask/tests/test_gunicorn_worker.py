@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gunicorn_worker import _head_end, chunked_progress, framing  # noqa: E402
+from gunicorn_worker import _head_end, chunked_progress, framing
 
 CHUNKED = b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nX-Trailer: t\r\n\r\n"
 

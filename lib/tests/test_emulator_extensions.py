@@ -51,7 +51,8 @@ def test_srp_with_the_right_password_gets_tokens_signed_by_the_pool(srp_user, co
     assert claims["token_use"] == "access" and claims["client_id"] == cognito_pool.client_id
 
 
-@pytest.mark.parametrize("password", ["Wrong-Password-1", cognito.DEMO_PASSWORD + "x", "", cognito.DEMO_PASSWORD.lower()])
+@pytest.mark.parametrize("password", ["Wrong-Password-1", cognito.DEMO_PASSWORD + "x", "",
+                                      cognito.DEMO_PASSWORD.lower()])
 def test_srp_with_a_wrong_password_is_not_authorized(srp_user, cognito_pool, password):
     with pytest.raises(ClientError) as e:
         sign_in(srp_user, cognito_pool, password)
@@ -152,7 +153,8 @@ def test_the_token_is_new_again_after_the_window():
         return [b"{}"]
 
     app = IdempotentTransactions(backend, window=600, clock=lambda: now[0])
-    body = json.dumps({"TransactItems": [{"Put": {"TableName": "t", "Item": {}}}], "ClientRequestToken": "tok"}).encode()
+    body = json.dumps({"TransactItems": [{"Put": {"TableName": "t", "Item": {}}}],
+                       "ClientRequestToken": "tok"}).encode()
 
     def send():
         environ = {"HTTP_X_AMZ_TARGET": TARGET, "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),

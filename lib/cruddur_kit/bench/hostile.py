@@ -96,7 +96,7 @@ class SlowClients:
             if sock is not None:
                 sock.close()
 
-    def __enter__(self) -> "SlowClients":
+    def __enter__(self) -> SlowClients:
         self._thread = threading.Thread(target=self._run, name="slow-clients", daemon=True)
         self._thread.start()
         if not self.connected.wait(30):
