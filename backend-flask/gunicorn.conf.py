@@ -4,7 +4,8 @@ import os
 import sys
 from pathlib import Path
 
-from gunicorn.workers.gthread import ThreadWorker
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # gunicorn_worker.py sits beside this file
+from gunicorn_worker import BufferingThreadWorker
 
 
 # cgroup v2's CPU limit; the path is overridable so a test can feed a fake one.
@@ -26,31 +27,10 @@ _cpus = cpu_quota()
 bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '4567')}")
 
 
-class DrainingThreadWorker(ThreadWorker):
-    """gunicorn's gthread worker, but a graceful stop first serves the connections already in the accept queue.
-
-    A client whose connect() has returned is in the kernel's queue until a worker accepts it; stock gthread stops
-    accepting at SIGTERM, so those connections are reset when the listener closes. We accept them (at most one
-    backlog's worth, so a steady stream of new clients cannot keep the worker alive) and answer them as usual.
-    """
-
-    def set_accept_enabled(self, enabled):
-        if not enabled and not self.alive:
-            self.drain_accept_queue()
-        super().set_accept_enabled(enabled)
-
-    def drain_accept_queue(self):
-        for listener in self.sockets:
-            listener.setblocking(False)
-            for _ in range(self.cfg.backlog):
-                accepted = self.nr_conns
-                self.accept(listener)  # gunicorn's own accept: EAGAIN means the queue is empty
-                if self.nr_conns == accepted:
-                    break
-
-
-# Threads overlap the I/O waits (PostgreSQL, DynamoDB); a process per granted core, at least one.
-worker_class = DrainingThreadWorker
+# Threads overlap the I/O waits (PostgreSQL, DynamoDB); a process per granted core, at least one. The event
+# loop reads each request whole before a thread runs it (gunicorn_worker.py): slow clients hold no thread.
+worker_class = BufferingThreadWorker
+BufferingThreadWorker.read_timeout = float(os.environ.get("GUNICORN_READ_TIMEOUT", 10))
 workers = int(os.environ.get("GUNICORN_WORKERS", max(1, min(round(_cpus), 8))))
 threads = int(os.environ.get("GUNICORN_THREADS", 8))
 # ECS sends SIGTERM, then SIGKILL after stopTimeout (30 s): finish in-flight requests well before.

@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import NullSession, SessionInterface
 from flask_cors import CORS
 
-from . import aws, db, errors, feed_cache, identity, telemetry
+from . import aws, body_limit, db, errors, feed_cache, headers, identity, telemetry
 from .config import Settings
 
 
@@ -53,10 +53,12 @@ def create_app(settings: Settings | None = None, **flask_config) -> Flask:
 
     errors.init_app(app)
     telemetry.init_app(app, settings)
+    body_limit.init_app(app, settings)
     db.init_app(app, settings)
     feed_cache.init_app(app, settings)
     identity.init_app(app, settings)
     aws.init_app(app, settings)
+    headers.init_app(app)
     _init_cors(app, settings)
     _register_blueprints(app)
     return app
@@ -69,7 +71,7 @@ def _init_cors(app: Flask, settings: Settings) -> None:
     # hold only one, and costs every curl, ALB and health-check request the work.
     CORS(app, resources={r"/api/*": {"origins": settings.cors_origins}},
          allow_headers=["Authorization", "Content-Type", "X-Amzn-Trace-Id", "traceparent"],
-         expose_headers=["Link", "X-Amzn-Trace-Id"], methods=["GET", "HEAD", "POST", "OPTIONS"],
+         expose_headers=["Link", "X-Amzn-Trace-Id"], methods=["GET", "HEAD", "POST", "PUT", "OPTIONS"],
          max_age=600, always_send=False)
     # With always_send=False a request without Origin gets nothing from flask-cors, yet its after_request
     # hook still matches the path and builds empty header sets for it: ~7% of a cached home request's

@@ -1,6 +1,8 @@
 """Cognito access tokens: verified against the pool's JWKS (cached, refreshed on an unknown kid)."""
 from __future__ import annotations
 
+import math
+import re
 import threading
 import time
 
@@ -11,6 +13,14 @@ from .config import Settings
 from .errors import Unauthorized, Unavailable
 
 ALGORITHMS = ["RS256"]  # Cognito signs with RS256 only: "none" and HS256 are never accepted
+LEEWAY = 5  # seconds of clock skew allowed on exp, nbf and iat
+# Cognito's access tokens live at most a day; a claimed time further ahead is forged or broken.
+MAX_TOKEN_LIFETIME = 24 * 3600
+TIME_CLAIMS = ("exp", "iat", "auth_time", "nbf")
+# A Cognito sub is a uuid; printable ASCII (no NUL, no lone surrogate) is all PostgreSQL and the logs must get.
+SUB = re.compile(r"[\x21-\x7e]{1,128}")
+# What the original frontend sends when nobody is signed in: `Bearer ${localStorage.getItem("access_token")}`.
+NO_TOKEN = frozenset({"", "null", "undefined"})
 
 
 class KeySet:
@@ -55,7 +65,7 @@ class CognitoVerifier:
     def verify(self, token: str) -> dict:
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, RecursionError):  # RecursionError: a header of JSON nested thousands deep
             raise Unauthorized("token_invalid") from None
         kid = header.get("kid")
         if header.get("alg") not in ALGORITHMS or not isinstance(kid, str):
@@ -67,24 +77,42 @@ class CognitoVerifier:
                 key.key,
                 algorithms=ALGORITHMS,
                 issuer=self.issuer,
-                leeway=5,
+                leeway=LEEWAY,
                 options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("token_expired") from None
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, RecursionError):
             raise Unauthorized("token_invalid") from None
-        if claims.get("token_use") != "access" or claims.get("client_id") != self.client_id:
+        if (claims.get("token_use") != "access" or claims.get("client_id") != self.client_id
+                or not _times_are_sane(claims) or not isinstance(claims["sub"], str) or not SUB.fullmatch(claims["sub"])):
             raise Unauthorized("token_invalid")
         return claims
 
 
+def _times_are_sane(claims: dict, now: float | None = None) -> bool:
+    """exp/iat/auth_time/nbf are JSON numbers (PyJWT also takes "1700000000" and 1e30) no further ahead than a
+    token can live; iat and auth_time are not in the future."""
+    limit = (now or time.time()) + LEEWAY
+    for name in TIME_CLAIMS:
+        value = claims.get(name)
+        if value is None and name in ("auth_time", "nbf"):
+            continue
+        if type(value) not in (int, float) or not math.isfinite(value) or value < 0:
+            return False
+        if value > limit + (MAX_TOKEN_LIFETIME if name in ("exp", "nbf") else 0):
+            return False
+    return True
+
+
 def bearer_token(header_value: str | None) -> str | None:
-    """The token from an `Authorization: Bearer <token>` header; None when absent."""
+    """The token from an `Authorization: Bearer <token>` header; None when there is none: no header, or the
+    original frontend's signed-out `Bearer null` / `Bearer undefined`, or an empty bearer. A different scheme
+    or a token with spaces in it is a 401."""
     if not header_value:
         return None
     scheme, _, token = header_value.strip().partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
+    if scheme.lower() != "bearer" or " " in token:
         raise Unauthorized("authorization_header_invalid")
-    return token
+    return None if token in NO_TOKEN else token

@@ -12,9 +12,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app
 
 from .config import Settings
+from .errors import Unavailable, error_response
 
 log = logging.getLogger("cruddur.aws")
 
@@ -25,25 +26,25 @@ UNAVAILABLE_CODES = {
 }
 
 
-def make_dynamodb(settings: Settings):
+def make_dynamodb(settings: Settings, attempts: int | None = None):
     session = boto3.session.Session(region_name=settings.aws_region)
     config = Config(
         connect_timeout=settings.aws_connect_timeout,
         read_timeout=settings.aws_read_timeout,
         # total_max_attempts counts the first try too (botocore's "max_attempts" counts only retries)
-        retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
+        retries={"mode": "standard", "total_max_attempts": attempts or settings.aws_max_attempts},
     )
     return session.client("dynamodb", endpoint_url=settings.aws_endpoint_url, config=config)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["dynamodb"] = make_dynamodb(settings)
+    # One try per call: for sending a transaction whose answer was lost again, a few times, each bounded by
+    # one read timeout (stores/messages.py), instead of boto3's full retries each time.
+    app.extensions["dynamodb_single_try"] = make_dynamodb(settings, attempts=1)
 
     def unavailable():
-        response = jsonify({"error": "dynamodb_unavailable"})
-        response.status_code = 503
-        response.headers["Retry-After"] = "2"
-        return response
+        return error_response(Unavailable("dynamodb_unavailable"))
 
     @app.errorhandler(BotoConnectionError)  # connection refused, connect timeout
     @app.errorhandler(HTTPClientError)  # read timeout, dropped connection
@@ -65,6 +66,6 @@ def init_app(app: Flask, settings: Settings) -> None:
         return app.handle_user_exception(RuntimeError(f"DynamoDB {e.operation_name} failed: {code}"))
 
 
-def dynamodb():
-    """The app's DynamoDB client."""
-    return current_app.extensions["dynamodb"]
+def dynamodb(single_try: bool = False):
+    """The app's DynamoDB client (the one that tries each call once, with `single_try`)."""
+    return current_app.extensions["dynamodb_single_try" if single_try else "dynamodb"]

@@ -21,6 +21,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -57,6 +64,7 @@ class Settings:
     jwks_timeout: float = 2.0
     jwks_min_refresh_seconds: float = 30.0
     home_feed_cache_seconds: float = 1.0  # first pages of home, per process (cruddur/feed_cache.py); 0 = off
+    max_body_bytes: int = 65536  # a larger request body is a 413 (cruddur/body_limit.py)
     # Telemetry (cruddur/telemetry): X-Ray to the daemon sidecar, OTel configured by the OTEL_* variables.
     xray_enabled: bool = False
     xray_daemon_address: str = "127.0.0.1:2000"
@@ -80,7 +88,15 @@ class Settings:
 
     @property
     def cors_origins(self) -> list[str]:
-        return [o for o in (self.frontend_url, self.backend_url) if o and o != "*"]
+        """FRONTEND_URL (one origin, or several separated by commas) and BACKEND_URL; never "*"."""
+        origins = [o.strip() for o in (self.frontend_url or "").split(",")] + [(self.backend_url or "").strip()]
+        return [o.rstrip("/") for o in origins if o and o != "*"]
+
+    @property
+    def link_origin(self) -> str:
+        """Where pagination links point: BACKEND_URL, or "" (links relative to the request)."""
+        url = (self.backend_url or "").strip()
+        return "" if url in ("", "*") else url.rstrip("/")
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -114,6 +130,7 @@ class Settings:
             db_pool_max=_int(env, "DB_POOL_MAX", 8),
             db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 1500),
             home_feed_cache_seconds=_seconds(env, "HOME_FEED_CACHE_SECONDS", 1.0),
+            max_body_bytes=_positive(env, "MAX_REQUEST_BODY_BYTES", 65536),
             **_telemetry(env),
         )
 

@@ -6,12 +6,14 @@ so the document says what the code enforces.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 from flask import g, request
 from pydantic import BaseModel, ValidationError
 
+from .body_limit import read_body
 from .errors import ApiError, ValidationFailed
 from .identity import current_user_optional, current_user_required
 from .pagination import parse_page_request
@@ -46,17 +48,31 @@ def _codes_for(model: type[BaseModel], error: dict) -> str:
     return codes.get("invalid", f"{name}_invalid")
 
 
-def parse_body(model: type[BaseModel]) -> BaseModel:
-    """The request's JSON body validated by `model`; 400 for non-JSON, 422 listing every bad field."""
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise ApiError("body_invalid_json", 400, "send a JSON object with Content-Type: application/json")
-    if not isinstance(payload, dict):
-        raise ApiError("body_not_an_object", 400, "the JSON body must be an object")
+def _validated(model: type[BaseModel], payload: dict) -> BaseModel:
     try:
         return model.model_validate(payload)
     except ValidationError as e:
         raise ValidationFailed([_codes_for(model, err) for err in e.errors()]) from None
+
+
+def parse_body(model: type[BaseModel]) -> BaseModel:
+    """The request's JSON body validated by `model`; 400 for non-JSON, 422 listing every bad field."""
+    payload = None
+    if request.is_json:
+        try:
+            payload = json.loads(read_body())
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+            payload = None
+    if payload is None:
+        raise ApiError("body_invalid_json", 400, "send a JSON object with Content-Type: application/json")
+    if not isinstance(payload, dict):
+        raise ApiError("body_not_an_object", 400, "the JSON body must be an object")
+    return _validated(model, payload)
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    """The query arguments validated by `model` (the first value of each); 422 listing every bad one."""
+    return _validated(model, request.args.to_dict(flat=True))
 
 
 def contract(summary: str, **options) -> Callable:

@@ -9,12 +9,18 @@ import psycopg
 from flask import Flask, current_app
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
+from psycopg_pool.base import AttemptWithBackoff
 
 from .config import Settings
 from .telemetry.xray import TracedCursor
 
 
 def make_pool(settings: Settings, name: str = "cruddur") -> ConnectionPool:
+    # psycopg_pool retries a failed connection after a delay that doubles without bound (1, 2, 4, 8 ... s):
+    # after a minute's outage a process would wait another half minute once the database is back, and the
+    # two workers of a task recovered seconds apart (the outage test's readiness check met the late one).
+    # A steady ~1 s retry (one connection attempt per second and process meanwhile) recovers each within ~1 s.
+    AttemptWithBackoff.DELAY_BACKOFF = 1.0
     return ConnectionPool(
         settings.connection_url,
         name=name,

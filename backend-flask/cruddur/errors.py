@@ -66,6 +66,9 @@ class Unavailable(ApiError):
     status = 503
 
 
+RETRY_AFTER_SECONDS = "2"  # a dependency outage: when a client may try again
+
+
 def _json(body, status: int, headers: dict | None = None):
     response = jsonify(body)
     response.status_code = status
@@ -74,13 +77,20 @@ def _json(body, status: int, headers: dict | None = None):
     return response
 
 
+def error_response(e: ApiError):
+    """The JSON answer for an ApiError, with the headers its status calls for (401: how to sign in; 503: when
+    to come back). Every 503 of the API is made here."""
+    if e.status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="cruddur"'}
+    elif e.status == 503:
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
+    else:
+        headers = None
+    return _json(e.body(), e.status, headers)
+
+
 def init_app(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(e: ApiError):
-        headers = {"WWW-Authenticate": 'Bearer realm="cruddur"'} if e.status == 401 else None
-        if e.status == 503:
-            headers = {"Retry-After": "2"}
-        return _json(e.body(), e.status, headers)
+    app.register_error_handler(ApiError, error_response)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
@@ -95,7 +105,7 @@ def init_app(app: Flask) -> None:
             log.warning("statement timeout", extra={"error_type": type(e).__name__})
         else:
             log.warning("database unavailable", extra={"error_type": type(e).__name__})
-        return _json({"error": "database_unavailable"}, 503, {"Retry-After": "2"})
+        return error_response(Unavailable("database_unavailable"))
 
     @app.errorhandler(psycopg.errors.UniqueViolation)
     def unique_violation(e):

@@ -28,6 +28,7 @@ def _from_request() -> CurrentUser | None:
     token = bearer_token(request.environ.get("HTTP_AUTHORIZATION"))
     if token is None:
         return None
+    g.private = True  # whatever the outcome, the answer is about this caller: never cached (see headers.py)
     claims = current_app.extensions["verifier"].verify(token)
     row = users_store.by_cognito_user_id(claims["sub"])
     if row is None:  # a valid Cognito user that has no users row (post-confirmation never ran)

@@ -15,7 +15,12 @@ REF = "#/components/schemas/{model}"
 VALIDATION = {"description": "Validation failed: every failing field's code",
               "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}
 STATUS_TEXT = {400: "Malformed request", 401: "Missing or invalid token", 403: "Not registered",
-               404: "Not found", 409: "Conflict", 503: "A dependency is unavailable"}
+               404: "Not found", 408: "The request did not arrive in time", 409: "Conflict",
+               413: "Request body over the limit (MAX_REQUEST_BODY_BYTES)", 414: "Request line too long",
+               431: "Request headers too large", 503: "A dependency is unavailable"}
+# What the server itself answers, before any route runs, to a request it cannot read (gunicorn_worker.py):
+# a client can meet these on every operation.
+ANY_REQUEST = {400, 408, 414, 431}
 
 
 def _models(annotation) -> list[type[BaseModel]]:
@@ -75,7 +80,9 @@ def build_document(app: Flask) -> dict:
         if spec.paginated:
             responses[str(spec.status)]["headers"] = {
                 "Link": {"description": 'the next page: <url>; rel="next"', "schema": {"type": "string"}}}
-        statuses = set(spec.errors) | ({400, 422} if spec.body or spec.paginated else set())
+        statuses = set(spec.errors) | ANY_REQUEST | ({422} if spec.body or spec.paginated else set())
+        if spec.body:
+            statuses.add(413)
         if spec.auth != "none":
             statuses |= {401} if spec.auth == "optional" else {401, 403}
         if spec.auth != "none" or spec.body or spec.paginated:
@@ -94,8 +101,10 @@ def build_document(app: Flask) -> dict:
             models.add(spec.body)
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": {"$ref": REF.format(model=spec.body.__name__)}}}}
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = operation
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        for method in methods:  # operation ids are unique per document: one per method when a rule has several
+            paths.setdefault(path, {})[method.lower()] = (
+                operation if len(methods) == 1 else {**operation, "operationId": f"{operation['operationId']}_{method.lower()}"})
     _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
                                  ref_template=REF)
     return {

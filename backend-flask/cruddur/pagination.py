@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Response, current_app, jsonify, request
 
@@ -33,11 +33,20 @@ def encode_cursor(position: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+MAX_CURSOR = 1024  # characters: ours are under 200 (a timestamp and a uuid, or a DynamoDB key)
+
+
 def decode_cursor(token: str) -> Any:
+    """The position a cursor names (its shape is checked by the store that made it); 422 for anything else."""
     try:
+        if len(token) > MAX_CURSOR:
+            raise ValueError("too long")
         padded = token + "=" * (-len(token) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeError):
+        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if position is None:  # null would read as "the first page": not a cursor we ever give out
+            raise ValueError("null")
+        return position
+    except (ValueError, UnicodeError, RecursionError):
         raise ValidationFailed(["cursor_invalid"]) from None
 
 
@@ -81,20 +90,18 @@ class RenderedPage:
     last_link: list = field(default_factory=lambda: [(None, None)], compare=False)  # [(url parts, link)]
 
 
-# Everything werkzeug builds request.base_url and request.args from.
-_URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO",
-             "QUERY_STRING")
-
-
-def next_link(next_cursor: Any) -> str | None:
-    return _link(encode_cursor(next_cursor)) if next_cursor is not None else None
+# Everything the link is built from besides the settings: the request's path and its other arguments.
+_URL_KEYS = ("SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
+_PATH_SAFE = "/@:!$&'()*+,;=~"  # RFC 3986 pchar: left as they are, anything else percent-encoded
 
 
 def _link(cursor: str) -> str:
-    # Built per request from the request's own URL (host, other arguments), so a rendered page is reusable.
+    # Per request URL (other arguments kept), so a rendered page is reusable. The origin is BACKEND_URL, or
+    # none (a relative link): never the Host header, which any client can set to any site.
     args = request.args.to_dict(flat=True)
     args["cursor"] = cursor
-    return f'<{request.base_url}?{urlencode(args)}>; rel="next"'
+    path = quote(request.script_root + request.path, safe=_PATH_SAFE)
+    return f'<{current_app.config["SETTINGS"].link_origin}{path}?{urlencode(args)}>; rel="next"'
 
 
 def render_page(page: Page, body: Any = None) -> RenderedPage:

@@ -13,9 +13,12 @@ TTL_INTERVALS = {
     "12-hours": "12 hours", "3-hours": "3 hours", "1-hour": "1 hour",
 }
 Ttl = Literal["30-days", "7-days", "3-days", "1-day", "12-hours", "3-hours", "1-hour"]
+MAX_SEARCH_TERM = 256
 
 
 class Request(BaseModel):
+    """What a client sends (a body, or query arguments): every text field must be storable."""
+
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
 
     @field_validator("*", mode="after")
@@ -24,6 +27,11 @@ class Request(BaseModel):
         if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL: 422, not a 500
             raise ValueError("NUL character")
         return value
+
+
+class SearchQuery(Request):
+    term: str = Field(min_length=1, max_length=MAX_SEARCH_TERM, json_schema_extra={"codes": {
+        "blank": "search_term_blank", "too_long": "search_term_exceed_max_chars", "invalid": "search_term_invalid"}})
 
 
 class CreateActivity(Request):

@@ -1,4 +1,5 @@
 """The activity endpoints: success, auth failures, every validation error."""
+import json
 import uuid
 
 import psycopg
@@ -197,6 +198,28 @@ def test_search_blank_term_is_422(client, query):
     assert r.status_code == 422 and r.get_json() == ["search_term_blank"]
 
 
+@pytest.mark.parametrize("term, code", [("a%00b", "search_term_invalid"), ("x" * 257, "search_term_exceed_max_chars")])
+def test_search_term_that_cannot_be_searched_is_422(client, term, code):
+    r = client.get(f"/api/activities/search?term={term}")
+    assert r.status_code == 422 and r.get_json() == [code]
+
+
+@pytest.mark.parametrize("path", ["/api/activities/@a%00b", "/api/users/@a%00b/short", "/api/activities/@no-such-handle"])
+def test_a_handle_no_user_can_have_is_404(client, path):
+    r = client.get(path)
+    assert r.status_code == 404 and r.get_json() == {"error": "user_not_found"}
+
+
+@pytest.mark.parametrize("path, body, code", [
+    ("/api/activities", {"message": "a\u0000b", "ttl": "1-day"}, "message_invalid"),
+    ("/api/profile/update", {"display_name": "x\u0000", "bio": ""}, "display_name_invalid"),
+    ("/api/messages", {"message": "hi", "handle": "bay\u0000ko"}, "handle_invalid"),
+])
+def test_a_nul_character_in_a_body_is_422_naming_the_field(client, auth, path, body, code):
+    r = client.post(path, data=json.dumps(body), content_type="application/json", headers=auth("andrewbrown"))
+    assert r.status_code == 422 and r.get_json() == [code]
+
+
 def test_search_handles_operator_characters_safely(client):
     assert client.get("/api/activities/search?term=%27%29%20OR%20%26%20!%3A*").status_code == 200
 
@@ -208,8 +231,23 @@ def test_profile_has_no_cognito_sub_and_counts_cruds(client):
     assert r.status_code == 200
     body = r.get_json()
     assert set(body["profile"]) == {"uuid", "handle", "display_name", "bio", "cruds_count"}
-    assert body["profile"]["cruds_count"] == 2  # one crud, one reply
     assert [a["message"] for a in body["activities"]] == ["This was imported as seed data!"]
+    assert body["profile"]["cruds_count"] == 1  # what the profile lists: the seed also has a reply of his
+
+
+def test_cruds_count_counts_what_the_profile_lists(client, auth, database_url):
+    """Replies and expired cruds are not on the profile, so not in its count (it counted both)."""
+    for message in ("one", "two"):
+        assert client.post("/api/activities", json={"message": message, "ttl": "1-day"},
+                           headers=auth("bayko")).status_code == 200
+    assert client.post(f"/api/activities/{SEED_LONDO}/reply", json={"message": "a reply"},
+                       headers=auth("bayko")).status_code == 200
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE activities SET expires_at = now() - interval '1 second' WHERE message = 'one'")
+    body = client.get("/api/activities/@bayko?limit=100").get_json()
+    assert body["profile"]["cruds_count"] == len(body["activities"]) > 0
+    updated = client.put("/api/profile/update", json={"display_name": "Bayko", "bio": ""}, headers=auth("bayko"))
+    assert updated.get_json()["cruds_count"] == len(body["activities"])
 
 
 def test_profile_handle_is_case_insensitive_and_unknown_is_404(client):

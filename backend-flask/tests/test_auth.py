@@ -76,6 +76,7 @@ def test_a_hung_key_server_is_503_within_the_timeout(proxied_app, jwks, tokens):
     r = proxied_app.test_client().get("/api/activities/notifications",
                                       headers={"Authorization": f"Bearer {tokens['londo']}"})
     assert r.status_code == 503 and r.get_json()["error"] == "auth_unavailable"
+    assert r.headers["Retry-After"] == "2"
     assert time.monotonic() - started < 2.5
 
 

@@ -101,3 +101,16 @@ def test_wsgi_start_up_fails_in_one_line_naming_the_setting(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "backend-flask: missing required setting CONNECTION_URL: set it in the environment"]
+
+
+def test_a_lost_database_is_retried_every_second_not_ever_more_rarely(app):
+    """psycopg_pool doubles its reconnect delay without bound; the app keeps it at ~1 s, so a worker is back
+    within about a second of the database, however long the outage was."""
+    from psycopg_pool.base import AttemptWithBackoff
+
+    attempt = AttemptWithBackoff(timeout=3600)
+    delays = []
+    for _ in range(8):
+        attempt.update_delay(now=0.0)
+        delays.append(attempt.delay)
+    assert max(delays) < 1.2

@@ -62,6 +62,8 @@ QUERIES = {
     "search-absent-term": lambda ids, cursor: activities.search_query("zeppelin", 20, cursor),
     "replies": lambda ids, cursor: activities.replies_query(ids["parent"], 20, cursor),
     "notifications": lambda ids, cursor: activities.notifications_query(ids["bench1"], 20, cursor),
+    "profile-cruds-count": lambda ids, cursor: (f"SELECT {activities.cruds_count_sql('%(user_uuid)s')}",
+                                                {"user_uuid": ids["bench7"]}),
 }
 
 
@@ -110,6 +112,8 @@ def test_list_query_uses_an_index_and_never_scans_activities(big_db, query, curs
     assert any(i and i.startswith("activities_") for i in indexes), nodes
     if query == "notifications":
         assert "notifications_feed_idx" in indexes, nodes
+    if query == "profile-cruds-count":  # the user's live cruds in the index (index-only once vacuumed)
+        assert "activities_user_live_idx" in indexes, nodes
 
 
 def test_the_data_set_is_big_enough_to_matter(big_db):

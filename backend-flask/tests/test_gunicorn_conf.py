@@ -75,7 +75,7 @@ def test_environment_overrides_the_sizing(tmp_path):
 
 def test_threads_and_shutdown_fit_inside_ecs_stop_timeout(tmp_path):
     settings = resolved_config(tmp_path, "25000 100000")
-    assert "DrainingThreadWorker" in settings["worker_class"] and int(settings["threads"]) >= 2
+    assert "BufferingThreadWorker" in settings["worker_class"] and int(settings["threads"]) >= 2
     # SIGTERM -> in-flight requests finish -> exit, all before ECS's SIGKILL at 30 s.
     assert int(settings["graceful_timeout"]) < ECS_STOP_TIMEOUT
     # The ALB's idle timeout is 60 s: gunicorn must keep connections open longer than the ALB does.

@@ -290,7 +290,7 @@ def test_unreachable_dynamodb_is_503_json_quickly(settings, auth, moto_server):
                   c.get(f"/api/messages/{uuid.uuid4()}", headers=auth("andrewbrown")),
                   c.post("/api/messages", json={"message": "hi", "handle": "bayko"}, headers=auth("andrewbrown"))):
             assert r.status_code == 503 and r.get_json() == {"error": "dynamodb_unavailable"}
-            assert r.headers["Retry-After"]
+            assert r.headers["Retry-After"] == "2"
     finally:
         app.extensions["db_pool"].close()
 

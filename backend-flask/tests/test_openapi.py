@@ -53,3 +53,17 @@ def test_validation_errors_are_documented_as_arrays_of_codes(client):
     schema = doc["paths"]["/api/activities"]["post"]["responses"]["422"]["content"]["application/json"]["schema"]
     assert schema == {"type": "array", "items": {"type": "string"}}
     assert doc["paths"]["/api/activities"]["post"]["security"] == [{"cognito": []}]
+
+
+def test_what_the_server_answers_before_any_route_is_documented_on_every_operation(client):
+    """400/408/414/431 come from the gunicorn worker to any request it cannot read; 413 to any body over the cap."""
+    doc = client.get("/api/openapi.json").get_json()
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            statuses = set(operation["responses"])
+            assert {"400", "408", "414", "431"} <= statuses, (method, path)
+            assert ("413" in statuses) == ("requestBody" in operation), (method, path)
+            for status in ("400", "413", "414", "431"):
+                if status in statuses:
+                    assert operation["responses"][status]["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/ErrorBody"}

@@ -217,3 +217,12 @@ def test_devcontainer_runs_the_same_set_up_as_make_up():
     assert {4567, 4566} <= set(config["forwardPorts"])
     # make up's embedded PostgreSQL needs the server binaries
     assert "postgresql" in config["onCreateCommand"].split()
+
+
+def test_the_image_holds_every_module_of_the_backend_that_gunicorn_conf_imports():
+    """gunicorn.conf.py imports its worker class from a file beside it: the image must have that file too."""
+    copied = {source.rstrip("/") for word, rest in dockerfile_instructions() if word == "COPY"
+              and not rest.startswith("--from=") for source in rest.split()[:-1]}
+    imported = set(re.findall(r"^from (\w+) import", (BACKEND / "gunicorn.conf.py").read_text(), re.M))
+    local = {f"{name}.py" for name in imported if (BACKEND / f"{name}.py").exists()}
+    assert local and local <= copied, (local, copied)

@@ -20,8 +20,13 @@ from botocore.config import Config
 from cruddur_kit import REPO_ROOT, cognito
 from cruddur_kit.local import moto as motolib
 from cruddur_kit.local import postgres as pglocal
+from cruddur_kit.local.stack import web_urls
 
 UP = REPO_ROOT / "bin" / "dev" / "up"
+# What decides the origins the API allows (set by each test, never inherited)
+WEB_ENV = ("FRONTEND_URL", "BACKEND_URL", "CODESPACE_NAME", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN",
+           "GITPOD_WORKSPACE_URL")
+CODESPACE = {"CODESPACE_NAME": "fluffy-fiesta-q7w9", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": "app.github.dev"}
 START_BOUND = 45  # seconds; a first run includes initdb
 STOP_BOUND = 30   # ECS's stop timeout; gunicorn's graceful stop is 20 s at most
 
@@ -55,13 +60,14 @@ def post(url: str, body: dict, headers: dict):
 class Up:
     """One `bin/dev/up` process; its output goes to files so a full pipe can never stall it."""
 
-    def __init__(self, local_dir: Path, ports: dict):
+    def __init__(self, local_dir: Path, ports: dict, **extra_env: str):
         self.api = f"http://127.0.0.1:{ports['API_PORT']}"
         self.endpoint = f"http://127.0.0.1:{ports['CRUDDUR_AWS_PORT']}"
         self.pg_url = f"postgresql://postgres@127.0.0.1:{ports['CRUDDUR_PG_PORT']}/cruddur"
         self.out, self.err = local_dir / "up.out", local_dir / "up.err"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONNECTION_URL", "GUNICORN_"))}
-        env.update({k: str(v) for k, v in ports.items()}, CRUDDUR_LOCAL_DIR=str(local_dir))
+        env = {k: v for k, v in env.items() if k not in WEB_ENV}
+        env.update({k: str(v) for k, v in ports.items()}, CRUDDUR_LOCAL_DIR=str(local_dir), **extra_env)
         with open(self.out, "wb") as out, open(self.err, "wb") as err:
             self.proc = subprocess.Popen([str(UP)], env=env, stdout=out, stderr=err, cwd=REPO_ROOT)
 
@@ -119,11 +125,26 @@ def assert_gone(up: Up, local_dir: Path) -> None:
         get(f"{up.api}/api/health-check", timeout=1)
 
 
+def cross_origin(url: str, origin: str):
+    """(Access-Control-Allow-Origin, Link) of a GET a browser on `origin` makes."""
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Origin": origin}), timeout=5) as r:
+        return r.headers.get("Access-Control-Allow-Origin"), r.headers.get("Link")
+
+
 def test_up_serves_the_seed_stops_on_sigint_and_keeps_the_data(local_dir, ports):
-    # First run: everything from nothing (initdb, a new emulator).
-    up = Up(local_dir, ports)
+    # First run: everything from nothing (initdb, a new emulator), in a Codespace.
+    up = Up(local_dir, ports, **CODESPACE)
     try:
         up.wait_healthy()
+        # The workspace's forwarded frontend (port 3000) may call the API, and so may localhost's; the
+        # output says so; links point at the forwarded API.
+        forwarded = "https://fluffy-fiesta-q7w9-3000.app.github.dev"
+        api = f"https://fluffy-fiesta-q7w9-{ports['API_PORT']}.app.github.dev"
+        for origin in (forwarded, "http://localhost:3000"):
+            allowed, link = cross_origin(f"{up.api}/api/activities/home?limit=1", origin)
+            assert allowed == origin and link.startswith(f"<{api}/api/activities/home?"), (allowed, link)
+        assert cross_origin(f"{up.api}/api/activities/home", "https://evil.example")[0] is None
+        assert f"may call it from {forwarded}, http://localhost:3000 (FRONTEND_URL)" in up.log()
         status, home = get(f"{up.api}/api/activities/home")
         assert status == 200 and {a["handle"] for a in home} >= {"andrewbrown", "londo"}
         assert get(f"{up.api}/api/ready")[0] == 200
@@ -156,9 +177,15 @@ def test_up_serves_the_seed_stops_on_sigint_and_keeps_the_data(local_dir, ports)
     # Second run, with an emulator the test started itself on the port: reused, and left running.
     ours = motolib.MotoServer(port=ports["CRUDDUR_AWS_PORT"], log_path=local_dir / "our-moto.log").start()
     try:
-        up = Up(local_dir, ports)
+        # FRONTEND_URL and BACKEND_URL from the environment win, in a Codespace too.
+        up = Up(local_dir, ports, FRONTEND_URL="http://127.0.0.1:5173", BACKEND_URL="https://api.example.test",
+                **CODESPACE)
         try:
             up.wait_healthy()
+            allowed, link = cross_origin(f"{up.api}/api/activities/home?limit=1", "http://127.0.0.1:5173")
+            assert allowed == "http://127.0.0.1:5173" and link.startswith("<https://api.example.test/api/")
+            assert cross_origin(f"{up.api}/api/activities/home", "http://localhost:3000")[0] is None
+            assert "may call it from http://127.0.0.1:5173 (FRONTEND_URL)" in up.log()
             home = get(f"{up.api}/api/activities/home")[1]
             assert created["uuid"] in {a["uuid"] for a in home}, "the database lost the first run's data"
             # The demo users are linked to the new emulator's Cognito users: their tokens work.
@@ -213,3 +240,21 @@ def test_provision_refuses_without_an_emulator(database_url):
     run = subprocess.run([str(PROVISION)], env={**env, "CONNECTION_URL": database_url}, capture_output=True,
                          text=True, timeout=30)
     assert run.returncode == 1 and run.stderr.startswith("error: AWS_ENDPOINT_URL is not set")
+
+
+@pytest.mark.parametrize("env, frontend, backend", [
+    ({}, "http://localhost:3000", "http://127.0.0.1:4567"),
+    ({"FRONTEND_URL": "https://app.example", "BACKEND_URL": "https://api.example"},
+     "https://app.example", "https://api.example"),
+    ({"CODESPACE_NAME": "cs-1", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": "app.github.dev"},
+     "https://cs-1-3000.app.github.dev,http://localhost:3000", "https://cs-1-4567.app.github.dev"),
+    ({"GITPOD_WORKSPACE_URL": "https://andrew-cruddur-x1.ws-us94.gitpod.io"},
+     "https://3000-andrew-cruddur-x1.ws-us94.gitpod.io,http://localhost:3000",
+     "https://4567-andrew-cruddur-x1.ws-us94.gitpod.io"),
+    ({"GITPOD_WORKSPACE_URL": "https://w.gitpod.io", "FRONTEND_URL": "http://localhost:5173"},
+     "http://localhost:5173", "https://4567-w.gitpod.io"),
+    ({"CODESPACE_NAME": "cs-1"}, "http://localhost:3000", "http://127.0.0.1:4567"),  # half a Codespace: none
+])
+def test_the_api_allows_the_environment_s_or_the_workspace_s_frontend(env, frontend, backend):
+    """(FRONTEND_URL, BACKEND_URL) `make up` gives the API, from the environment it runs in."""
+    assert web_urls(env, 4567) == (frontend, backend)

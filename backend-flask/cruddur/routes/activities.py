@@ -1,14 +1,14 @@
 """Cruds: the home feed, notifications, search, posting, replying, profiles and one crud's thread."""
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 
-from ..contract import contract
+from ..contract import contract, parse_query
 from ..pagination import page_response, render_page, rendered_response
 from ..params import uuid_param
-from ..schemas import Activity, ActivityWithReplies, CreateActivity, CreateReply, Notification, UserActivities
+from ..schemas import (MAX_SEARCH_TERM, Activity, ActivityWithReplies, CreateActivity, CreateReply, Notification,
+                       SearchQuery, UserActivities)
 from ..services import activities as service
-from ..services.activities import MAX_SEARCH_TERM
 
 bp = Blueprint("activities", __name__)
 
@@ -33,7 +33,7 @@ def notifications(page):
                           "schema": {"type": "string", "pattern": r"\S", "maxLength": MAX_SEARCH_TERM}}},
           response=list[Activity], errors=(422,))
 def search(page):
-    return page_response(service.search(request.args.get("term"), page))
+    return page_response(service.search(parse_query(SearchQuery).term, page))
 
 
 @bp.post("")

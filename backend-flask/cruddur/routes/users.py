@@ -16,7 +16,7 @@ def short(handle):
     return service.short(handle)
 
 
-@bp.post("/profile/update")
+@bp.route("/profile/update", methods=["POST", "PUT"])  # the original frontend sends PUT; POST is kept
 @contract("Update my display name and bio.", auth="required", body=UpdateProfile, response=Profile,
           errors=(422,))
 def update_profile(body):

@@ -1,14 +1,13 @@
-"""The user domain: short profiles, profile updates, and Cognito users becoming `users` rows."""
+"""The user domain: short profiles and profile updates."""
 from __future__ import annotations
 
 from ..errors import NotFound
 from ..schemas import UpdateProfile
-from ..stores import cognito_users
 from ..stores import users as store
 
 
 def short(handle: str) -> dict:
-    user = store.short_by_handle(handle) if "\x00" not in handle else None  # PostgreSQL text holds no NUL
+    user = store.short_by_handle(handle)
     if user is None:
         raise NotFound("user_not_found")
     return user
@@ -20,7 +19,3 @@ def update_profile(user_uuid: str, body: UpdateProfile) -> dict:
         raise NotFound("user_not_found")
     return profile
 
-
-def register_cognito_user(attributes: dict, relink: bool = False) -> tuple[str, dict]:
-    """Create or link the users row for a Cognito user from its attributes (sub, preferred_username, name, email)."""
-    return store.upsert_cognito_user(*cognito_users.fields(attributes), relink=relink)

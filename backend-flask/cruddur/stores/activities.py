@@ -5,24 +5,22 @@ import re
 
 from ..db import connection
 from . import keyset
+from .search_term import websearch_text
 
 COLUMNS = """a.uuid, u.handle, u.display_name, a.message, a.replies_count, a.reposts_count,
     a.likes_count, a.reply_to_activity_uuid, a.expires_at, a.created_at"""
 FROM = "FROM activities a JOIN users u ON u.uuid = a.user_uuid"
 UNEXPIRED = "a.expires_at > now()"
+PROFILE_LISTS = f"a.reply_to_activity_uuid IS NULL AND {UNEXPIRED}"  # a profile's cruds, and its cruds_count
 NEWEST_FIRST = "ORDER BY a.created_at DESC, a.uuid DESC"
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,32})\b")
 
 
 def _newest_first(where: str, params: dict, limit: int, cursor, columns: str | None = None) -> tuple[str, dict]:
-    after = keyset.parse(cursor)
-    if after:
-        where += " AND (a.created_at, a.uuid) < (%(after_ts)s, %(after_uuid)s)"
-        params.update(after_ts=after[0], after_uuid=after[1])
-    params["limit"] = limit + 1
+    after, order = keyset.clauses(cursor, limit, params, "a.created_at", "a.uuid")
     if columns:  # ids only, from activities alone (no join): see search_query
-        return f"SELECT {columns} FROM activities a WHERE {where} {NEWEST_FIRST} LIMIT %(limit)s", params
-    return f"SELECT {COLUMNS} {FROM} WHERE {where} {NEWEST_FIRST} LIMIT %(limit)s", params
+        return f"SELECT {columns} FROM activities a WHERE {where}{after} {order}", params
+    return f"SELECT {COLUMNS} {FROM} WHERE {where}{after} {order}", params
 
 
 def _page(query: tuple[str, dict], limit: int) -> tuple[list[dict], list | None]:
@@ -38,45 +36,41 @@ def home_query(limit: int, cursor=None) -> tuple[str, dict]:
 
 
 def by_user_query(user_uuid, limit: int, cursor=None) -> tuple[str, dict]:
-    return _newest_first(f"a.user_uuid = %(user_uuid)s AND a.reply_to_activity_uuid IS NULL AND {UNEXPIRED}",
-                         {"user_uuid": user_uuid}, limit, cursor)
+    return _newest_first(f"a.user_uuid = %(user_uuid)s AND {PROFILE_LISTS}", {"user_uuid": user_uuid}, limit, cursor)
+
+
+def cruds_count_sql(user_uuid_sql: str) -> str:
+    """A subquery: how many cruds the profile of `user_uuid_sql` lists (an index-only scan of activities_user_live_idx)."""
+    return f"(SELECT count(*) FROM activities a WHERE a.user_uuid = {user_uuid_sql} AND {PROFILE_LISTS})"
 
 
 def search_query(term: str, limit: int, cursor=None) -> tuple[str, dict]:
     """The page's ids first, then their rows: the inner walk is an index-only scan of
     activities_search_idx (its INCLUDEd tsvector and expiry are filtered without touching the heap),
-    so a page costs about the same at 100k and 1M rows; only the hits are read from the table."""
+    so a page costs about the same at 100k and 1M rows; only the hits are read from the table.
+    The term is re-spelled first (search_term.py): PostgreSQL's parser fails on some inputs."""
     ids, params = _newest_first(
         f"a.message_tsv @@ websearch_to_tsquery('english', %(term)s) AND {UNEXPIRED}",
-        {"term": term}, limit, cursor, columns="a.uuid")
+        {"term": websearch_text(term)}, limit, cursor, columns="a.uuid")
     return (f"SELECT {COLUMNS} FROM ({ids}) hit JOIN activities a ON a.uuid = hit.uuid "
             f"JOIN users u ON u.uuid = a.user_uuid {NEWEST_FIRST}", params)
 
 
 def notifications_query(user_uuid, limit: int, cursor=None) -> tuple[str, dict]:
     """Replies to my activities and mentions of my handle, newest first."""
-    after = keyset.parse(cursor)
-    params = {"user_uuid": user_uuid, "limit": limit + 1}
-    where = f"n.user_uuid = %(user_uuid)s AND {UNEXPIRED}"
-    if after:
-        where += " AND (n.created_at, n.activity_uuid) < (%(after_ts)s, %(after_uuid)s)"
-        params.update(after_ts=after[0], after_uuid=after[1])
+    params = {"user_uuid": user_uuid}
+    after, order = keyset.clauses(cursor, limit, params, "n.created_at", "n.activity_uuid")
     return (f"SELECT {COLUMNS}, n.kind AS notification_kind "
             f"FROM notifications n JOIN activities a ON a.uuid = n.activity_uuid "
-            f"JOIN users u ON u.uuid = a.user_uuid WHERE {where} "
-            f"ORDER BY n.created_at DESC, n.activity_uuid DESC LIMIT %(limit)s", params)
+            f"JOIN users u ON u.uuid = a.user_uuid WHERE n.user_uuid = %(user_uuid)s AND {UNEXPIRED}{after} "
+            f"{order}", params)
 
 
 def replies_query(parent_uuid, limit: int, cursor=None) -> tuple[str, dict]:
     """Replies to one activity, oldest first."""
-    after = keyset.parse(cursor)
-    params = {"parent": parent_uuid, "limit": limit + 1}
-    where = "a.reply_to_activity_uuid = %(parent)s"
-    if after:
-        where += " AND (a.created_at, a.uuid) > (%(after_ts)s, %(after_uuid)s)"
-        params.update(after_ts=after[0], after_uuid=after[1])
-    return (f"SELECT {COLUMNS} {FROM} WHERE {where} "
-            f"ORDER BY a.created_at ASC, a.uuid ASC LIMIT %(limit)s", params)
+    params = {"parent": parent_uuid}
+    after, order = keyset.clauses(cursor, limit, params, "a.created_at", "a.uuid", newest_first=False)
+    return f"SELECT {COLUMNS} {FROM} WHERE a.reply_to_activity_uuid = %(parent)s{after} {order}", params
 
 
 def home(limit: int, cursor=None):
@@ -88,6 +82,8 @@ def by_user(user_uuid, limit: int, cursor=None):
 
 
 def search(term: str, limit: int, cursor=None):
+    if not websearch_text(term):  # punctuation only: nothing can match (and PostgreSQL would say so in a NOTICE)
+        return [], None
     return _page(search_query(term, limit, cursor), limit)
 
 
@@ -125,7 +121,6 @@ def _insert(conn, user_uuid, message: str, expires_sql: str, params: dict, paren
         "INSERT INTO activities (user_uuid, message, expires_at, reply_to_activity_uuid) "
         f"VALUES (%(user_uuid)s, %(message)s, {expires_sql}, %(parent)s) RETURNING uuid, created_at",
         {"user_uuid": user_uuid, "message": message, "parent": parent, **params}).fetchone()
-    conn.execute("UPDATE users SET cruds_count = cruds_count + 1 WHERE uuid = %s", (user_uuid,))
     return row
 
 

@@ -16,6 +16,8 @@ def parse(cursor: Any) -> tuple[datetime, uuid.UUID] | None:
     if cursor is None:
         return None
     try:
+        if not isinstance(cursor, list) or not all(isinstance(part, str) for part in cursor):
+            raise TypeError("not a list of two strings")  # uuid.UUID(5) raises AttributeError, not this
         created_at, row_uuid = cursor
         ts = datetime.fromisoformat(created_at)
         if ts.tzinfo is None:
@@ -23,6 +25,21 @@ def parse(cursor: Any) -> tuple[datetime, uuid.UUID] | None:
         return ts, uuid.UUID(row_uuid)
     except (TypeError, ValueError):
         raise ValidationFailed(["cursor_invalid"]) from None
+
+
+def clauses(cursor: Any, limit: int, params: dict, created_at: str, row_id: str,
+            newest_first: bool = True) -> tuple[str, str]:
+    """(condition, ordering) for a page after `cursor` in a (created_at, id) ordering: the condition is
+    " AND (created_at, id) < (...)" (">" oldest first), "" on the first page; the ordering is the ORDER BY
+    and LIMIT (one row more than the page: see split). Fills `params` with the values they name."""
+    condition = ""
+    after = parse(cursor)
+    if after:
+        condition = f" AND ({created_at}, {row_id}) {'<' if newest_first else '>'} (%(after_ts)s, %(after_uuid)s)"
+        params.update(after_ts=after[0], after_uuid=after[1])
+    params["limit"] = limit + 1
+    direction = "DESC" if newest_first else "ASC"
+    return condition, f"ORDER BY {created_at} {direction}, {row_id} {direction} LIMIT %(limit)s"
 
 
 def split(rows: list[dict], limit: int) -> tuple[list[dict], list[str] | None]:

@@ -10,12 +10,13 @@ in the sort key makes two messages in the same microsecond distinct.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
 from flask import current_app
 
 from ..aws import dynamodb
@@ -23,6 +24,13 @@ from ..errors import Conflict, Unavailable, ValidationFailed
 
 INBOX_INDEX = "inbox-index"  # must match cruddur_kit.ddb.INBOX_INDEX (a test checks it)
 APPEND_ATTEMPTS = 3
+# A transaction whose answer was lost (a read timeout, a dropped connection, after boto3's own retries) is
+# sent again as it was, with the same ClientRequestToken, up to this many single tries, RESEND_PAUSE apart
+# (doubling): DynamoDB applies it once. A DynamoDB that hangs costs a send RESENDS read timeouts more.
+RESENDS = 3
+RESEND_PAUSE = 0.1
+_TOKENS = uuid.UUID("5d1b2c6e-3f0a-4b8e-9c1d-7e2f4a6b8c0d")  # namespace: a transaction's token from its message key
+MAYBE_SENT = "the message may have been sent: look at the conversation before sending it again"
 
 
 def _now() -> datetime:
@@ -80,8 +88,9 @@ class User:
 class MessageStore:
     """The messages table's access patterns; every method is one bounded set of DynamoDB calls."""
 
-    def __init__(self, client, table: str):
+    def __init__(self, client, table: str, single_try=None):
         self.client = client
+        self.single_try = single_try or client  # for resends (see _transact)
         self.table = table
 
     # -- reads -------------------------------------------------------------------------------------------
@@ -120,20 +129,40 @@ class MessageStore:
 
     # -- writes ------------------------------------------------------------------------------------------
 
-    def start(self, sender: User, receiver: User, text: str) -> tuple[str, dict, bool]:
+    def _transact(self, items: list[dict], sk: str) -> None:
+        """TransactWriteItems, applied at most once however often it is sent. Its token is derived from the
+        message's sort key, so the same request always carries the same token and another request another.
+        A lost answer leaves the outcome unknown: the same request goes again (RESENDS), and DynamoDB
+        answers a repeat of an applied one with success, writing nothing. Raises ClientError for a definite
+        refusal (nothing was written), or Unavailable when the outcome stays unknown."""
+        token = str(uuid.uuid5(_TOKENS, sk))
+        client = self.client
+        for resend in range(RESENDS + 1):
+            try:
+                client.transact_write_items(TransactItems=items, ClientRequestToken=token)
+                return
+            except HTTPClientError as e:
+                if resend == RESENDS:
+                    raise Unavailable("dynamodb_unavailable", message=MAYBE_SENT) from e
+            time.sleep(RESEND_PAUSE * 2 ** resend)
+            client = self.single_try
+
+    def start(self, sender: User, receiver: User, text: str, message_uuid: str | None = None) -> tuple[str, dict, bool]:
         """Send `text` to `receiver`, in the pair's conversation, creating it if it does not exist yet.
 
         Returns (group uuid, the message, created). Creation is one transaction (pair row, both
-        conversation rows, the first message); a concurrent start by either side reuses its winner.
+        conversation rows, the first message); a concurrent start by either side reuses its winner. The
+        message keeps one uuid however often it is tried (`message_uuid`, or a new one).
         """
+        message_uuid = message_uuid or str(uuid.uuid4())
         existing = self.pair_group(sender.uuid, receiver.uuid)
         if existing:
-            return existing, self.append(existing, sender, receiver.uuid, text), False
+            return existing, self.append(existing, sender, receiver.uuid, text, message_uuid=message_uuid), False
         group_uuid = str(uuid.uuid4())
-        message = self._new_message(sender, text, _now())
+        message = self._new_message(sender, text, _now(), message_uuid)
         sk = _sort_key(message["created_at"], message["uuid"])
         try:
-            self.client.transact_write_items(TransactItems=[
+            self._transact([
                 {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
                          "Item": {**pair_key(sender.uuid, receiver.uuid),
                                   "message_group_uuid": {"S": group_uuid},
@@ -144,7 +173,7 @@ class MessageStore:
                          "Item": self._group_item(receiver.uuid, group_uuid, sender, sk, text)}},
                 {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
                          "Item": self._message_item(group_uuid, sk, message)}},
-            ])
+            ], sk)
         except ClientError as e:
             if e.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
@@ -152,15 +181,18 @@ class MessageStore:
             winner = self.pair_group(sender.uuid, receiver.uuid)  # someone started it a moment before us
             if winner is None:
                 raise Conflict("message_conflict", message="try again") from e
-            return winner, self.append(winner, sender, receiver.uuid, text), False
+            return winner, self.append(winner, sender, receiver.uuid, text, message_uuid=message_uuid), False
         return group_uuid, message, True
 
-    def append(self, group_uuid: str, sender: User, other_uuid: str, text: str, mine: dict | None = None) -> dict:
+    def append(self, group_uuid: str, sender: User, other_uuid: str, text: str, mine: dict | None = None,
+               message_uuid: str | None = None) -> dict:
         """Append a message; the message and both conversation rows change in one transaction.
 
         `last_sk < :sk` keeps the conversation rows pointing at the newest message when two appends
-        race: the loser re-reads and retries with a later timestamp (bounded), then answers 409.
+        race: the loser re-reads and retries with a later timestamp (bounded), then answers 409. Every try
+        is the same message (one uuid); a refused try wrote nothing, so a later one cannot make a copy.
         """
+        message_uuid = message_uuid or str(uuid.uuid4())
         for attempt in range(APPEND_ATTEMPTS):
             if mine is None or attempt:
                 mine = self.conversation(sender.uuid, group_uuid)
@@ -170,7 +202,7 @@ class MessageStore:
             last_moment, _ = _split_sort_key(mine["last_sk"])
             if moment <= last_moment:  # a clock behind the last message: keep the conversation ordered
                 moment = last_moment + timedelta(microseconds=1)
-            message = self._new_message(sender, text, moment)
+            message = self._new_message(sender, text, moment, message_uuid)
             sk = _sort_key(message["created_at"], message["uuid"])
             update = {
                 "TableName": self.table,
@@ -180,12 +212,12 @@ class MessageStore:
                                               ":at": {"S": message["created_at"]}},
             }
             try:
-                self.client.transact_write_items(TransactItems=[
+                self._transact([
                     {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
                              "Item": self._message_item(group_uuid, sk, message)}},
                     {"Update": {**update, "Key": grp_key(sender.uuid, group_uuid)}},
                     {"Update": {**update, "Key": grp_key(other_uuid, group_uuid)}},
-                ])
+                ], sk)
                 return message
             except ClientError as e:
                 if e.response["Error"]["Code"] != "TransactionCanceledException":
@@ -198,8 +230,8 @@ class MessageStore:
     # -- shapes ------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _new_message(sender: User, text: str, moment: datetime) -> dict:
-        return {"uuid": str(uuid.uuid4()), "user_uuid": sender.uuid, "handle": sender.handle,
+    def _new_message(sender: User, text: str, moment: datetime, message_uuid: str) -> dict:
+        return {"uuid": message_uuid, "user_uuid": sender.uuid, "handle": sender.handle,
                 "display_name": sender.display_name, "message": text, "created_at": _ts(moment)}
 
     @staticmethod
@@ -260,4 +292,4 @@ class MessageStore:
 
 def store() -> MessageStore:
     """The store for this app's table and client."""
-    return MessageStore(dynamodb(), current_app.config["SETTINGS"].ddb_message_table)
+    return MessageStore(dynamodb(), current_app.config["SETTINGS"].ddb_message_table, dynamodb(single_try=True))

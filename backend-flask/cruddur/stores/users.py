@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from ..db import connection
 from . import cognito_users
+from .activities import cruds_count_sql
 
 SHORT = "SELECT uuid, handle, display_name FROM users"
-PROFILE = "SELECT uuid, handle, display_name, bio, cruds_count FROM users"
+PROFILE_COLUMNS = f"uuid, handle, display_name, bio, {cruds_count_sql('users.uuid')} AS cruds_count"
+PROFILE = f"SELECT {PROFILE_COLUMNS} FROM users"
 
 
 def by_cognito_user_id(sub: str) -> dict | None:
@@ -15,35 +17,29 @@ def by_cognito_user_id(sub: str) -> dict | None:
         ).fetchone()
 
 
+def _by_handle(columns: str, handle: str) -> dict | None:
+    """The user with this handle; None without a query for a text no handle can be (the users.handle CHECK)."""
+    if not cognito_users.HANDLE.fullmatch(handle):
+        return None
+    with connection() as conn:
+        return conn.execute(f"{columns} WHERE lower(handle) = lower(%s)", (handle,)).fetchone()
+
+
 def short_by_handle(handle: str) -> dict | None:
-    with connection() as conn:
-        return conn.execute(f"{SHORT} WHERE lower(handle) = lower(%s)", (handle,)).fetchone()
-
-
-def short_by_uuid(user_uuid: str) -> dict | None:
-    with connection() as conn:
-        return conn.execute(f"{SHORT} WHERE uuid = %s", (user_uuid,)).fetchone()
+    return _by_handle(SHORT, handle)
 
 
 def profile_by_handle(handle: str) -> dict | None:
-    with connection() as conn:
-        return conn.execute(f"{PROFILE} WHERE lower(handle) = lower(%s)", (handle,)).fetchone()
+    return _by_handle(PROFILE, handle)
 
 
 def update_profile(user_uuid: str, display_name: str, bio: str) -> dict | None:
     with connection() as conn:
         return conn.execute(
             f"UPDATE users SET display_name = %s, bio = %s WHERE uuid = %s "
-            f"RETURNING uuid, handle, display_name, bio, cruds_count",
+            f"RETURNING {PROFILE_COLUMNS}",
             (display_name, bio, user_uuid),
         ).fetchone()
-
-
-def upsert_cognito_user(sub: str, handle: str, display_name: str, email: str,
-                        relink: bool = False) -> tuple[str, dict]:
-    """Create or link the row for a Cognito user (see cognito_users.upsert, shared with the scripts and Lambda)."""
-    with connection() as conn:
-        return cognito_users.upsert(conn, sub, handle, display_name, email, relink=relink)
 
 
 def short_by_uuids(user_uuids: list[str]) -> dict[str, dict]:

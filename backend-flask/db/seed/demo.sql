@@ -26,8 +26,6 @@ ON CONFLICT DO NOTHING;
 -- derived counters and notifications, recomputed so the seed is consistent however often it runs
 UPDATE activities p SET replies_count = (SELECT count(*) FROM activities r WHERE r.reply_to_activity_uuid = p.uuid)
 WHERE p.uuid::text LIKE '6f2a1c1e-8a51-4f36-9f5a-0d9d7a1b%';
-UPDATE users u SET cruds_count = (SELECT count(*) FROM activities a WHERE a.user_uuid = u.uuid)
-WHERE u.handle IN ('andrewbrown', 'altbrown', 'bayko', 'londo');
 INSERT INTO notifications (user_uuid, activity_uuid, kind, created_at)
 SELECT p.user_uuid, r.uuid, 'reply', r.created_at
 FROM activities r JOIN activities p ON p.uuid = r.reply_to_activity_uuid

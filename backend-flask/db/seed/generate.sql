@@ -19,8 +19,5 @@ JOIN LATERAL (SELECT uuid FROM users WHERE handle = 'bench' || (1 + g %% %(users
 -- rows grouped by user, and a newest-first page touches one heap page per row).
 ORDER BY g DESC;
 
-UPDATE users u SET cruds_count = c.n
-FROM (SELECT user_uuid, count(*) AS n FROM activities GROUP BY user_uuid) c
-WHERE c.user_uuid = u.uuid AND u.handle LIKE 'bench%%';
 ANALYZE users;
 ANALYZE activities;

@@ -127,6 +127,29 @@ def forged(name, our_key, claims, real_token, real_id_token, real_kid, pool):
         return sign(our_key, claims, kid="no-such-key")
     if name == "missing_exp":
         return sign(our_key, {k: v for k, v in claims.items() if k != "exp"})
+    # Claims PyJWT alone lets through: times that are not JSON numbers, or absurdly far ahead; subs that
+    # PostgreSQL cannot take (each was a 500 or an accepted token).
+    if name == "exp_numeric_string":
+        return sign(our_key, {**claims, "exp": str(now + 3600)})
+    if name == "exp_1e30":
+        return sign(our_key, {**claims, "exp": 1e30})
+    if name == "exp_in_ten_years":
+        return sign(our_key, {**claims, "exp": now + 10 * 365 * 86400})
+    if name == "iat_numeric_string":
+        return sign(our_key, {**claims, "iat": str(now)})
+    if name == "auth_time_in_the_future":
+        return sign(our_key, {**claims, "auth_time": now + 86400})
+    if name == "exp_boolean":
+        return sign(our_key, {**claims, "exp": True})
+    if name == "sub_with_nul":
+        return sign(our_key, {**claims, "sub": claims["sub"][:8] + "\x00" + claims["sub"][8:]})
+    if name == "sub_lone_surrogate":
+        return sign(our_key, {**claims, "sub": claims["sub"] + "\ud800"})
+    if name == "sub_not_a_string":
+        return sign(our_key, {**claims, "sub": 12345})
+    if name == "header_nested_2000_deep":
+        header = b'{"alg":"RS256","kid":"' + OUR_KID.encode() + b'","x":' + b"[" * 2000 + b"]" * 2000 + b"}"
+        return f"{_b64(header)}.{_b64(json.dumps(claims).encode())}.{_b64(b'sig')}"
     if name == "garbage":
         return "garbage"
     if name == "three_garbage_parts":
@@ -138,7 +161,9 @@ def forged(name, our_key, claims, real_token, real_id_token, real_kid, pool):
 
 CASES = ["wrong_signature", "tampered_payload", "alg_none", "hs256_with_public_key", "expired", "not_yet_valid",
          "wrong_issuer", "wrong_client", "id_token_instead_of_access", "id_token_claims_signed_by_trusted_key",
-         "unknown_kid", "missing_exp", "garbage", "three_garbage_parts", "empty_json_parts"]
+         "unknown_kid", "missing_exp", "exp_numeric_string", "exp_1e30", "exp_in_ten_years", "iat_numeric_string",
+         "auth_time_in_the_future", "exp_boolean", "sub_with_nul", "sub_lone_surrogate", "sub_not_a_string",
+         "header_nested_2000_deep", "garbage", "three_garbage_parts", "empty_json_parts"]
 
 
 @pytest.fixture(scope="module")

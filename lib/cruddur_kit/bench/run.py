@@ -76,7 +76,7 @@ def endpoints(database_url: str, base: str, token: str, group: str) -> dict[str,
         found = conn.execute(
             "SELECT u.handle, a.uuid FROM activities a JOIN users u ON u.uuid = a.user_uuid "
             "WHERE u.handle LIKE 'bench%' AND a.reply_to_activity_uuid IS NULL AND a.expires_at > now() "
-            "ORDER BY u.handle = 'bench1' DESC, u.cruds_count DESC, a.created_at DESC LIMIT 1"
+            "ORDER BY u.handle = 'bench1' DESC, a.created_at DESC LIMIT 1"
         ).fetchone()
     if found is None:
         raise KitError("no generated top-level activity to measure profile and show with: use larger --sizes")

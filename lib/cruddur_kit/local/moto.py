@@ -1,10 +1,14 @@
 """The local AWS emulator (moto server) as a real HTTP server on loopback.
 
-`python -m cruddur_kit.local.moto -H HOST -p PORT` is moto's own server with one change: DynamoDB requests
-are served one at a time. moto applies a transaction by deep-copying the table, writing, and restoring the
+`python -m cruddur_kit.local.moto -H HOST -p PORT` is moto's own server with DynamoDB requests served one at a
+time. moto applies a transaction by deep-copying the table, writing, and restoring the
 copy when a condition fails; two at once corrupt each other (a rollback erases the other's commit, or the
 copy fails with "dictionary changed size during iteration" and a 500). DynamoDB itself isolates
 transactions, so the emulator must too, or no concurrency test of the messages routes means anything.
+
+What else AWS does and moto does not lives in cruddur_kit.local.emulator, a module per extension, hooked
+in main(): ECS deployments and the default VPC as AWS has them, Cognito's SRP password check, DynamoDB's
+idempotent transactions (ClientRequestToken).
 """
 from __future__ import annotations
 
@@ -115,9 +119,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs (queues, presigned) from it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop is a clean exit
-    from .emulator import control  # ECS deployments and the default VPC as AWS has them (emulator/*.py)
-    app = control.install(DomainDispatcherApplication(create_backend_app))
-    run_simple(args.host, args.port, SerializedDynamoDB(app), threaded=True, request_handler=MotoRequestHandler)
+    from .emulator import cognito_srp, control, dynamodb_idempotency  # AWS where moto is not (emulator/*.py)
+
+    app = control.install(DomainDispatcherApplication(create_backend_app))  # ECS deployments, the default VPC
+    app = SerializedDynamoDB(dynamodb_idempotency.wrap(app))  # ClientRequestToken, inside the one-at-a-time lock
+    app = cognito_srp.wrap(app)  # SRP sign-in checks the password
+    run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from .. import BACKEND, aws, cognito, ddb, envfile, spec as speclib, ssm
 from ..errors import KitError
@@ -22,7 +22,8 @@ from . import postgres as pglocal
 
 DEFAULT_API_PORT = 4567
 DEFAULT_AWS_PORT = 4566
-FRONTEND_URL = "http://localhost:3000"
+FRONTEND_PORT = 3000  # the original Cruddur frontend's dev server
+FRONTEND_URL = f"http://localhost:{FRONTEND_PORT}"
 # The local stack holds every secret the task definitions name, so bin/ecs/run-local can run them: without a
 # Honeycomb key in the environment, OTEL_EXPORTER_OTLP_HEADERS gets this placeholder (not a key).
 LOCAL_OTLP_HEADERS = "x-honeycomb-team=local-placeholder"
@@ -151,10 +152,31 @@ def _forget(path: Path) -> None:
     path.unlink(missing_ok=True)  # the stack is going away: its settings must not outlive it
 
 
+def forwarded_origin(env: Mapping[str, str], port: int) -> str | None:
+    """The URL a Codespace or Gitpod workspace forwards `port` to (what a browser there opens), else None."""
+    codespace, domain = env.get("CODESPACE_NAME"), env.get("GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN")
+    if codespace and domain:
+        return f"https://{codespace}-{port}.{domain}"
+    workspace = env.get("GITPOD_WORKSPACE_URL", "")  # https://<workspace id>.<cluster host>
+    if workspace.startswith("https://"):
+        return f"https://{port}-{workspace.removeprefix('https://').rstrip('/')}"
+    return None
+
+
+def web_urls(env: Mapping[str, str], api_port: int) -> tuple[str, str]:
+    """(FRONTEND_URL, BACKEND_URL) for the API: the environment's own when set; else, in a Codespace or Gitpod
+    workspace, the forwarded frontend origin (port 3000) beside localhost's and the forwarded API; else localhost."""
+    frontend = env.get("FRONTEND_URL") or ",".join(
+        o for o in (forwarded_origin(env, FRONTEND_PORT), FRONTEND_URL) if o)
+    backend = env.get("BACKEND_URL") or forwarded_origin(env, api_port) or f"http://127.0.0.1:{api_port}"
+    return frontend, backend
+
+
 def api_env(base: dict[str, str], provisioned: Provisioned, endpoint: str, api_port: int) -> dict[str, str]:
     """The API's environment: Cruddur's names, the emulator, and tracing only when the env names a collector."""
+    frontend, backend = web_urls(base, api_port)
     env = {**base, **emulator_env(endpoint), **provisioned.app_env(),
-           "FRONTEND_URL": FRONTEND_URL, "BACKEND_URL": f"http://127.0.0.1:{api_port}",
+           "FRONTEND_URL": frontend, "BACKEND_URL": backend,
            "GUNICORN_BIND": f"127.0.0.1:{api_port}", "FLASK_DEBUG": "0", "PYTHONUNBUFFERED": "1"}
     env.setdefault("GUNICORN_WORKERS", "2")
     if not base.get("AWS_XRAY_DAEMON_ADDRESS"):
@@ -182,7 +204,7 @@ class Stop(Exception):
 
 
 def run(ports: Ports, local_dir: Path, table: str, log: Callable[[str], None],
-        banner: Callable[[Provisioned, str, Ports], None], region: str | None = None) -> int:
+        banner: Callable[[Provisioned, str, Ports, dict], None], region: str | None = None) -> int:
     """Bring the stack up, serve the API in the foreground, and undo it all on a stop; the exit code.
     `region`: the emulator's (default: the environment's, else us-east-1)."""
     if not port_free(ports.api):
@@ -224,7 +246,7 @@ def run(ports: Ports, local_dir: Path, table: str, log: Callable[[str], None],
 
             for sig in previous:
                 signal.signal(sig, forward)
-            banner(provisioned, endpoint, ports)
+            banner(provisioned, endpoint, ports, env)
             code = server.wait()
             if stopping:
                 return 0

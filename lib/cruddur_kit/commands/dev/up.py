@@ -14,7 +14,9 @@ from ...local.postgres import DEFAULT_PORT as PG_PORT
 from ...output import log
 
 
-def banner(provisioned: stack.Provisioned, endpoint: str, ports: stack.Ports) -> None:
+def banner(provisioned: stack.Provisioned, endpoint: str, ports: stack.Ports, env: dict) -> None:
+    """What runs where, and who may call the API from a browser: a frontend on any other origin fails CORS,
+    and that is the first thing to check when it does."""
     api = f"http://127.0.0.1:{ports.api}"
     database = provisioned.database_url.rsplit("/", 1)[-1]
     log(f"""
@@ -22,6 +24,8 @@ Cruddur is up (Ctrl-C stops everything this command started):
   API             {api}   (gunicorn, OpenAPI at {api}/api/openapi.json)
   AWS emulator    {endpoint}   (DynamoDB table {provisioned.table}, Cognito pool {provisioned.pool.pool_id}, SSM)
   PostgreSQL      database {database}, demo users: {', '.join(sorted(provisioned.linked))}
+  Browsers        may call it from {env['FRONTEND_URL'].replace(',', ', ')} (FRONTEND_URL);
+                  pagination links start with {env['BACKEND_URL']} (BACKEND_URL)
 
 Try:
   curl -s {api}/api/activities/home
