@@ -2,7 +2,8 @@
 
 moto 5.2.5's list predates ECS blue/green (July 2025): `AmazonECSInfrastructureRolePolicyForLoadBalancers`,
 which the role ECS assumes to shift load-balancer traffic carries, is missing and AttachRolePolicy answers
-NoSuchEntity. The document below is the policy's as the AWS Managed Policy reference prints it (v6).
+NoSuchEntity. The document below holds the first statements of the policy as the AWS Managed Policy
+reference prints it (v6); the emulator does not evaluate IAM, so only the name and ARN matter here.
 """
 from __future__ import annotations
 
@@ -22,8 +23,6 @@ ECS_LOAD_BALANCERS = {
          "Resource": ["arn:aws:elasticloadbalancing:*:*:listener/app/*/*/*"]},
         {"Sid": "NLBModifyListeners", "Effect": "Allow", "Action": "elasticloadbalancing:ModifyListener",
          "Resource": ["arn:aws:elasticloadbalancing:*:*:listener/net/*/*/*"]},
-        {"Sid": "ALBModifyRules", "Effect": "Allow", "Action": "elasticloadbalancing:ModifyRule",
-         "Resource": ["arn:aws:elasticloadbalancing:*:*:listener-rule/app/*/*/*/*"]},
     ],
 }
 
