@@ -131,7 +131,7 @@ class Variables(Mapping):
             return arn.split(":", 5)[-1]  # CloudWatch's TargetGroup dimension: targetgroup/NAME/ID
         if name in ("PRODUCTION_LISTENER_RULE_ARN", "TEST_LISTENER_RULE_ARN"):
             part = "listener" if name.startswith("PRODUCTION") else "testListener"
-            port = templates.render(AWS_JSON / "load-balancer" / "alb.json", self)[part]["Port"]
+            port = int(templates.load(AWS_JSON / "load-balancer" / "alb.json")[part]["Port"])  # a literal
             found = self._service_lookup(name, lambda: listener_rule_arn(
                 self.client("elbv2"), port, {self["TARGET_GROUP_ARN"], self["ALTERNATE_TARGET_GROUP_ARN"]}))
             if found is None:

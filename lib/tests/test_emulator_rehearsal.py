@@ -32,7 +32,7 @@ def test_a_rehearsed_update_completes_and_a_crashing_image_is_rolled_back_by_the
     assert first.returncode == 0, first.stderr
     second = _deploy(env, "bbb222")
     assert second.returncode == 0, second.stderr
-    assert second.stderr.strip().splitlines()[-1].endswith("COMPLETED: backend-flask:2 runs 2/2")
+    assert second.stderr.strip().splitlines()[-1].endswith("SUCCESSFUL: backend-flask:2 runs 2/2")
     assert "has begun draining connections on 2 tasks." in second.stderr  # the old revision drained
 
     status, _ = control(server, "ecs/task-behaviours", {"behaviour": "crash", "image": "*/backend-flask:ccc333",

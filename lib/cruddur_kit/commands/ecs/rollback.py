@@ -70,7 +70,7 @@ def _stop(kit: Kit, ecs, sd: dict, svc: dict, deadline, no_wait: bool) -> None:
     arn, sid = sd["serviceDeploymentArn"], rollout.short(sd["serviceDeploymentArn"])
     if sd["status"] in IN_FLIGHT:
         if kit.dry_run:
-            kit.report("updated", "service-deployment", sid, f"would stop {sd['status']} with ROLLBACK")
+            kit.report("updated", "service-deployment", sid, f"stop {sd['status']} with ROLLBACK")
             return
         try:
             ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
