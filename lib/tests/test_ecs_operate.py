@@ -262,7 +262,7 @@ def test_rollback_goes_to_the_previous_revision(world):
     assert dry.stdout.strip() == \
         f"would update ecs-service                backend-flask  ({current} -> {family}:{int(rev) - 1})"
     assert _service(server)["taskDefinition"].endswith(current)
-    back = w.run("ecs/rollback", "--no-wait", env=env)
+    back = w.run("ecs/rollback", "--interval", "0.2", env=env)
     assert back.returncode == 0, back.stderr
     assert _service(server)["taskDefinition"].endswith(f"{family}:{int(rev) - 1}")
 
