@@ -28,8 +28,11 @@ def _service_deployments(ecs, cloudwatch, cluster: str, service: str) -> list[di
     """The current and the last service deployments, each with the lines deploy's wait shows for it."""
     ctx = rollout.Context(ecs, cloudwatch)
     out = []
-    for i, sd in enumerate(rollout.recent(ecs, cluster, service, 2)):
-        label = "current" if i == 0 and sd.get("status") not in rollout.FINISHED else ("last" if i == 0 else "before")
+    labels = []
+    for sd in rollout.recent(ecs, cluster, service, 2):
+        in_flight = not labels and sd.get("status") not in rollout.FINISHED
+        labels.append("current" if in_flight else ("last" if labels in ([], ["current"]) else "previous"))
+        label = labels[-1]
         verdict = rollout.judge(sd, ctx)
         out.append({"arn": sd.get("serviceDeploymentArn"), "status": sd.get("status"),
                     "strategy": (sd.get("deploymentConfiguration") or {}).get("strategy", "ROLLING"),
