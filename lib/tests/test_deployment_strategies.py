@@ -4,18 +4,23 @@ ECS's infrastructure role); bin/backend/deploy walks the service deployment's st
 same deploy with an alarm forced into ALARM during the bake ends in ROLLBACK and exits 1 naming the alarm,
 and bin/ecs/status shows it; bin/ecs/rollback stops a deployment in flight.
 
-The emulator's clock runs at 1 s per emulated minute, so the backend's 3-minute canary bake and 3-minute
-bake take about 3 s each: long enough for a 0.2 s poll to see every stage, short enough for a test.
+Set-up and the first deploy run on the emulator's real-time clock (1 s per emulated minute). The deploys
+under test run on its manual clock, moved by the test (`_drive`) in 10-second steps: where the test asserts
+what deploy showed, it moves the clock only once deploy has printed the stage the emulator is in, so no stage
+can pass between two of deploy's polls however loaded the machine is.
 """
 from __future__ import annotations
 
+import json
 import subprocess
+import threading
 import time
 
 import pytest
 
 import ecs_world as w
 from cruddur_kit import REPO_ROOT
+from emulator_world import advance, control
 
 ALARM = "cruddur-backend-flask-5xx"
 STAGES = ("stage SCALE_UP", "stage PRODUCTION_TRAFFIC_SHIFT · traffic 5% to", "stage BAKE_TIME · traffic 100% to",
@@ -48,15 +53,60 @@ def _current(server) -> dict:
         "serviceDeployments"][0]
 
 
-def _poll(what, condition, seconds: float = 60.0):
-    """Poll `condition()` until it returns something truthy; fail naming `what` at the deadline."""
+@pytest.fixture
+def manual_clock(world):
+    server, _ = world
+    status, doc = control(server, "clock", {"mode": "manual"})
+    assert status == 200, doc
+    yield
+    status, doc = control(server, "clock", {"mode": "real", "minuteSeconds": 1})
+    assert status == 200, doc
+
+
+def _marker(sd: dict) -> str | None:
+    """What deploy prints for the stage the service deployment is in (None: nothing to wait for)."""
+    if sd["status"] != "IN_PROGRESS" or not sd.get("lifecycleStage"):
+        return None
+    weight = (sd.get("targetServiceRevision") or {}).get("requestedProductionTrafficWeight")
+    return f"stage {sd['lifecycleStage']}" + (f" · traffic {weight:g}% to" if weight is not None else "")
+
+
+def _drive(server, script: str, *args: str, env: dict, handshake: bool = False, on_step=None,
+           seconds: float = 120.0) -> subprocess.CompletedProcess:
+    """Run a bin/ script while moving the manual clock 10 s at a time until it exits. `handshake`: move it
+    only after the script printed the current stage; `on_step(sd)` runs before each move."""
+    proc = subprocess.Popen([str(REPO_ROOT / "bin" / script), *args], env=env, cwd=REPO_ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err: list[str] = []
+
+    def read() -> None:
+        for line in proc.stderr:
+            err.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {seconds:g}s")
+    try:
+        while proc.poll() is None:
+            assert time.monotonic() < deadline, f"{script} did not finish in {seconds:g}s:\n{''.join(err)}"
+            sd = _current(server)
+            if on_step:
+                on_step(sd)
+            marker = _marker(sd) if handshake else None
+            if marker and not any(marker in line for line in list(err)):
+                time.sleep(0.05)  # deploy has not seen this stage yet: hold the clock
+                continue
+            advance(server, seconds=10)
+            time.sleep(0.05)
+        stdout = proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        reader.join(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, "".join(err))
 
 
 def test_setup_makes_what_a_canary_needs_and_a_second_run_changes_nothing(world):
@@ -79,9 +129,10 @@ def test_setup_makes_what_a_canary_needs_and_a_second_run_changes_nothing(world)
     assert changed == []
 
 
-def test_a_canary_deploy_walks_its_stages_and_succeeds(world):
+def test_a_canary_deploy_walks_its_stages_and_succeeds(world, manual_clock):
     server, env = world
-    result = _deploy(env, "bbb222")
+    result = _drive(server, "backend/deploy", "--tag", "bbb222", "--interval", "0.1", "--timeout", "120", env=env,
+                    handshake=True)
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     where = [next((i for i, line in enumerate(lines) if stage in line), None) for stage in STAGES]
@@ -95,27 +146,33 @@ def test_a_canary_deploy_walks_its_stages_and_succeeds(world):
     assert lines[-1].endswith("SUCCESSFUL: backend-flask:2 runs 2/2")
     assert _current(server)["status"] == "SUCCESSFUL"
 
+    # the tasks now serve from the alternate target group: doctor reads both colours, not an empty "blue"
+    doctor = w.run("ecs/doctor", "--json", env=env)
+    findings = json.loads(doctor.stdout)["findings"]
+    health = [f for f in findings if f["check"] == "target.health"]
+    assert [f["status"] for f in health] == ["OK"], health
 
-def test_an_alarm_in_alarm_during_bake_rolls_back_and_deploy_exits_1_naming_it(world):
+
+def test_an_alarm_in_alarm_during_bake_rolls_back_and_deploy_exits_1_naming_it(world, manual_clock):
     server, env = world
     cw = w.client(server, "cloudwatch")
-    proc = subprocess.Popen([str(REPO_ROOT / "bin" / "backend" / "deploy"), "--tag", "ccc333", "--interval", "0.2",
-                             "--timeout", "120"], env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        def baking():
-            sd = _current(server)
-            return sd if (sd["status"], sd.get("lifecycleStage")) == ("IN_PROGRESS", "BAKE_TIME") else None
+    baking = []
 
-        sd = _poll("the canary's BAKE_TIME", baking)
-        assert sd["targetServiceRevision"]["requestedProductionTrafficWeight"] == 100.0
-        cw.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="test: 5xx above 5%")
-        stdout, stderr = proc.communicate(timeout=120)
+    def alarm_once_baking(sd):
+        if not baking and (sd["status"], sd.get("lifecycleStage")) == ("IN_PROGRESS", "BAKE_TIME"):
+            baking.append(sd)
+            cw.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="test: 5xx above 5%")
+
+    try:
+        result = _drive(server, "backend/deploy", "--tag", "ccc333", "--interval", "0.1", "--timeout", "120",
+                        env=env, on_step=alarm_once_baking)
     finally:
-        if proc.poll() is None:
-            proc.kill()
         cw.set_alarm_state(AlarmName=ALARM, StateValue="OK", StateReason="test over")
-    assert proc.returncode == 1, stderr
+    assert baking, "the deployment never reached BAKE_TIME"
+    [sd] = baking
+    assert sd["targetServiceRevision"]["requestedProductionTrafficWeight"] == 100.0
+    stderr = result.stderr
+    assert result.returncode == 1, stderr
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("error: deploy of backend-flask failed: service deployment ")
     assert "ROLLBACK_SUCCESSFUL" in last
@@ -133,13 +190,13 @@ def test_an_alarm_in_alarm_during_bake_rolls_back_and_deploy_exits_1_naming_it(w
            f"CloudWatch alarm {ALARM} went into ALARM" in status.stdout
 
 
-def test_rollback_stops_a_deployment_in_flight(world):
+def test_rollback_stops_a_deployment_in_flight(world, manual_clock):
     server, env = world
     started = _deploy(env, "ddd444", "--no-wait")
     assert started.returncode == 0, started.stderr
     in_flight = _current(server)
-    assert in_flight["status"] in ("PENDING", "IN_PROGRESS")
-    result = w.run("ecs/rollback", "--interval", "0.2", "--timeout", "120", env=env, timeout=150)
+    assert in_flight["status"] in ("PENDING", "IN_PROGRESS")  # the clock stands still: it stays in flight
+    result = _drive(server, "ecs/rollback", "--interval", "0.1", "--timeout", "120", env=env)
     assert result.returncode == 0, result.stderr
     sid = in_flight["serviceDeploymentArn"].rsplit("/", 1)[-1]
     reported = [line for line in (result.stdout + result.stderr).splitlines() if "service-deployment" in line]
