@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -18,6 +19,7 @@ from botocore.config import Config
 
 from cruddur_kit import REPO_ROOT, config as configlib, spec as speclib, templates
 from cruddur_kit.aws import ReadOnlyViolation
+from cruddur_kit.checks import causes
 from cruddur_kit.checks.doctor import doctor
 from cruddur_kit.checks.model import Status
 from cruddur_kit.checks.verify import verify
@@ -66,14 +68,15 @@ def world(tmp_path_factory):
             c("ecr").put_image(repositoryName=repo, imageManifest=MANIFEST, imageTag=TAG)
         variables = configlib.Variables(env=env, client_factory=c)
         s = speclib.get("backend-flask")
-        td = c("ecs").register_task_definition(**speclib.task_definition(s, variables))["taskDefinition"]
-        sd = speclib.service_definition(s, variables)
-        sd.pop("serviceConnectConfiguration", None)  # moto has no Service Connect
-        sd["taskDefinition"] = td["taskDefinitionArn"]
-        c("ecs").create_service(**sd)
+        deploy = _run(env, "backend/deploy", "--service", "backend-flask", "--tag", TAG, "--interval", "0.2")
+        assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+        # From here the emulator's clock stands still: a fault's UpdateService leaves its deployment where a
+        # user would find it (pointed at the new revision, tasks not yet replaced) until the fault is undone.
+        _clock(server, {"mode": "manual"})
+        ecs, iam = c("ecs"), c("iam")
+        live = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"][0]
         tg_arn = variables.for_service(s)["TARGET_GROUP_ARN"]
-        c("elbv2").register_targets(TargetGroupArn=tg_arn, Targets=[{"Id": "172.31.0.10", "Port": 4567}])
-        iam = c("iam")
+        good_td = ecs.describe_task_definition(taskDefinition=live["taskDefinition"])["taskDefinition"]
         facts = {
             "ALB_SG_ID": variables["ALB_SG_ID"], "SERVICE_SG_ID": variables["SERVICE_SG_ID"],
             "TARGET_GROUP_ARN": tg_arn, "SUBNET_IDS": variables["SUBNET_IDS"], "IMAGE_TAG": TAG,
@@ -81,10 +84,49 @@ def world(tmp_path_factory):
             "EXEC_POLICY": json.dumps(iam.get_role_policy(RoleName="CruddurServiceExecutionRole",
                                                           PolicyName="execution-role-policy")["PolicyDocument"]),
             "TASK_TRUST": json.dumps(iam.get_role(RoleName="CruddurTaskRole")["Role"]["AssumeRolePolicyDocument"]),
+            "TASK_DEFINITION_ARN": good_td["taskDefinitionArn"],
+            # revisions a user might register by hand, in a family of their own so the spec's family stays as
+            # deployed: one whose image tag was never pushed, one on the wrong port
+            "UNPUSHED_TD_ARN": _register_variant(ecs, good_td, image_tag="n0tpushed"),
+            "PORT_4568_TD_ARN": _register_variant(ecs, good_td, port=4568),
+            **_listener_rule_facts(c("elbv2"), tg_arn),
         }
         yield {"server": server, "env": env, "facts": facts, "client": c}
     finally:
         server.stop()
+
+
+def _clock(server, body: dict) -> None:
+    """The emulator's own clock control (journal/2026-11-29-emulator-ecs-deployments.md)."""
+    req = urllib.request.Request(f"{server.endpoint}/moto-api/cruddur/clock", data=json.dumps(body).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).close()
+
+
+def _register_variant(ecs, td: dict, image_tag: str | None = None, port: int | None = None) -> str:
+    """The deployed task definition, registered again by hand with one thing changed."""
+    keep = ("networkMode", "requiresCompatibilities", "cpu", "memory", "executionRoleArn", "taskRoleArn",
+            "runtimePlatform")
+    containers = json.loads(json.dumps(td["containerDefinitions"]))
+    app = containers[0]
+    if image_tag:
+        app["image"] = app["image"].rsplit(":", 1)[0] + ":" + image_tag
+    if port:
+        app["portMappings"][0]["containerPort"] = port
+        app["portMappings"][0].pop("hostPort", None)
+    family = "backend-flask-by-hand"
+    return ecs.register_task_definition(family=family, containerDefinitions=containers,
+                                        **{k: td[k] for k in keep if k in td})["taskDefinition"]["taskDefinitionArn"]
+
+
+def _listener_rule_facts(elbv2, tg_arn: str) -> dict:
+    """The listener rule setup made for the backend, as the facts a fault needs to delete and re-create it."""
+    [alb] = elbv2.describe_load_balancers(Names=["cruddur-alb"])["LoadBalancers"]
+    [listener] = [li for li in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+                  if li["Port"] == 80]
+    rules = [r for r in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+             if not r["IsDefault"] and any(a.get("TargetGroupArn") == tg_arn for a in r["Actions"])]
+    return {"LISTENER_ARN": listener["ListenerArn"], **({"BACKEND_RULE_ARN": rules[0]["RuleArn"]} if rules else {})}
 
 
 def _main_route_table(ec2) -> str:
@@ -134,7 +176,8 @@ def _stub(kit: Kit, stubs: dict) -> None:
 
 
 def _apply(world, calls) -> None:
-    facts = {**world["facts"], "NOW_MS": int(time.time() * 1000)}
+    facts = {**world["facts"], "NOW_MS": int(time.time() * 1000),
+             **_listener_rule_facts(world["client"]("elbv2"), world["facts"]["TARGET_GROUP_ARN"])}
     for call in calls:
         args = templates.render(call["args"], facts)
         getattr(world["client"](call["service"]), call["op"])(**args)
@@ -207,7 +250,7 @@ def test_verify_never_prints_a_secret_value(world):
 @pytest.mark.parametrize("fault_path", FAULTS, ids=[p.stem for p in FAULTS])
 def test_live_fault_is_named_with_its_cause(fault_path, live_env):
     fault = json.loads(fault_path.read_text())
-    kit = _kit(live_env, service="backend-flask")
+    kit = _kit(live_env, service=fault.get("service", "backend-flask"))
     _stub(kit, fault.get("stub") or {})
     _apply(live_env, fault["apply"])
     try:
@@ -219,6 +262,39 @@ def test_live_fault_is_named_with_its_cause(fault_path, live_env):
             and f.cause == expect["cause"]]
     assert hits, f"{fault['id']}: expected {expect}, got {[f.to_dict() for f in report.problems]}"
     assert all(f.fix for f in report.problems)
+    if "fix_contains" in expect:
+        assert any(expect["fix_contains"] in f.fix for f in hits), [f.fix for f in hits]
+    # every cause said is one the registry (and so the journal's fault table) lists for this command
+    for f in report.problems:
+        assert f.cause in causes.BY_ID and fault["tool"] in causes.BY_ID[f.cause].named_by, f.to_dict()
+    if fault["tool"] == "doctor":
+        assert report.stats["causes"], "doctor's diagnosis line must name the cause"
+
+
+def test_the_fault_catalogue_covers_every_catalogued_cause_for_each_command_that_names_it():
+    """The journal's fault table says which command names each fault: each claim has its live fault here."""
+    covered = {(json.loads(p.read_text())["expect"]["cause"], json.loads(p.read_text())["tool"]) for p in FAULTS}
+    claimed = {(c.id, tool) for c in causes.CAUSES if c.catalogued for tool in c.named_by}
+    assert claimed - covered == set(), "catalogued causes without a live fault file"
+    assert {cause for cause, _ in covered} <= set(causes.BY_ID), "fault files name causes the registry lacks"
+    assert {(cause, tool) for cause, tool in covered} <= {(c.id, t) for c in causes.CAUSES for t in c.named_by}
+
+
+def test_every_cause_the_checks_can_say_is_registered():
+    """The cause ids written in verify.py and doctor.py (cause=... and doctor's reason tables) are all registered."""
+    import ast
+
+    from cruddur_kit.checks import doctor as doctorlib, verify as verifylib
+
+    said = set()
+    for module in (verifylib, doctorlib):
+        for node in ast.walk(ast.parse(Path(module.__file__).read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "cause" and isinstance(node.value, ast.Constant):
+                said.add(node.value.value)
+    said |= {cause for cause, _, _ in doctorlib.TARGET_REASONS.values()} | {"target.unhealthy"}
+    said |= {c for narrowed in doctorlib.NARROWS for c in (narrowed, *doctorlib.NARROWS[narrowed])}
+    assert said - set(causes.BY_ID) == set()
+    assert "service.missing" in said and "listener-rule.missing" in said
 
 
 def test_verify_names_a_secrets_manager_secret_that_does_not_exist(live_env, monkeypatch):
