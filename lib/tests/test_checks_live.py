@@ -175,12 +175,14 @@ def _stub(kit: Kit, stubs: dict) -> None:
                                               lambda response=response, **kw: response)
 
 
-def _apply(world, calls) -> None:
+def _apply(world, calls, settle: bool = False) -> None:
     facts = {**world["facts"], "NOW_MS": int(time.time() * 1000),
              **_listener_rule_facts(world["client"]("elbv2"), world["facts"]["TARGET_GROUP_ARN"])}
     for call in calls:
         args = templates.render(call["args"], facts)
         getattr(world["client"](call["service"]), call["op"])(**args)
+    if settle:  # once a fault is undone, let the service's tasks catch up, so the next fault starts steady
+        _clock(world["server"], {"advanceMinutes": 15})
 
 
 def test_verify_good_world_has_no_ng_and_few_calls(world):
@@ -256,7 +258,7 @@ def test_live_fault_is_named_with_its_cause(fault_path, live_env):
     try:
         report = verify(kit) if fault["tool"] == "verify" else doctor(kit)
     finally:
-        _apply(live_env, fault["undo"])
+        _apply(live_env, fault["undo"], settle=True)
     expect = fault["expect"]
     hits = [f for f in report.findings if f.status == Status.NG and f.check == expect["check"]
             and f.cause == expect["cause"]]
@@ -318,3 +320,86 @@ def test_a_service_that_is_not_deployed_is_named_by_doctor_and_diff(live_env):
         diff(_kit(live_env, service="frontend-react-js"))
     with pytest.raises(KitError, match="cluster elsewhere does not exist: run bin/aws/setup"):
         doctor(_kit(live_env, service="backend-flask", cluster="elsewhere"))
+
+
+def test_doctor_reads_the_newest_log_events_and_keeps_each_container_to_its_own_streams(live_env):
+    """600 events in the app's stream (more than doctor reads): old errors first, the newest last. Doctor names
+    the newest, says it did not read them all, and reports nothing under the X-Ray sidecar."""
+    logs = live_env["client"]("logs")
+    stream, now = "backend-flask/backend-flask/newest", int(time.time() * 1000)
+    logs.create_log_stream(logGroupName="/cruddur/backend-flask", logStreamName=stream)
+    messages = [f"ERROR old failure #{i}" for i in range(3)] + [f"INFO request {i} ok" for i in range(596)] + [
+        "ERROR psycopg.OperationalError: the newest failure " + "x" * 250]
+    logs.put_log_events(logGroupName="/cruddur/backend-flask", logStreamName=stream,
+                        logEvents=[{"timestamp": now - 600 + i, "message": m} for i, m in enumerate(messages)])
+    try:
+        report = doctor(_kit(live_env, service="backend-flask"))
+    finally:
+        logs.delete_log_stream(logGroupName="/cruddur/backend-flask", logStreamName=stream)
+    by_subject = {f.subject: f for f in report.findings if f.check == "logs.errors"}
+    app = by_subject["logs /cruddur/backend-flask backend-flask/backend-flask/*"]
+    assert app.status == Status.NG and app.cause == "logs.errors"
+    assert app.message.endswith("newest: " + messages[-1])  # whole, not cut at 200 characters
+    assert "old failure" not in app.message and "older ones not read" in app.message
+    assert by_subject["logs /cruddur/backend-flask xray/xray/*"].status == Status.OK
+
+
+def test_a_stopped_task_s_reason_is_said_once_and_whole():
+    from cruddur_kit.checks.doctor import classify_stop
+
+    reason = ("CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref "
+              "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:n0tpushed: " + "not found " * 20).strip()
+    task = {"stoppedReason": reason, "containers": [{"name": "backend-flask", "reason": reason},
+                                                    {"name": "xray", "reason": "CannotPullContainerError"}]}
+    cause, message, _ = classify_stop(task)
+    assert (cause, message) == ("task.pull-image", reason)
+    assert message.count("CannotPullContainerError") == 1
+
+
+def test_doctor_names_a_missing_service_in_its_diagnosis(world):
+    result = _run(world["env"], "ecs/doctor", "--service", "frontend-react-js")
+    assert result.returncode == 1
+    assert "NG   service.exists: the service does not exist" in result.stdout
+    assert result.stdout.splitlines()[-1] == "diagnosis: service.missing"
+
+
+def test_a_setup_fix_names_the_lint_finding_first_when_the_spec_fails_lint(live_env, tmp_path):
+    """With a bad policy in aws/json, "run bin/aws/setup" would re-apply it: the fix names what lint finds."""
+    import shutil
+
+    root = tmp_path / "aws" / "json"
+    shutil.copytree(REPO_ROOT / "aws" / "json", root)
+    policy_path = root / "policies" / "execution-role-policy.json"
+    policy = json.loads(policy_path.read_text())
+    policy["Statement"] = [st for st in policy["Statement"] if "ssm:GetParameters" not in json.dumps(st)]
+    policy_path.write_text(json.dumps(policy))
+    fault = json.loads((Path(__file__).parent / "faults/live/execution-role-cannot-read-secrets.json").read_text())
+    _apply(live_env, fault["apply"])  # the same policy, applied live (as setup would)
+    try:
+        report = verify(_kit(live_env, services=("backend-flask",)), root=root)
+    finally:
+        _apply(live_env, fault["undo"])
+    hits = [f for f in report.problems if f.cause == "role.execution-policy"]
+    assert hits
+    for f in hits:
+        assert f.fix.startswith("first fix ") and "cross.execution-role-reads-secrets" in f.fix, f.fix
+    good = verify(_kit(live_env, services=("backend-flask",)))  # the repo's aws/json passes lint: no rewrite
+    assert not any(f.fix.startswith("first fix") for f in good.findings)
+
+
+def test_doctor_narrows_a_pull_failure_to_the_image_the_tasks_could_not_pull(live_env):
+    """The emulator's tasks fail to pull an image that is not in its ECR, with ECS's own reason (last: the
+    stopped tasks stay listed, as on ECS)."""
+    ecs, facts = live_env["client"]("ecs"), live_env["facts"]
+    ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=facts["UNPUSHED_TD_ARN"])
+    try:
+        _clock(live_env["server"], {"advanceSeconds": 60})  # past Fargate's pull: the new tasks stop
+        report = doctor(_kit(live_env, service="backend-flask"))
+    finally:
+        ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=facts["TASK_DEFINITION_ARN"])
+        _clock(live_env["server"], {"advanceMinutes": 15})
+    [pull] = [f for f in report.findings if f.cause == "task.pull-image"]
+    assert pull.message.count("CannotPullContainerError") == 1 and "n0tpushed" in pull.message
+    assert pull.fix.startswith("doctor's own checks found: image.missing: "
+                               "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:n0tpushed is not in ECR")
+    assert "route" not in pull.fix and "execution role" not in pull.fix  # narrowed: only what was found

@@ -88,17 +88,38 @@ NARROWS = {"task.pull-image": ("image.missing", "role.missing", "role.trust", "r
                                   "role.kms-decrypt", "logs.group-missing", "network.no-route")}
 
 
-def narrow(report: Report, cause: str, fix: str) -> str:
-    """A stopped task's fix, narrowed by what doctor's own checks found (image in ECR? role may pull? secret
-    exists? log group? route?) instead of every possible fix."""
+def narrow(report: Report, cause: str, fix: str, missing_images: list[str] = ()) -> str:
+    """A stopped task's fix, narrowed by what doctor's own checks found (its images in ECR? the role may pull?
+    the secrets exist? the log group? a route?) instead of every possible fix."""
     if cause not in NARROWS:
         return fix
-    found = [f for f in report.problems if f.cause in NARROWS[cause]]
+    found = [f"image.missing: {image} is not in ECR: push it (bin/backend/build && bin/backend/push) or deploy a "
+             "tag that is (bin/backend/deploy --tag SHA)" for image in missing_images]
+    found += [f"{f.cause} ({f.subject}): {f.fix}" for f in report.problems
+              if f.cause in NARROWS[cause] and f.cause != "image.missing"]
     if found:
-        return "doctor's own checks found: " + "; ".join(
-            f"{f.cause} ({f.subject}): {f.fix}" for f in dict.fromkeys(found))
+        return "doctor's own checks found: " + "; ".join(dict.fromkeys(found))
     checked = ", ".join(NARROWS[cause])
     return f"doctor's own checks pass now ({checked}): if the tasks still stop, {fix}"
+
+
+def _missing_images(ecr, task: dict, cache: dict) -> list[str]:
+    """The task's own ECR images that ECR does not hold (what it tried to pull, not what the service runs now)."""
+    missing = []
+    for c in task.get("containers") or []:
+        image = c.get("image") or ""
+        if ".dkr.ecr." not in image or "@" in image:
+            continue
+        if image not in cache:
+            repo, _, tag = image.split("/", 1)[1].partition(":")
+            try:
+                ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag or "latest"}])
+                cache[image] = False
+            except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException):
+                cache[image] = True
+        if cache[image]:
+            missing.append(image)
+    return missing
 
 
 def doctor(kit: Kit, log_minutes: int = 60) -> Report:
@@ -125,7 +146,7 @@ def doctor(kit: Kit, log_minutes: int = 60) -> Report:
     roles(report, clients, rendered, secrets(report, clients, rendered))
     log_groups(report, clients, rendered)
     _network_path(report, clients("ec2"), vpc_cfg)
-    _stopped_tasks(report, clients("ecs"), sd["cluster"], s.name)
+    _stopped_tasks(report, clients, sd["cluster"], s.name)
     _log_errors(report, clients("logs"), td, log_minutes)
     after_lint(report)
     report.stats = {"aws_calls": clients.total, "calls": dict(sorted(clients.calls.items())),
@@ -190,16 +211,19 @@ def _target_health(report, elbv2, tg_arn: str, s) -> None:
     report.record("target.health", f"target group {s.target_group_name}", problems)
 
 
-def _stopped_tasks(report, ecs, cluster: str, service: str) -> None:
-    """tasks.stopped: the stopped tasks' reasons and exit codes, grouped with counts."""
+def _stopped_tasks(report, clients, cluster: str, service: str) -> None:
+    """tasks.stopped: the stopped tasks' reasons and exit codes, grouped with counts, each fix narrowed."""
+    ecs = clients("ecs")
     stopped = ecs.list_tasks(cluster=cluster, serviceName=service, desiredStatus="STOPPED")["taskArns"][:100]
     grouped: dict[tuple, int] = {}
+    images: dict[str, bool] = {}
     if stopped:
         for task in ecs.describe_tasks(cluster=cluster, tasks=stopped)["tasks"]:
             found = classify_stop(task)
             if found:
                 cause, message, fix = found
-                key = (cause, message, narrow(report, cause, fix))
+                missing = _missing_images(clients("ecr"), task, images) if cause == "task.pull-image" else []
+                key = (cause, message, narrow(report, cause, fix, missing))
                 grouped[key] = grouped.get(key, 0) + 1
     report.record("tasks.stopped", f"stopped tasks of {service} ({len(stopped)})",
                   [NG("", f"{n} x {message}", fix, cause=cause) for (cause, message, fix), n in grouped.items()])
