@@ -28,7 +28,7 @@ CAUSES: list[Cause] = [
     Cause("image.missing", "an image the tasks run (the spec's tag, or the one the service was pointed at by hand) "
           "is not in ECR", VD),
     Cause("port.mismatch", "the container port, the service's containerPort and the target group's Port disagree, "
-          "or are not the port the image listens on", V),
+          "or are not the port the image listens on", VD),
     Cause("listener-rule.missing", "the ALB has no listener rule forwarding the service's paths to its target "
           "group", VD),
     Cause("target-group.missing", "the service's target group does not exist", V, catalogued=False),
@@ -64,11 +64,13 @@ CAUSES: list[Cause] = [
 BY_ID = {c.id: c for c in CAUSES}
 
 
-def table() -> str:
-    """Every cause as a Markdown table (the checks journal's generated block)."""
-    rows = ["| cause | the fault | named by | in the live catalogue |", "|---|---|---|---|"]
+def table(injected: dict[str, list[str]] | None = None) -> str:
+    """Every cause as a Markdown table (the faults journal's generated block); `injected`: cause -> the live
+    fault catalogue's faults that inject it (lib/tests/faults/live)."""
+    injected = injected or {}
+    rows = ["| cause | the fault | named by | injected by (lib/tests/faults/live) |", "|---|---|---|---|"]
     for c in CAUSES:
-        cells = (f"`{c.id}`", c.fault, ", ".join(f"`bin/ecs/{n}`" for n in c.named_by),
-                 "yes" if c.catalogued else "no (stubbed or not injectable)")
+        faults = ", ".join(injected.get(c.id, [])) or "— (not injected: see the entry)"
+        cells = (f"`{c.id}`", c.fault, ", ".join(f"`bin/ecs/{n}`" for n in c.named_by), faults)
         rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(rows)
