@@ -403,3 +403,22 @@ def test_doctor_narrows_a_pull_failure_to_the_image_the_tasks_could_not_pull(liv
     assert pull.fix.startswith("doctor's own checks found: image.missing: "
                                "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:n0tpushed is not in ECR")
     assert "route" not in pull.fix and "execution role" not in pull.fix  # narrowed: only what was found
+
+
+def test_doctor_narrows_a_resource_initialization_error_to_the_missing_secret(live_env):
+    """A task that could not initialise (stubbed: the emulator does not check secrets at task start) while a
+    parameter it reads is gone: the fix names that parameter, not every possible cause."""
+    faults = Path(__file__).parent / "faults" / "live"
+    stopped = json.loads((faults / "task-resource-initialization.json").read_text())
+    gone = json.loads((faults / "secret-parameter-missing.json").read_text())
+    kit = _kit(live_env, service="backend-flask")
+    _stub(kit, stopped["stub"])
+    _apply(live_env, gone["apply"])
+    try:
+        report = doctor(kit)
+    finally:
+        _apply(live_env, gone["undo"])
+    [init] = [f for f in report.findings if f.cause == "task.resource-init"]
+    assert init.fix.startswith("doctor's own checks found: secret.missing (ssm parameter /cruddur/backend-flask/"), \
+        init.fix
+    assert "NAT" not in init.fix and "assignPublicIp" not in init.fix
