@@ -270,21 +270,27 @@ def _log_errors(report, logs, td, minutes):
     """logs.errors: error lines in the newest events of each container's own log streams (awslogs names them
     PREFIX/CONTAINER/TASK-ID) in the last `minutes`; says when it could not read them all."""
     since = int((time.time() - minutes * 60) * 1000)
+    pages: dict[str, dict | None] = {}
     for c in td["containerDefinitions"]:
         opts = (c.get("logConfiguration") or {}).get("options") or {}
         group, prefix = opts.get("awslogs-group"), opts.get("awslogs-stream-prefix")
         if not group:
             continue
+        if group not in pages:  # the group's most recently written streams, newest first (one call per group)
+            try:
+                pages[group] = logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime",
+                                                         descending=True, limit=50)
+            except logs.exceptions.ResourceNotFoundException:
+                pages[group] = None  # logs.group names the missing group: tasks cannot start
+        page = pages[group]
+        if page is None:
+            continue
         mine = f"{prefix}/{c['name']}/"
         subject = f"logs {group} {mine}*"
-        try:
-            page = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=mine)
-        except logs.exceptions.ResourceNotFoundException:
-            continue  # logs.group names the missing group: tasks cannot start
-        streams = [st for st in page["logStreams"] if st["logStreamName"].startswith(mine)
-                   and st.get("lastEventTimestamp", st.get("creationTime", 0)) >= since]
-        streams.sort(key=lambda st: st.get("lastEventTimestamp", 0), reverse=True)
-        partial = bool(page.get("nextToken")) or len(streams) > LOG_STREAMS
+        recent = [st for st in page["logStreams"] if st.get("lastEventTimestamp", 0) >= since]
+        streams = [st for st in recent if st["logStreamName"].startswith(mine)]
+        # more streams in the window than read, or a next page that may still hold some of the window
+        partial = len(streams) > LOG_STREAMS or (bool(page.get("nextToken")) and len(recent) == len(page["logStreams"]))
         events = []
         for st in streams[:LOG_STREAMS]:  # the newest events first: ECS's newest task is the one that matters
             got = logs.get_log_events(logGroupName=group, logStreamName=st["logStreamName"], startTime=since,
