@@ -89,6 +89,8 @@ def world(tmp_path_factory):
             # deployed: one whose image tag was never pushed, one on the wrong port
             "UNPUSHED_TD_ARN": _register_variant(ecs, good_td, image_tag="n0tpushed"),
             "PORT_4568_TD_ARN": _register_variant(ecs, good_td, port=4568),
+            # the same task, a revision of its own for the faults that tell the emulator how its tasks fail
+            "FAILING_TD_ARN": _register_variant(ecs, good_td),
             **_listener_rule_facts(c("elbv2"), tg_arn),
         }
         yield {"server": server, "env": env, "facts": facts, "client": c}
@@ -96,11 +98,16 @@ def world(tmp_path_factory):
         server.stop()
 
 
-def _clock(server, body: dict) -> None:
-    """The emulator's own clock control (journal/2026-11-29-emulator-ecs-deployments.md)."""
-    req = urllib.request.Request(f"{server.endpoint}/moto-api/cruddur/clock", data=json.dumps(body).encode(),
-                                 method="POST", headers={"Content-Type": "application/json"})
+def _control(server, route: str, body: dict | None = None, method: str = "POST") -> None:
+    """The emulator's own control API: its clock, how tasks behave (journal/2026-11-29-emulator-ecs-deployments.md)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{server.endpoint}/moto-api/cruddur/{route}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).close()
+
+
+def _clock(server, body: dict) -> None:
+    _control(server, "clock", body)
 
 
 def _register_variant(ecs, td: dict, image_tag: str | None = None, port: int | None = None) -> str:
@@ -179,6 +186,10 @@ def _apply(world, calls, settle: bool = False) -> None:
     facts = {**world["facts"], "NOW_MS": int(time.time() * 1000),
              **_listener_rule_facts(world["client"]("elbv2"), world["facts"]["TARGET_GROUP_ARN"])}
     for call in calls:
+        if "control" in call:  # the emulator's control API: a task behaviour, the clock
+            _control(world["server"], call["control"], templates.render(call.get("body"), facts)
+                     if call.get("body") is not None else None, call.get("method", "POST"))
+            continue
         args = templates.render(call["args"], facts)
         getattr(world["client"](call["service"]), call["op"])(**args)
     if settle:  # once a fault is undone, let the service's tasks catch up, so the next fault starts steady
@@ -266,6 +277,8 @@ def test_live_fault_is_named_with_its_cause(fault_path, live_env):
     assert all(f.fix for f in report.problems)
     if "fix_contains" in expect:
         assert any(expect["fix_contains"] in f.fix for f in hits), [f.fix for f in hits]
+    if "message_contains" in expect:  # this fault's own finding, not one an earlier fault left behind
+        assert any(expect["message_contains"] in f.message for f in hits), [f.message for f in hits]
     # every cause said is one the registry (and so the journal's fault table) lists for this command
     for f in report.problems:
         assert f.cause in causes.BY_ID and fault["tool"] in causes.BY_ID[f.cause].named_by, f.to_dict()
@@ -406,18 +419,16 @@ def test_doctor_narrows_a_pull_failure_to_the_image_the_tasks_could_not_pull(liv
 
 
 def test_doctor_narrows_a_resource_initialization_error_to_the_missing_secret(live_env):
-    """A task that could not initialise (stubbed: the emulator does not check secrets at task start) while a
-    parameter it reads is gone: the fix names that parameter, not every possible cause."""
+    """Tasks that could not initialise while a parameter they read is gone: the fix names that parameter, not
+    every possible cause (the emulator's task behaviour gives the reason; it does not check secrets itself)."""
     faults = Path(__file__).parent / "faults" / "live"
     stopped = json.loads((faults / "task-resource-initialization.json").read_text())
     gone = json.loads((faults / "secret-parameter-missing.json").read_text())
-    kit = _kit(live_env, service="backend-flask")
-    _stub(kit, stopped["stub"])
-    _apply(live_env, gone["apply"])
+    _apply(live_env, gone["apply"] + stopped["apply"])
     try:
-        report = doctor(kit)
+        report = doctor(_kit(live_env, service="backend-flask"))
     finally:
-        _apply(live_env, gone["undo"])
+        _apply(live_env, stopped["undo"] + gone["undo"], settle=True)
     [init] = [f for f in report.findings if f.cause == "task.resource-init"]
     assert init.fix.startswith("doctor's own checks found: secret.missing (ssm parameter /cruddur/backend-flask/"), \
         init.fix
