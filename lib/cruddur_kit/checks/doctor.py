@@ -223,7 +223,9 @@ def _stopped_tasks(report, clients, cluster: str, service: str) -> None:
             if found:
                 cause, message, fix = found
                 missing = _missing_images(clients("ecr"), task, images) if cause == "task.pull-image" else []
-                key = (cause, message, narrow(report, cause, fix, missing))
+                # the revision says whether it is the one running now or one ECS already rolled back from
+                revision = str(task.get("taskDefinitionArn", "")).rsplit("/", 1)[-1]
+                key = (cause, f"{message} [{revision}]" if revision else message, narrow(report, cause, fix, missing))
                 grouped[key] = grouped.get(key, 0) + 1
     report.record("tasks.stopped", f"stopped tasks of {service} ({len(stopped)})",
                   [NG("", f"{n} x {message}", fix, cause=cause) for (cause, message, fix), n in grouped.items()])
