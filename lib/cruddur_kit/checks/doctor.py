@@ -146,9 +146,9 @@ def doctor(kit: Kit, log_minutes: int = 60) -> Report:
     roles(report, clients, rendered, secrets(report, clients, rendered))
     log_groups(report, clients, rendered)
     _network_path(report, clients("ec2"), vpc_cfg)
+    after_lint(report)  # before the stopped tasks, whose narrowed fixes quote the fixes above
     _stopped_tasks(report, clients, sd["cluster"], s.name)
     _log_errors(report, clients("logs"), td, log_minutes)
-    after_lint(report)
     report.stats = {"aws_calls": clients.total, "calls": dict(sorted(clients.calls.items())),
                     "causes": sorted({f.cause for f in report.problems if f.cause})}
     return report

@@ -3,7 +3,10 @@
 Roles exist and trust ecs-tasks; images are in ECR; secrets exist (SSM parameters and Secrets Manager
 secrets, metadata only) and the execution role may read them, and decrypt them when a customer-managed
 KMS key encrypts them; log groups exist or may be created; cluster, subnets, security groups and target
-groups exist and match the specs.
+groups exist and match the specs. A deployed service: the images of the revision it runs are in ECR, its
+desired count is not below the spec's, its ports agree with each other and with the image's, and the ALB
+forwards its paths to it. A fix that says "run bin/aws/setup" names the lint finding first when aws/json
+fails lint (setup would apply it as it is).
 """
 from __future__ import annotations
 
