@@ -433,3 +433,17 @@ def test_doctor_narrows_a_resource_initialization_error_to_the_missing_secret(li
     assert init.fix.startswith("doctor's own checks found: secret.missing (ssm parameter /cruddur/backend-flask/"), \
         init.fix
     assert "NAT" not in init.fix and "assignPublicIp" not in init.fix
+
+
+def test_doctor_door_exits_1_naming_a_deleted_log_group(live_env):
+    """The issue's run: the log group deleted, `bin/ecs/doctor` said SKIP and exited 0."""
+    fault = json.loads((Path(__file__).parent / "faults/live/log-group-missing-doctor.json").read_text())
+    _apply(live_env, fault["apply"])
+    try:
+        result = _run(live_env["env"], "ecs/doctor", "--service", "backend-flask")
+    finally:
+        _apply(live_env, fault["undo"], settle=True)
+    assert result.returncode == 1, result.stdout
+    assert "NG   logs.group: the log group does not exist" in result.stdout
+    assert "logs.group-missing" in result.stdout.splitlines()[-1]
+    assert not [line for line in result.stdout.splitlines() if line.lstrip().startswith("SKIP")]
