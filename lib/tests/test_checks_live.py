@@ -447,3 +447,25 @@ def test_doctor_door_exits_1_naming_a_deleted_log_group(live_env):
     assert "NG   logs.group: the log group does not exist" in result.stdout
     assert "logs.group-missing" in result.stdout.splitlines()[-1]
     assert not [line for line in result.stdout.splitlines() if line.lstrip().startswith("SKIP")]
+
+
+def test_the_emulator_filters_log_events_by_stream_prefix_as_aws_does(world):
+    """FilterLogEvents with logStreamNamePrefix searches only those streams (moto searched them all), and
+    refuses a request naming both streams and a prefix (lib/cruddur_kit/local/emulator/logs_filter.py)."""
+    from botocore.exceptions import ClientError
+
+    logs, group, now = world["client"]("logs"), "/cruddur/backend-flask", int(time.time() * 1000)
+    streams = {"backend-flask/backend-flask/p1": "ERROR the app's", "xray/xray/p1": "INFO the sidecar's"}
+    for stream, message in streams.items():
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(logGroupName=group, logStreamName=stream,
+                            logEvents=[{"timestamp": now, "message": message}])
+    try:
+        found = logs.filter_log_events(logGroupName=group, logStreamNamePrefix="xray/xray/")["events"]
+        assert [(e["logStreamName"], e["message"]) for e in found] == [("xray/xray/p1", "INFO the sidecar's")]
+        assert logs.filter_log_events(logGroupName=group, logStreamNamePrefix="nobody/")["events"] == []
+        with pytest.raises(ClientError, match="InvalidParameterException"):
+            logs.filter_log_events(logGroupName=group, logStreamNamePrefix="xray/", logStreamNames=["xray/xray/p1"])
+    finally:
+        for stream in streams:
+            logs.delete_log_stream(logGroupName=group, logStreamName=stream)
