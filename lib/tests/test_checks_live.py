@@ -1,8 +1,9 @@
 """bin/ecs/verify, doctor and diff against a real account shape in the emulator, built by the real
-bin/aws/setup and bin/ssm/put-params; then the live half of the fault catalogue (lib/tests/faults/live):
-each fault mutates the emulator's state (and is undone), or — where moto cannot produce the state
-(a stopped task's reason and exit code, a target's health reason) — stubs that one response with the
-real API's shape, as the fault file says in its "_why"."""
+bin/aws/setup, bin/ssm/put-params and bin/backend/deploy; then the live fault catalogue (lib/tests/faults/live,
+journal/2026-11-29-faults-named.md): each fault mutates the emulator's state — AWS calls, or the emulator's
+own control API to make a revision's tasks fail as a real image would — and is undone; only what the emulator
+cannot produce (a target's health reason code) is a stubbed response of the real API's shape, as the fault
+file says in its "_why"."""
 from __future__ import annotations
 
 import json
@@ -46,7 +47,7 @@ def _run(env, script, *args, extra=None):
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    """setup + secrets + images + the backend-flask service deployed from the specs, in our own emulator."""
+    """setup + secrets + images + bin/backend/deploy of backend-flask, in our own emulator; then its clock stops."""
     server = motolib.MotoServer(port=motolib.free_port(), env={},
                                 log_path=tmp_path_factory.mktemp("moto-checks") / "moto.log").start()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONNECTION_URL", "OTEL_"))}
