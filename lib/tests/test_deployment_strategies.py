@@ -146,11 +146,13 @@ def test_a_canary_deploy_walks_its_stages_and_succeeds(world, manual_clock):
     assert lines[-1].endswith("SUCCESSFUL: backend-flask:2 runs 2/2")
     assert _current(server)["status"] == "SUCCESSFUL"
 
-    # the tasks now serve from the alternate target group: doctor reads both colours, not an empty "blue"
+    # the tasks now serve from the alternate target group, which the rule now weights: doctor reads both
+    # colours' health and the rule's forward to either, not an empty "blue" and a rule that "forwards nothing"
     doctor = w.run("ecs/doctor", "--json", env=env)
     findings = json.loads(doctor.stdout)["findings"]
-    health = [f for f in findings if f["check"] == "target.health"]
-    assert [f["status"] for f in health] == ["OK"], health
+    checked = [f for f in findings if f["check"] in ("target.health", "listener.rule")]
+    assert sorted((f["check"], f["status"]) for f in checked) == [("listener.rule", "OK"), ("target.health", "OK")], \
+        checked
 
 
 def test_an_alarm_in_alarm_during_bake_rolls_back_and_deploy_exits_1_naming_it(world, manual_clock):
