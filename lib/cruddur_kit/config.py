@@ -132,12 +132,31 @@ class Variables(Mapping):
         if name in ("PRODUCTION_LISTENER_RULE_ARN", "TEST_LISTENER_RULE_ARN"):
             part = "listener" if name.startswith("PRODUCTION") else "testListener"
             port = int(templates.load(AWS_JSON / "load-balancer" / "alb.json")[part]["Port"])  # a literal
-            found = self._service_lookup(name, lambda: listener_rule_arn(
-                self.client("elbv2"), port, {self["TARGET_GROUP_ARN"], self["ALTERNATE_TARGET_GROUP_ARN"]}))
+            groups = {self["TARGET_GROUP_ARN"], self["ALTERNATE_TARGET_GROUP_ARN"]}
+            found = self._service_lookup(name, lambda: next(
+                (r["RuleArn"] for r in self._rules_on(port) if not r["IsDefault"]
+                 and forwarded_groups(r["Actions"]) & groups), None))
             if found is None:
                 raise KitError(f"no listener rule on port {port} forwards to {s.target_group_name}: run bin/aws/setup")
             return found
         return None
+
+    def _rules_on(self, port: int) -> list[dict]:
+        """The rules of the ALB's listener on `port` (looked up once per run; [] while there is none)."""
+        key = f"_rules:{port}"
+        if key not in self._cache:
+            elbv2 = self.client("elbv2")
+            if "_listeners" not in self._cache:
+                alb = load_balancer(elbv2, ALB_NAME)
+                if alb is None:
+                    return []
+                self._cache["_listeners"] = elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])[
+                    "Listeners"]
+            listener = next((li for li in self._cache["_listeners"] if li["Port"] == port), None)
+            if listener is None:
+                return []
+            self._cache[key] = elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+        return self._cache[key]
 
     def _service_lookup(self, name: str, find: Callable):
         """A service's own resource, found in AWS once per run (None, uncached, while it does not exist)."""
@@ -277,22 +296,6 @@ def target_group_arn(elbv2, name: str) -> str | None:
     except elbv2.exceptions.TargetGroupNotFoundException:
         return None
     return groups[0]["TargetGroupArn"] if groups else None
-
-
-def listener_rule_arn(elbv2, port: int, target_groups: set) -> str | None:
-    """The rule on the ALB's listener at `port` that forwards to any of `target_groups` (ECS rewrites the weights,
-    and blue and green trade places, from one deployment to the next)."""
-    alb = load_balancer(elbv2, ALB_NAME)
-    if alb is None:
-        return None
-    listener = next((li for li in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
-                     if li["Port"] == port), None)
-    if listener is None:
-        return None
-    for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
-        if not rule["IsDefault"] and forwarded_groups(rule["Actions"]) & target_groups:
-            return rule["RuleArn"]
-    return None
 
 
 def forwarded_groups(actions: list[dict]) -> set:
