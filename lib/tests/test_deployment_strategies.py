@@ -198,9 +198,15 @@ def test_rollback_stops_a_deployment_in_flight(world, manual_clock):
     assert started.returncode == 0, started.stderr
     in_flight = _current(server)
     assert in_flight["status"] in ("PENDING", "IN_PROGRESS")  # the clock stands still: it stays in flight
+    sid = in_flight["serviceDeploymentArn"].rsplit("/", 1)[-1]
+    status = w.run("ecs/status", env=env)
+    assert status.returncode == 0, status.stderr
+    shown = status.stdout.splitlines()
+    head = next(i for i, line in enumerate(shown) if line.startswith("current service deployment "))
+    assert sid in shown[head] and shown[head + 1].strip().startswith(f"{in_flight['status']} · CANARY")
+    assert any(line.startswith("last service deployment ") for line in shown[head:])  # the one before it
     result = _drive(server, "ecs/rollback", "--interval", "0.1", "--timeout", "120", env=env)
     assert result.returncode == 0, result.stderr
-    sid = in_flight["serviceDeploymentArn"].rsplit("/", 1)[-1]
     reported = [line for line in (result.stdout + result.stderr).splitlines() if "service-deployment" in line]
     assert len(reported) == 1 and sid in reported[0] and "stopped: ROLLBACK (StopServiceDeployment)" in reported[0]
     assert result.stderr.strip().splitlines()[-1].endswith(
