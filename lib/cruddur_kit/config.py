@@ -22,6 +22,7 @@ DB_SG = "cruddur-db-sg"
 DB_INSTANCE = "cruddur-db"  # aws/json/database/rds.json
 EXECUTION_ROLE = "CruddurServiceExecutionRole"
 TASK_ROLE = "CruddurTaskRole"
+INFRASTRUCTURE_ROLE = "CruddurECSInfrastructureRole"  # ECS assumes it to shift load-balancer traffic
 LOG_RETENTION_DAYS = 14
 
 DEFAULTS = {
@@ -30,6 +31,7 @@ DEFAULTS = {
     "SERVICE_CONNECT_NAMESPACE": NAMESPACE,
     "EXECUTION_ROLE_NAME": EXECUTION_ROLE,
     "TASK_ROLE_NAME": TASK_ROLE,
+    "ECS_INFRASTRUCTURE_ROLE_NAME": INFRASTRUCTURE_ROLE,
     "DDB_MESSAGE_TABLE": DEFAULT_TABLE,
     "ASSIGN_PUBLIC_IP": "ENABLED",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "https://api.honeycomb.io",
@@ -120,14 +122,51 @@ class Variables(Mapping):
         if name == "ECR_REPOSITORY":
             return s.repository
         if name == "TARGET_GROUP_ARN":
-            key = f"TARGET_GROUP_ARN:{s.name}"
-            if key not in self._cache:
-                arn = target_group_arn(self.client("elbv2"), s.target_group_name)
-                if arn is None:
-                    return None
-                self._cache[key] = arn
-            return self._cache[key]
+            return self._service_lookup(name, lambda: target_group_arn(self.client("elbv2"), s.target_group_name))
+        if name == "ALTERNATE_TARGET_GROUP_ARN":
+            return self._service_lookup(name, lambda: target_group_arn(self.client("elbv2"),
+                                                                       s.alternate_target_group_name))
+        if name in ("TARGET_GROUP_DIMENSION", "ALTERNATE_TARGET_GROUP_DIMENSION"):
+            arn = self[name.replace("_DIMENSION", "_ARN")]
+            return arn.split(":", 5)[-1]  # CloudWatch's TargetGroup dimension: targetgroup/NAME/ID
+        if name in ("PRODUCTION_LISTENER_RULE_ARN", "TEST_LISTENER_RULE_ARN"):
+            part = "listener" if name.startswith("PRODUCTION") else "testListener"
+            port = int(templates.load(AWS_JSON / "load-balancer" / "alb.json")[part]["Port"])  # a literal
+            groups = {self["TARGET_GROUP_ARN"], self["ALTERNATE_TARGET_GROUP_ARN"]}
+            found = self._service_lookup(name, lambda: next(
+                (r["RuleArn"] for r in self._rules_on(port) if not r["IsDefault"]
+                 and forwarded_groups(r["Actions"]) & groups), None))
+            if found is None:
+                raise KitError(f"no listener rule on port {port} forwards to {s.target_group_name}: run bin/aws/setup")
+            return found
         return None
+
+    def _rules_on(self, port: int) -> list[dict]:
+        """The rules of the ALB's listener on `port` (looked up once per run; [] while there is none)."""
+        key = f"_rules:{port}"
+        if key not in self._cache:
+            elbv2 = self.client("elbv2")
+            if "_listeners" not in self._cache:
+                alb = load_balancer(elbv2, ALB_NAME)
+                if alb is None:
+                    return []
+                self._cache["_listeners"] = elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])[
+                    "Listeners"]
+            listener = next((li for li in self._cache["_listeners"] if li["Port"] == port), None)
+            if listener is None:
+                return []
+            self._cache[key] = elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+        return self._cache[key]
+
+    def _service_lookup(self, name: str, find: Callable):
+        """A service's own resource, found in AWS once per run (None, uncached, while it does not exist)."""
+        key = f"{name}:{self.service.name}"
+        if key not in self._cache:
+            value = find()
+            if value is None:
+                return None
+            self._cache[key] = value
+        return self._cache[key]
 
     # -- discovered ----------------------------------------------------------------------------
     def _find_aws_account_id(self):
@@ -177,6 +216,15 @@ class Variables(Mapping):
         if alb is None:
             raise KitError(f"load balancer {ALB_NAME} does not exist: run bin/aws/setup (or set BACKEND_URL)")
         return alb["DNSName"]
+
+    def _find_load_balancer_dimension(self):
+        alb = load_balancer(self.client("elbv2"), ALB_NAME)
+        if alb is None:
+            raise KitError(f"load balancer {ALB_NAME} does not exist: run bin/aws/setup")
+        return alb["LoadBalancerArn"].split(":loadbalancer/", 1)[1]  # CloudWatch's LoadBalancer: app/NAME/ID
+
+    def _find_ecs_infrastructure_role_arn(self):
+        return f"arn:aws:iam::{self['AWS_ACCOUNT_ID']}:role/{self['ECS_INFRASTRUCTURE_ROLE_NAME']}"
 
     def _find_backend_url(self):
         return f"http://{self['ALB_DNS_NAME']}"
@@ -248,6 +296,17 @@ def target_group_arn(elbv2, name: str) -> str | None:
     except elbv2.exceptions.TargetGroupNotFoundException:
         return None
     return groups[0]["TargetGroupArn"] if groups else None
+
+
+def forwarded_groups(actions: list[dict]) -> set:
+    """Every target group a listener rule's forward actions name, weighted or not."""
+    found = set()
+    for a in actions:
+        if a.get("Type") == "forward":
+            if a.get("TargetGroupArn"):
+                found.add(a["TargetGroupArn"])
+            found |= {g["TargetGroupArn"] for g in (a.get("ForwardConfig") or {}).get("TargetGroups", [])}
+    return found
 
 
 def load_balancer(elbv2, name: str) -> dict | None:

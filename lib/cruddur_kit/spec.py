@@ -12,6 +12,8 @@ from pathlib import Path
 from . import AWS_JSON, templates
 from .errors import KitError
 
+TRAFFIC_SHIFTING = ("BLUE_GREEN", "CANARY", "LINEAR")
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -29,10 +31,22 @@ class ServiceSpec:
     priority: int | None
     log_groups: tuple[str, ...]
     repository: str  # ECR repository the app container's image comes from
+    strategy: str = "ROLLING"  # deploymentConfiguration.strategy
+    alarms_path: Path | None = None  # alarms/<name>.json: the CloudWatch alarms its deployments watch
 
     @property
     def is_default_route(self) -> bool:
         return not self.path_patterns
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """BLUE_GREEN, CANARY and LINEAR move traffic between two target groups with listener rules."""
+        return self.strategy in TRAFFIC_SHIFTING
+
+    @property
+    def alternate_target_group_name(self) -> str:
+        """The second target group of a traffic-shifting service (ECS alternates between the two)."""
+        return f"{self.target_group_name[:28]}-alt"
 
 
 def _rel(path: Path) -> str:
@@ -75,12 +89,15 @@ def load_service(service_path: Path, root: Path = AWS_JSON) -> ServiceSpec:
             if cond.get("Field") == "path-pattern":
                 patterns += tuple(cond.get("PathPatternConfig", {}).get("Values") or cond.get("Values", []))
     scaling = root / "scaling" / f"{name}.json"
+    alarms = root / "alarms" / f"{name}.json"
     return ServiceSpec(
         name=name, service_path=service_path, task_definition_path=td_path, targets_path=targets_path,
         scaling_path=scaling if scaling.exists() else None, container_name=container_name,
         container_port=container_port, port_name=port_name, target_group_name=tg["Name"],
         health_path=tg.get("HealthCheckPath", "/"), path_patterns=patterns,
         priority=rule.get("Priority") if rule else None, log_groups=log_groups, repository=repository,
+        strategy=str((service.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"),
+        alarms_path=alarms if alarms.exists() else None,
     )
 
 

@@ -51,18 +51,45 @@ def push_image(server, repository: str, tag: str) -> None:
 
 
 def prepare(server, services=("backend-flask",), tags=("aaa111",)) -> None:
-    """The cluster, the service security group, one target group and ECR repository per service."""
+    """The cluster, the service security group, one target group and ECR repository per service; for
+    backend-flask (a CANARY service) also its alternate target group, the load balancer's production and
+    test listener rules naming both, and the alarms its deployments watch."""
     ecs, ec2, elbv2, ecr = (client(server, n) for n in ("ecs", "ec2", "elbv2", "ecr"))
     ecs.create_cluster(clusterName="cruddur")
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    ec2.create_security_group(GroupName="cruddur-srv-sg", Description="services", VpcId=vpc)
+    sg = ec2.create_security_group(GroupName="cruddur-srv-sg", Description="services", VpcId=vpc)["GroupId"]
     ports = {"backend-flask": 4567, "frontend-react-js": 3000}
     for name in services:
-        elbv2.create_target_group(Name=f"cruddur-{name}", Protocol="HTTP", Port=ports[name], VpcId=vpc,
-                                  TargetType="ip")
+        tg = elbv2.create_target_group(Name=f"cruddur-{name}", Protocol="HTTP", Port=ports[name], VpcId=vpc,
+                                       TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
         ecr.create_repository(repositoryName=name)
         for tag in tags:
             push_image(server, name, tag)
+        if name == "backend-flask":
+            _traffic_shifting(server, vpc, sg, tg, name, ports[name])
+
+
+def _traffic_shifting(server, vpc: str, sg: str, tg: str, name: str, port: int) -> None:
+    """What bin/aws/setup makes for a CANARY service: the second target group, rules on the production (80)
+    and test (8080) listeners forwarding to both, and the CloudWatch alarms (aws/json/alarms)."""
+    ec2, elbv2, cw = (client(server, n) for n in ("ec2", "elbv2", "cloudwatch"))
+    alt = elbv2.create_target_group(Name=f"cruddur-{name}-alt", Protocol="HTTP", Port=port, VpcId=vpc,
+                                    TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    alb = elbv2.create_load_balancer(Name="cruddur-alb", Subnets=subnets[:2], SecurityGroups=[sg])
+    forward = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tg, "Weight": 1},
+                                                                      {"TargetGroupArn": alt, "Weight": 0}]}}]
+    for listener_port in (80, 8080):
+        listener = elbv2.create_listener(LoadBalancerArn=alb["LoadBalancers"][0]["LoadBalancerArn"], Protocol="HTTP",
+                                         Port=listener_port, DefaultActions=[{"Type": "fixed-response",
+                                                                              "FixedResponseConfig": {
+                                                                                  "StatusCode": "404"}}])
+        elbv2.create_rule(ListenerArn=listener["Listeners"][0]["ListenerArn"], Priority=10, Actions=forward,
+                          Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}])
+    for alarm in (f"cruddur-{name}-5xx", f"cruddur-{name}-unhealthy-hosts"):
+        cw.put_metric_alarm(AlarmName=alarm, MetricName="HTTPCode_Target_5XX_Count", Namespace="AWS/ApplicationELB",
+                            Statistic="Sum", Period=60, EvaluationPeriods=2, Threshold=5,
+                            ComparisonOperator="GreaterThanThreshold")
 
 
 def run(script: str, *args: str, env: dict, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -125,6 +125,7 @@ def remaining(env) -> dict[str, list]:
         "ssm": [p["Name"] for p in client(env, "ssm").describe_parameters()["Parameters"]],
         "autoscaling": client(env, "application-autoscaling").describe_scalable_targets(
             ServiceNamespace="ecs")["ScalableTargets"],
+        "alarms": [a["AlarmName"] for a in client(env, "cloudwatch").describe_alarms()["MetricAlarms"]],
     }
 
 
@@ -134,7 +135,9 @@ def test_setup_converges_then_teardown_empties_the_account(env):
     assert set(statuses(first.stdout)) == {"created"}
     have = remaining(env)
     assert sorted(have["ecr"]) == ["backend-flask", "frontend-react-js"]
-    assert sorted(have["target-groups"]) == ["cruddur-backend-flask", "cruddur-frontend-react-js"]
+    # the backend deploys CANARY: a second target group for the new revision beside the old
+    assert sorted(have["target-groups"]) == ["cruddur-backend-flask", "cruddur-backend-flask-alt",
+                                             "cruddur-frontend-react-js"]
     assert have["dynamodb"] == ["cruddur-messages"]
 
     # the wiring users troubleshoot for hours: ALB open to the world, services only from the ALB,
@@ -149,12 +152,15 @@ def test_setup_converges_then_teardown_empties_the_account(env):
     assert [(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"]) for p in groups["cruddur-db-sg"]["IpPermissions"]] == \
         [(5432, srv_sg)]
     alb = elbv2.describe_load_balancers(Names=["cruddur-alb"])["LoadBalancers"][0]
-    listener = elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"][0]
+    listener = next(li for li in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+                    if li["Port"] == 80)
     tgs = {t["TargetGroupName"]: t for t in elbv2.describe_target_groups()["TargetGroups"]}
     assert listener["DefaultActions"][0]["TargetGroupArn"] == tgs["cruddur-frontend-react-js"]["TargetGroupArn"]
     rule = next(r for r in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"] if not r["IsDefault"])
     assert rule["Conditions"][0]["PathPatternConfig"]["Values"] == ["/api/*"]
-    assert rule["Actions"][0]["TargetGroupArn"] == tgs["cruddur-backend-flask"]["TargetGroupArn"]
+    assert rule["Actions"][0]["ForwardConfig"]["TargetGroups"] == [  # both colours; ECS moves the weights
+        {"TargetGroupArn": tgs["cruddur-backend-flask"]["TargetGroupArn"], "Weight": 1},
+        {"TargetGroupArn": tgs["cruddur-backend-flask-alt"]["TargetGroupArn"], "Weight": 0}]
     assert tgs["cruddur-backend-flask"]["HealthCheckPath"] == "/api/health-check"
     assert tgs["cruddur-backend-flask"]["TargetType"] == "ip"
     policy = client(env, "iam").get_role_policy(RoleName="CruddurServiceExecutionRole",

@@ -33,8 +33,8 @@ def test_deploy_creates_then_skips_a_noop_then_updates(world):
     assert first.returncode == 0, first.stderr
     assert "created      task-definition            backend-flask:1" in first.stdout
     assert "created      ecs-service                backend-flask" in first.stdout
-    assert "rollout COMPLETED: backend-flask:1 running 2/2" in first.stderr
-    assert "deployment ecs-svc/" in first.stderr and "COMPLETED" in first.stderr.splitlines()[-1]
+    assert "SUCCESSFUL · CANARY · traffic 100% to backend-flask:1" in first.stderr  # the service deployment
+    assert first.stderr.splitlines()[-1].endswith("SUCCESSFUL: backend-flask:1 runs 2/2")
     [svc] = _service(server)
     assert svc["taskDefinition"].endswith("task-definition/backend-flask:1")
     vpc_conf = svc["networkConfiguration"]["awsvpcConfiguration"]
@@ -48,7 +48,9 @@ def test_deploy_creates_then_skips_a_noop_then_updates(world):
     assert "unchanged    task-definition            backend-flask:1" in again.stdout
     assert "unchanged    ecs-service" in again.stdout
     assert "nothing to change: backend-flask already runs backend-flask:1" in again.stderr
-    assert again.stderr.strip().splitlines()[-1].endswith("COMPLETED: backend-flask:1 runs 2/2")
+    assert again.stderr.strip().splitlines()[-1].startswith(
+        "deploy of backend-flask: no new service deployment; the last one, ")
+    assert again.stderr.strip().endswith("ended SUCCESSFUL")
     assert len(_revisions(server)) == 1
 
     update = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2", env=env)
@@ -56,8 +58,9 @@ def test_deploy_creates_then_skips_a_noop_then_updates(world):
     assert "created      task-definition            backend-flask:2" in update.stdout
     assert ("updated      ecs-service                backend-flask  (backend-flask:1 -> backend-flask:2)"
             in update.stdout)
-    assert "1 older deployment(s) with 2 running" in update.stderr  # both revisions ran during the rollout
-    assert update.stderr.strip().splitlines()[-1].endswith("COMPLETED: backend-flask:2 runs 2/2")
+    # both revisions ran during the rollout
+    assert "backend-flask:2 (new) running 2/2; backend-flask:1 (old) running 2/2" in update.stderr
+    assert update.stderr.strip().splitlines()[-1].endswith("SUCCESSFUL: backend-flask:2 runs 2/2")
     assert "rolled back" not in update.stderr
     [svc] = _service(server)
     assert svc["taskDefinition"].endswith("backend-flask:2") and len(svc["deployments"]) == 1

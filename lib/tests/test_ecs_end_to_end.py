@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 import ecs_world as w
+from cruddur_kit.config import forwarded_groups
 
 SECRETS = {"CONNECTION_URL": "postgresql://cruddurroot:e2e-Secr3t@db.example:5432/cruddur",
            "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=e2e-s3cret"}
@@ -50,6 +51,7 @@ def left(server) -> dict:
             ServiceNamespace="ecs")["ScalableTargets"]],
         "dynamodb": c("dynamodb").list_tables()["TableNames"],
         "ssm": [p["Name"] for p in c("ssm").describe_parameters()["Parameters"]],
+        "cloudwatch-alarms": [a["AlarmName"] for a in c("cloudwatch").describe_alarms()["MetricAlarms"]],
     }
     return {k: sorted(v) for k, v in found.items() if v}
 
@@ -73,7 +75,9 @@ def _ship(server, env, services):
                            env=env, timeout=120))
         assert f"created      ecs-service                {name}" in deploy.stdout
         assert "created      autoscaling" in deploy.stdout
-        assert deploy.stderr.strip().splitlines()[-1].startswith(f"deploy of {name}: deployment ecs-svc/")
+        assert deploy.stderr.strip().splitlines()[-1].startswith(f"deploy of {name}: service deployment ")
+        assert deploy.stderr.strip().endswith(f"SUCCESSFUL: {name}:1 runs 1/1" if name == "frontend-react-js"
+                                              else f"SUCCESSFUL: {name}:1 runs 2/2")
         status = _ok(w.run("ecs/status", "--service", name, env=env))
         assert status.stdout.splitlines()[0] == f"service      {name}  (ACTIVE, cluster cruddur)"
         assert f"PRIMARY  COMPLETED    {name}:1" in status.stdout
@@ -110,8 +114,12 @@ def test_two_services_behind_one_load_balancer(fresh):
     services = ecs.describe_services(cluster="cruddur", services=["backend-flask", "frontend-react-js"])["services"]
     tg_of = {s["serviceName"]: s["loadBalancers"][0]["targetGroupArn"] for s in services}
     [alb] = elbv2.describe_load_balancers()["LoadBalancers"]
-    [listener] = elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
-    routed = {a["TargetGroupArn"] for r in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
-              for a in r["Actions"]}
-    assert set(tg_of.values()) == routed and len(routed) == 2  # each service its own group, one ALB
+    listeners = {li["Port"]: li for li in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
+    assert sorted(listeners) == [80, 8080]  # production, and the test listener of backend-flask's canary
+    routed = forwarded_groups([a for r in elbv2.describe_rules(ListenerArn=listeners[80]["ListenerArn"])["Rules"]
+                               for a in r["Actions"]])
+    [backend] = [s for s in services if s["serviceName"] == "backend-flask"]
+    alternate = backend["loadBalancers"][0]["advancedConfiguration"]["alternateTargetGroupArn"]
+    # each service its own group (the canary's two colours), one ALB
+    assert routed == set(tg_of.values()) | {alternate} and len(routed) == 3
     _teardown_to_empty(server, env)

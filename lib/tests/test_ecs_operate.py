@@ -252,15 +252,21 @@ def test_rollback_goes_to_the_previous_revision(world):
     assert up.returncode == 0, up.stderr
     current = _service(server)["taskDefinition"].rsplit("/", 1)[-1]
     family, rev = current.split(":")
-    dry = w.run("ecs/rollback", "--dry-run", env=env)
+    in_flight = _service(server)["currentServiceDeployment"].rsplit("/", 1)[-1]
+    dry = w.run("ecs/rollback", "--dry-run", env=env)  # a deployment in flight: rollback would stop it
+    assert dry.stdout.strip() == \
+        f"would update service-deployment         {in_flight}  (stop IN_PROGRESS with ROLLBACK)"
+    finished = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2", env=env)  # waits for it to end
+    assert finished.returncode == 0, finished.stderr
+    dry = w.run("ecs/rollback", "--dry-run", env=env)  # nothing in flight: the previous revision
     assert dry.stdout.strip() == \
         f"would update ecs-service                backend-flask  ({current} -> {family}:{int(rev) - 1})"
     assert _service(server)["taskDefinition"].endswith(current)
-    back = w.run("ecs/rollback", "--no-wait", env=env)
+    back = w.run("ecs/rollback", "--interval", "0.2", env=env)
     assert back.returncode == 0, back.stderr
     assert _service(server)["taskDefinition"].endswith(f"{family}:{int(rev) - 1}")
 
-    first = w.run("ecs/rollback", "--to", "backend-flask:1", "--no-wait", env=env)
+    first = w.run("ecs/rollback", "--to", "backend-flask:1", "--interval", "0.2", env=env)
     assert first.returncode == 0, first.stderr
     nothing = w.run("ecs/rollback", "--dry-run", env=env)
     assert nothing.returncode == 1

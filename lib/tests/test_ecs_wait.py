@@ -152,9 +152,10 @@ def test_the_wait_is_bounded_by_timeout_and_names_the_state(stuck_world):
     proc = w.run("backend/deploy", "--tag", "aaa111", "--timeout", "3", "--interval", "0.5", env=env)
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1] == (
-        "error: deploy of backend-flask failed: timed out after 3s: "
-        "rollout IN_PROGRESS: backend-flask:1 running 0/2, pending 2")
-    assert any(line.startswith("rollout IN_PROGRESS") for line in proc.stderr.splitlines()[1:-1])  # shown meanwhile
+        "error: deploy of backend-flask failed: timed out after 3s: IN_PROGRESS · CANARY · stage SCALE_UP · "
+        "traffic 0% to backend-flask:1 · alarms MONITORING (cruddur-backend-flask-5xx OK, "
+        "cruddur-backend-flask-unhealthy-hosts OK) · backend-flask:1 (new) running 0/2, pending 2")
+    assert any(line.startswith("IN_PROGRESS · CANARY") for line in proc.stderr.splitlines()[1:-1])  # shown meanwhile
     assert 3 <= proc.elapsed < 3 + 12  # the bound holds: start-up and set-up calls are the slack
 
     # re-running with nothing to change is not a success while that rollout has not completed

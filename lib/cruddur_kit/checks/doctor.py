@@ -137,11 +137,14 @@ def doctor(kit: Kit, log_minutes: int = 60) -> Report:
     td = deployed(report, clients, s, sd, live) or td
     rendered = [(s, td, sd)]
     vpc_cfg = (live.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
-    tg_arn = next((lb.get("targetGroupArn") for lb in live.get("loadBalancers") or []), None)
+    lb = next(iter(live.get("loadBalancers") or []), {})
+    tg_arn = lb.get("targetGroupArn")
+    # blue/green, canary and linear: after a deployment the tasks may serve from the alternate group
+    alternate = (lb.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
     _security_groups(report, clients, tg_arn, vpc_cfg.get("securityGroups") or [], s.container_port)
     if tg_arn:
         target_groups(report, clients, rendered)  # a health path changed live fails every target
-        _target_health(report, clients("elbv2"), tg_arn, s)
+        _target_health(report, clients("elbv2"), [a for a in (tg_arn, alternate) if a], s)
     # the secrets exist; the execution role exists, trusts ecs-tasks, may pull, read and decrypt the secrets
     roles(report, clients, rendered, secrets(report, clients, rendered))
     log_groups(report, clients, rendered)
@@ -193,9 +196,10 @@ def _security_groups(report, clients, tg_arn: str | None, service_sgs: list[str]
                          "(not from 0.0.0.0/0)", cause="sg.service-from-alb")])
 
 
-def _target_health(report, elbv2, tg_arn: str, s) -> None:
-    """target.health: each unhealthy target with its reason code, said as a cause and a fix."""
-    health = elbv2.describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
+def _target_health(report, elbv2, tg_arns: list[str], s) -> None:
+    """target.health: each unhealthy target (of either colour) with its reason code, said as a cause and a fix."""
+    health = [h for arn in tg_arns
+              for h in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]]
     problems = []
     for h in health:
         th = h.get("TargetHealth") or {}

@@ -26,8 +26,13 @@ def _session():
 
 
 @cache
+def service_model(service: str):
+    return _session().get_service_model(service)
+
+
+@cache
 def input_shape(service: str, operation: str):
-    return _session().get_service_model(service).operation_model(operation).input_shape
+    return service_model(service).operation_model(operation).input_shape
 
 
 def _child(path: str, key) -> str:

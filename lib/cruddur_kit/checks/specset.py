@@ -13,7 +13,7 @@ from typing import Any
 from .. import AWS_JSON
 from .. import templates
 from ..aws import DEFAULT_REGION
-from ..config import CLUSTER, EXECUTION_ROLE, TASK_ROLE
+from ..config import CLUSTER, EXECUTION_ROLE, INFRASTRUCTURE_ROLE, TASK_ROLE
 from ..ddb import DEFAULT_TABLE
 
 ACCOUNT = "123456789012"
@@ -30,6 +30,16 @@ def _standins(region: str) -> dict:
         "KMS_KEY_ARNS": [f"arn:aws:kms:{region}:{ACCOUNT}:key/0123abcd-0123-4567-89ab-0123456789ab"],
         "TARGET_GROUP_ARN":
             f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:targetgroup/cruddur-lint/0123456789abcdef",
+        "ALTERNATE_TARGET_GROUP_ARN":
+            f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:targetgroup/cruddur-lint-alt/0123456789abcdef",
+        "PRODUCTION_LISTENER_RULE_ARN": f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:listener-rule/app/"
+                                        "cruddur-alb/0123456789abcdef/0123456789abcdef/0123456789abcde0",
+        "TEST_LISTENER_RULE_ARN": f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:listener-rule/app/"
+                                  "cruddur-alb/0123456789abcdef/0123456789abcdee/0123456789abcde1",
+        "ECS_INFRASTRUCTURE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/{INFRASTRUCTURE_ROLE}",
+        "TARGET_GROUP_DIMENSION": "targetgroup/cruddur-lint/0123456789abcdef",
+        "ALTERNATE_TARGET_GROUP_DIMENSION": "targetgroup/cruddur-lint-alt/0123456789abcdef",
+        "LOAD_BALANCER_DIMENSION": "app/cruddur-alb/0123456789abcdef",
     }
 
 
@@ -66,7 +76,7 @@ class SpecFile:
 _KINDS = {"task-definitions": "task-definition", "services": "service", "policies": "policy",
           "targets": "target", "network": "network", "scaling": "scaling", "capacity-providers": "capacity",
           "load-balancer": "alb", "database": "database", "ecr": "ecr-lifecycle", "xray": "xray-sampling",
-          "db-credentials": "db-credentials"}
+          "db-credentials": "db-credentials", "alarms": "alarm"}
 
 
 def _kind(rel_parts: tuple[str, ...]) -> str:

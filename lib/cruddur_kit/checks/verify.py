@@ -424,9 +424,12 @@ def _rule_paths(rule) -> set[str]:
 def listener_rule(report, clients, s, live) -> None:
     """listener.rule: the ALB's listener forwards the service's paths (or, for the default route, everything)
     to the service's target group."""
-    tg_arn = next((lb.get("targetGroupArn") for lb in live.get("loadBalancers") or []), None)
+    lb = next(iter(live.get("loadBalancers") or []), {})
+    tg_arn = lb.get("targetGroupArn")
     if not tg_arn:
         return
+    # blue/green, canary and linear: after a deployment the rule weights the alternate group, not this one
+    colours = [a for a in (tg_arn, (lb.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")) if a]
     spec = _alb_spec()
     alb_name, port = spec["loadBalancer"]["Name"], spec["listener"]["Port"]
     elbv2 = clients("elbv2")
@@ -447,9 +450,9 @@ def listener_rule(report, clients, s, live) -> None:
         return
     rules = elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
     if s.is_default_route:
-        ok = _forwards_to(listener.get("DefaultActions"), tg_arn)
+        ok = any(_forwards_to(listener.get("DefaultActions"), arn) for arn in colours)
     else:
-        ok = any(not r.get("IsDefault") and _forwards_to(r.get("Actions"), tg_arn)
+        ok = any(not r.get("IsDefault") and any(_forwards_to(r.get("Actions"), arn) for arn in colours)
                  and set(s.path_patterns) <= _rule_paths(r) for r in rules)
     report.record("listener.rule", subject, [] if ok else [missing])
 

@@ -78,6 +78,8 @@ class Change:
     registered: bool
     goal: Goal | None = None
     seen_events: set | None = None
+    service_deployment: str | None = None  # ECS's record of the rollout to wait on (rollout.py)
+    started: bool = False  # whether this command started that service deployment
 
 
 def create_or_update(ecs, r: Rendered, *, dry_run: bool, report: Callable) -> Change:
@@ -106,15 +108,19 @@ def create_or_update(ecs, r: Rendered, *, dry_run: bool, report: Callable) -> Ch
         except ecs.exceptions.ClientError as e:
             raise KitError(f"ECS refused to create service {r.name}: {e.response['Error'].get('Message', e)}") from e
         report("created", "ecs-service", r.name, f"{revision(arn)}, desired {svc.get('desiredCount')}")
-        return Change("created", arn, registered, goal_for(svc, arn), set())
+        return Change("created", arn, registered, goal_for(svc, arn), set(),
+                      svc.get("currentServiceDeployment"), started=True)
     if live["taskDefinition"] == arn and settings_match(live, r.service):
         report("unchanged", "ecs-service", r.name, f"already runs {revision(arn)}")
         # nothing to change, but not necessarily done: an earlier rollout of this revision may still run
-        return Change("unchanged", arn, registered, goal_for(live, arn), event_ids(live))
+        return Change("unchanged", arn, registered, goal_for(live, arn), event_ids(live),
+                      live.get("currentServiceDeployment"))
     svc = apply_update(ecs, r.cluster, r.name, taskDefinition=arn,
                        **{k: r.service[k] for k in UPDATE_KEYS if k in r.service})
     report("updated", "ecs-service", r.name, f"{revision(live['taskDefinition'])} -> {revision(arn)}")
-    return Change("updated", arn, registered, goal_for(svc, arn), event_ids(live))
+    current = svc.get("currentServiceDeployment")
+    return Change("updated", arn, registered, goal_for(svc, arn), event_ids(live), current,
+                  started=current != live.get("currentServiceDeployment"))
 
 
 def apply_update(ecs, cluster: str, service: str, **changes) -> dict:

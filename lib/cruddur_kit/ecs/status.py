@@ -1,6 +1,7 @@
 """What bin/ecs/status shows, gathered as one document (text or JSON is the command's choice)."""
 from __future__ import annotations
 
+from . import rollout
 from .tasks import describe_tasks, short_id, stop_reason
 from .watch import require_service, revision
 
@@ -23,7 +24,25 @@ def _address(task: dict) -> str | None:
     return None
 
 
-def collect(ecs, elbv2, cluster: str, service: str, n_events: int = 5) -> dict:
+def _service_deployments(ecs, cloudwatch, cluster: str, service: str) -> list[dict]:
+    """The current and the last service deployments, each with the lines deploy's wait shows for it."""
+    ctx = rollout.Context(ecs, cloudwatch)
+    out = []
+    labels = []
+    for sd in rollout.recent(ecs, cluster, service, 2):
+        in_flight = not labels and sd.get("status") not in rollout.FINISHED
+        labels.append("current" if in_flight else ("last" if labels in ([], ["current"]) else "previous"))
+        label = labels[-1]
+        verdict = rollout.judge(sd, ctx)
+        out.append({"arn": sd.get("serviceDeploymentArn"), "status": sd.get("status"),
+                    "strategy": (sd.get("deploymentConfiguration") or {}).get("strategy", "ROLLING"),
+                    "lifecycleStage": sd.get("lifecycleStage"),
+                    "outcome": verdict.message if verdict.ok is False else None,
+                    "lines": rollout.render(sd, ctx, label=f"{label} service deployment")})
+    return out
+
+
+def collect(ecs, elbv2, cluster: str, service: str, n_events: int = 5, cloudwatch=None) -> dict:
     svc = require_service(ecs, cluster, service)
     doc = {
         "service": svc["serviceName"], "cluster": cluster, "status": svc.get("status"),
@@ -40,15 +59,17 @@ def collect(ecs, elbv2, cluster: str, service: str, n_events: int = 5) -> dict:
                    "address": _address(t), "startedAt": t.get("startedAt"),
                    "stopped": stop_reason(t) if t.get("lastStatus") == "STOPPED" else None}
                   for t in _tasks(ecs, cluster, service)],
+        "serviceDeployments": _service_deployments(ecs, cloudwatch, cluster, service),
         "targets": [],
         "events": [{"at": e.get("createdAt"), "message": e.get("message")}
                    for e in sorted(svc.get("events", []), key=lambda e: str(e.get("createdAt", "")),
                                    reverse=True)[:n_events]],
     }
-    for lb in svc.get("loadBalancers", []):
-        arn = lb.get("targetGroupArn")
-        if not arn:
-            continue
+    # both colours of a blue/green, canary or linear service: either may be the one serving
+    groups = [arn for lb in svc.get("loadBalancers", [])
+              for arn in (lb.get("targetGroupArn"), (lb.get("advancedConfiguration") or {}).get(
+                  "alternateTargetGroupArn")) if arn]
+    for arn in groups:
         health = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
         doc["targets"].append({
             "targetGroup": arn.split(":targetgroup/")[-1].split("/")[0],
@@ -72,6 +93,10 @@ def text(doc: dict) -> str:
         out.append(line + f"  {d['id']}")
         if d["rolloutState"] == "FAILED" and d["rolloutStateReason"]:
             out.append(f"           {d['rolloutStateReason']}")
+    for sd in doc.get("serviceDeployments", []):
+        out += sd["lines"]
+        if sd["outcome"]:
+            out.append(f"  outcome: {sd['outcome']}")
     out.append("tasks" if doc["tasks"] else "tasks        none")
     for t in doc["tasks"]:
         line = f"  {t['id']:<36} {t['lastStatus'] or '?':<10} {t['health'] or '-':<9} {t['taskDefinition']}"

@@ -59,12 +59,15 @@ class StoppedWatcher:
     def poll(self) -> Counter:
         """The new stopped tasks' reasons (only tasks of this service), added to `reasons`."""
         fresh = [a for a in service_stopped_tasks(self.ecs, self.cluster, self.service) if a not in self.known]
-        self.known.update(fresh)
         if not fresh:
             return Counter()
+        described = describe_tasks(self.ecs, self.cluster, fresh)
+        # a task told to stop drains first (DEACTIVATING for the deregistration delay, then STOPPING):
+        # it counts once it has STOPPED, so only those (and tasks ECS no longer describes) are known now
+        self.known.update(set(fresh) - {t["taskArn"] for t in described if t.get("lastStatus") != "STOPPED"})
         # list_tasks filters by service on AWS; the group check keeps one-off tasks out everywhere.
-        tasks = [t for t in describe_tasks(self.ecs, self.cluster, fresh)
-                 if t.get("group") == f"service:{self.service}"]
+        tasks = [t for t in described if t.get("group") == f"service:{self.service}"
+                 and t.get("lastStatus") == "STOPPED"]
         new = group_reasons(tasks)
         self.reasons.update(new)
         return new

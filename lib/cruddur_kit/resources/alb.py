@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from .. import AWS_JSON, spec as speclib, templates
-from ..config import ALB_NAME, load_balancer, target_group_arn
+from ..config import ALB_NAME, forwarded_groups, load_balancer, target_group_arn
 from ..errors import KitError
 from . import planned
 from ..kit import Kit
@@ -38,9 +38,13 @@ def ensure_load_balancer(kit: Kit) -> str:
     return alb["LoadBalancerArn"]
 
 
-def ensure_target_group(kit: Kit, s: speclib.ServiceSpec) -> str:
+def ensure_target_group(kit: Kit, s: speclib.ServiceSpec, alternate: bool = False) -> str:
+    """The service's target group, or (alternate) the second one a traffic-shifting deployment moves to:
+    the same settings under another name."""
     elbv2 = kit.client("elbv2")
     wanted = templates.render(s.targets_path, kit.vars.for_service(s))["targetGroup"]
+    if alternate:
+        wanted = {**wanted, "Name": s.alternate_target_group_name}
     name = wanted["Name"]
     arn = target_group_arn(elbv2, name)
     if arn is None:
@@ -72,8 +76,12 @@ def _listener(elbv2, alb_arn: str, port: int) -> dict | None:
     return next((li for li in listeners if li["Port"] == port), None)
 
 
-def _forward(tg_arn: str) -> list[dict]:
-    return [{"Type": "forward", "TargetGroupArn": tg_arn}]
+def _forward(tg_arn: str, alternate: str | None = None) -> list[dict]:
+    if alternate is None:
+        return [{"Type": "forward", "TargetGroupArn": tg_arn}]
+    # a traffic-shifting service's rules name both colours; ECS moves the weights during a deployment
+    return [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tg_arn, "Weight": 1},
+                                                                   {"TargetGroupArn": alternate, "Weight": 0}]}}]
 
 
 def _action_key(actions: list[dict]) -> list[tuple]:
@@ -87,12 +95,15 @@ def _action_key(actions: list[dict]) -> list[tuple]:
     return out
 
 
-def ensure_listener(kit: Kit, alb_arn: str, tg_arns: dict[str, str]) -> None:
-    """HTTP listener: the service without a path rule is the default action; the others get path rules."""
+def ensure_listener(kit: Kit, alb_arn: str, tg_arns: dict[str, str], alt_arns: dict[str, str] | None = None,
+                    test: bool = False) -> None:
+    """HTTP listener: the service without a path rule is the default action; the others get path rules.
+    `test`: the test listener of traffic-shifting deployments, with rules for those services only."""
     elbv2 = kit.client("elbv2")
-    spec = templates.render(SPEC, kit.vars)["listener"]
-    services = speclib.services()
-    default = next((s for s in services if s.is_default_route), None)
+    alt_arns = alt_arns or {}
+    spec = templates.render(SPEC, kit.vars)["testListener" if test else "listener"]
+    services = [s for s in speclib.services() if not test or s.name in alt_arns]
+    default = None if test else next((s for s in services if s.is_default_route), None)
     default_actions = _forward(tg_arns[default.name]) if default else [NOT_FOUND]
     label = f"{ALB_NAME}:{spec['Port']}"
     listener = _listener(elbv2, alb_arn, spec["Port"])
@@ -113,12 +124,24 @@ def ensure_listener(kit: Kit, alb_arn: str, tg_arns: dict[str, str]) -> None:
             continue
         rule_spec = templates.render(s.targets_path, kit.vars.for_service(s))["listenerRule"]
         name = f"{label} {' '.join(s.path_patterns)}"
-        tg = tg_arns[s.name]
-        mine = next((r for r in rules if not r["IsDefault"] and _action_key(r["Actions"]) == [("forward", tg)]), None)
+        tg, alt = tg_arns[s.name], alt_arns.get(s.name)
+        ours = {tg, alt} - {None}
+        # a traffic-shifting rule's weights (and which colour comes first) are ECS's to change: find it by its groups
+        mine = next((r for r in rules if not r["IsDefault"] and forwarded_groups(r["Actions"]) & ours), None)
         if mine is None:
             if not kit.dry_run:
-                elbv2.create_rule(ListenerArn=listener["ListenerArn"], Actions=_forward(tg), **rule_spec)
-            kit.report("created", "listener-rule", name, f"-> {s.name}")
+                elbv2.create_rule(ListenerArn=listener["ListenerArn"], Actions=_forward(tg, alt), **rule_spec)
+            kit.report("created", "listener-rule", name, f"-> {s.name}" + (" (blue/green pair)" if alt else ""))
+            continue
+        if forwarded_groups(mine["Actions"]) != ours and not alt:
+            if not kit.dry_run:
+                elbv2.modify_rule(RuleArn=mine["RuleArn"], Actions=_forward(tg))
+            kit.report("updated", "listener-rule", name, f"-> {s.name} only")
+            continue
+        if alt and forwarded_groups(mine["Actions"]) != ours:
+            if not kit.dry_run:
+                elbv2.modify_rule(RuleArn=mine["RuleArn"], Actions=_forward(tg, alt))
+            kit.report("updated", "listener-rule", name, f"-> {s.name} (blue/green pair)")
             continue
         same_paths = sorted(_paths(mine)) == sorted(s.path_patterns)
         same_priority = str(mine["Priority"]) == str(rule_spec["Priority"])
@@ -164,10 +187,15 @@ def delete_load_balancer(kit: Kit) -> None:
 def delete_target_groups(kit: Kit) -> None:
     elbv2 = kit.client("elbv2")
     for s in speclib.services():
-        arn = target_group_arn(elbv2, s.target_group_name)
-        if arn is None:
-            kit.report("absent", "target-group", s.target_group_name)
-            continue
-        if not kit.dry_run:
-            elbv2.delete_target_group(TargetGroupArn=arn)
-        kit.report("deleted", "target-group", s.target_group_name)
+        for name in target_group_names(s):
+            arn = target_group_arn(elbv2, name)
+            if arn is None:
+                kit.report("absent", "target-group", name)
+                continue
+            if not kit.dry_run:
+                elbv2.delete_target_group(TargetGroupArn=arn)
+            kit.report("deleted", "target-group", name)
+
+
+def target_group_names(s: speclib.ServiceSpec) -> list[str]:
+    return [s.target_group_name] + ([s.alternate_target_group_name] if s.shifts_traffic else [])

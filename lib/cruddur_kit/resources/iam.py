@@ -19,8 +19,42 @@ def _doc(value):
     return templates.json.loads(unquote(value)) if isinstance(value, str) else value
 
 
+INFRASTRUCTURE_TRUST = "infrastructure-role-trust.json"
+LOAD_BALANCERS_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+
+
 def role_names(kit: Kit) -> list[str]:
-    return [kit.vars[var] for var in ROLES]
+    return [kit.vars[var] for var in ROLES] + [kit.vars["ECS_INFRASTRUCTURE_ROLE_NAME"]]
+
+
+def ensure_infrastructure_role(kit: Kit) -> None:
+    """The role ECS assumes to move load-balancer traffic in blue/green, canary and linear deployments
+    (loadBalancers[].advancedConfiguration.roleArn): trusts ecs.amazonaws.com, carries AWS's managed policy."""
+    iam = kit.client("iam")
+    name = kit.vars["ECS_INFRASTRUCTURE_ROLE_NAME"]
+    trust = templates.render(POLICIES / INFRASTRUCTURE_TRUST, kit.vars)
+    policy = LOAD_BALANCERS_POLICY.rsplit("/", 1)[-1]
+    try:
+        role = iam.get_role(RoleName=name)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        if not kit.dry_run:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=templates.json_text(trust),
+                            Description="ECS shifts Cruddur's load-balancer traffic (bin/aws/setup)",
+                            Tags=[{"Key": "project", "Value": "cruddur"}])
+            iam.attach_role_policy(RoleName=name, PolicyArn=LOAD_BALANCERS_POLICY)
+        kit.report("created", "iam-role", name, f"trust ecs.amazonaws.com + {policy}")
+        return
+    changes = []
+    if not same_json(_doc(role["AssumeRolePolicyDocument"]), trust):
+        changes.append("trust")
+        if not kit.dry_run:
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=templates.json_text(trust))
+    attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}
+    if LOAD_BALANCERS_POLICY not in attached:
+        changes.append(policy)
+        if not kit.dry_run:
+            iam.attach_role_policy(RoleName=name, PolicyArn=LOAD_BALANCERS_POLICY)
+    kit.report("updated" if changes else "unchanged", "iam-role", name, ", ".join(changes))
 
 
 def ensure_roles(kit: Kit) -> None:

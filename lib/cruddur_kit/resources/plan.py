@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 from .. import spec as speclib
 from ..config import ALB_NAME, DB_INSTANCE, DB_SG, load_balancer, target_group_arn
 from ..errors import KitError
-from . import alb, cluster, data, iam, network, registry, scaling, xray
+from . import alarms, alb, cluster, data, iam, network, registry, scaling, xray
 from ..kit import Kit
 
 
@@ -24,7 +24,13 @@ def setup(kit: Kit, with_database: bool = False) -> None:
     network.ensure_groups(kit)
     alb_arn = alb.ensure_load_balancer(kit)
     tgs = {s.name: alb.ensure_target_group(kit, s) for s in services}
-    alb.ensure_listener(kit, alb_arn, tgs)
+    # blue/green, canary and linear: a second target group, a test listener with rules, and ECS's role
+    alternates = {s.name: alb.ensure_target_group(kit, s, alternate=True) for s in services if s.shifts_traffic}
+    alb.ensure_listener(kit, alb_arn, tgs, alternates)
+    if alternates:
+        alb.ensure_listener(kit, alb_arn, tgs, alternates, test=True)
+        iam.ensure_infrastructure_role(kit)
+    alarms.ensure(kit, services)  # after the target groups: the alarms' dimensions name them
     data.ensure_table(kit)
     if with_database:
         data.ensure_database(kit)
@@ -67,6 +73,7 @@ def teardown(kit: Kit, include_data: bool = False) -> list[str]:
     step(cluster.delete_services, kit)
     step(cluster.delete_cluster, kit)
     step(cluster.delete_namespace, kit)
+    step(alarms.delete, kit, services)
     step(alb.delete_load_balancer, kit)
     step(alb.delete_target_groups, kit)
     step(data.teardown, kit, include_data)
@@ -118,8 +125,11 @@ def inventory(kit: Kit) -> list[tuple[str, str]]:
     if load_balancer(elbv2, ALB_NAME):
         found.append(("load-balancer", ALB_NAME))
     for s in services:
-        if target_group_arn(elbv2, s.target_group_name):
-            found.append(("target-group", s.target_group_name))
+        for name in alb.target_group_names(s):
+            if target_group_arn(elbv2, name):
+                found.append(("target-group", name))
+    for name in alarms.remaining(kit, services):
+        found.append(("cloudwatch-alarm", name))
     if data.ddb.describe(kit.client("dynamodb"), kit.vars["DDB_MESSAGE_TABLE"]):
         found.append(("dynamodb-table", kit.vars["DDB_MESSAGE_TABLE"]))
     if data.database_exists(kit):

@@ -160,9 +160,11 @@ def least_privilege(spec, specs):
 
 @rule("iam.trust", KIND, seed="seed 000 §7 problem 2 (task execution role); field notes: roles trust ecs-tasks")
 def trust(spec, specs):
-    """A role trust policy lets ecs-tasks.amazonaws.com assume it (a list Principal.Service is fine).
+    """A role trust policy lets ecs-tasks.amazonaws.com assume it (a list Principal.Service is fine); the
+    infrastructure role's (infrastructure-role-trust.json) lets ecs.amazonaws.com, which shifts traffic.
 
-    Fix: Let ecs-tasks.amazonaws.com assume the role ("Principal": {"Service": "ecs-tasks.amazonaws.com"}).
+    Fix: Let the service assume the role ("Principal": {"Service": "ecs-tasks.amazonaws.com"}, or
+    "ecs.amazonaws.com" for the infrastructure role).
     """
     doc = spec.doc
     if not is_trust(doc):
@@ -171,7 +173,9 @@ def trust(spec, specs):
                 and "sts:AssumeRole" in as_list(s.get("Action"))
                 for svc in as_list((s.get("Principal") or {}).get("Service") if isinstance(s.get("Principal"), dict)
                                    else None)]
-    if "ecs-tasks.amazonaws.com" not in services:
+    # tasks assume the task and execution roles; ECS itself the role it shifts load-balancer traffic with
+    wanted = "ecs.amazonaws.com" if spec.path.stem.startswith("infrastructure-role") else "ecs-tasks.amazonaws.com"
+    if wanted not in services:
         yield NG("$.Statement[0].Principal.Service",
-                 f"ecs-tasks.amazonaws.com cannot assume this role (trusts {services or 'no service'})",
-                 'allow sts:AssumeRole to {"Service": "ecs-tasks.amazonaws.com"}')
+                 f"{wanted} cannot assume this role (trusts {services or 'no service'})",
+                 f'allow sts:AssumeRole to {{"Service": "{wanted}"}}')

@@ -170,7 +170,8 @@ def alb_shape(spec, specs):
     """
     yield from shapes.validate_parts(spec.doc, [
         ("loadBalancer", "elbv2", "CreateLoadBalancer", ()),
-        ("listener", "elbv2", "CreateListener", ("LoadBalancerArn", "DefaultActions"))])
+        ("listener", "elbv2", "CreateListener", ("LoadBalancerArn", "DefaultActions")),
+        ("testListener", "elbv2", "CreateListener", ("LoadBalancerArn", "DefaultActions"))])
     lb = spec.doc.get("loadBalancer") or {}
     if lb.get("Scheme") == "internal":
         yield WARN("$.loadBalancer.Scheme", "an internal ALB is not reachable from the internet",

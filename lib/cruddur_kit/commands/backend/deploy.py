@@ -5,7 +5,7 @@ import click
 
 from ...cli import kit_command
 from ...ecs import deploy as deploylib
-from ...ecs import watch
+from ...ecs import rollout, watch
 from ...kit import Kit
 from ...output import log
 from ...resources import scaling
@@ -19,8 +19,11 @@ def command(kit: Kit, no_wait: bool) -> None:
 
     Registers the rendered task definition unless an equal revision is live, creates the service
     (with its network configuration) when missing or updates it, then waits at most --timeout
-    seconds, showing the rollout state, running/pending/desired, new service events and the reasons
-    of stopped tasks. Exits 1 naming the reason when the circuit breaker rolls back or time runs out.
+    seconds on the ECS service deployment it started, showing its status and lifecycle stage, the
+    traffic shifted, bake time left, alarm states, running/desired per revision, new service events
+    and the reasons of stopped tasks. Exits 0 when the service deployment is SUCCESSFUL; 1 naming the
+    reason (which alarm, the circuit breaker, a hook, a stop) when it rolls back or stops, or when
+    time runs out.
     """
     deadline = kit.deadline()
     rendered = deploylib.render(kit.service, kit.vars)
@@ -38,6 +41,20 @@ def command(kit: Kit, no_wait: bool) -> None:
     if no_wait:
         log(f"{change.action} {rendered.name}; not waiting (bin/ecs/status shows the rollout)")
         return
-    verdict = watch.wait(ecs, cluster=rendered.cluster, service=rendered.name, goal=change.goal, deadline=deadline,
-                         interval=kit.interval, say=log, seen_events=change.seen_events)
+    if change.service_deployment is None:  # an ECS without service deployments: judge the PRIMARY deployment
+        verdict = watch.wait(ecs, cluster=rendered.cluster, service=rendered.name, goal=change.goal,
+                             deadline=deadline, interval=kit.interval, say=log, seen_events=change.seen_events)
+        watch.conclude(verdict, f"deploy of {rendered.name}", say=log)
+        return
+    if not change.started:
+        earlier = rollout.describe(ecs, change.service_deployment)
+        if earlier.get("status") in rollout.FINISHED:
+            # nothing started, and the service already runs what this command wanted
+            log(f"deploy of {rendered.name}: no new service deployment; the last one, "
+                f"{rollout.short(change.service_deployment)}, ended {earlier.get('status')}")
+            return
+        log(f"waiting on service deployment {rollout.short(change.service_deployment)}, already in flight")
+    verdict = rollout.wait(ecs, kit.client("cloudwatch"), cluster=rendered.cluster, service=rendered.name,
+                           arn=change.service_deployment, deadline=deadline, interval=kit.interval, say=log,
+                           seen_events=change.seen_events)
     watch.conclude(verdict, f"deploy of {rendered.name}", say=log)

@@ -25,7 +25,7 @@ import os
 import re
 import threading
 
-from . import default_vpc, ecs_deployments
+from . import default_vpc, ecs_deployments, iam_managed
 from .clock import CLOCK
 from .ecs_hooks import LAMBDA_OUTCOMES
 from .ecs_tasks import BEHAVIOURS, BEHAVIOURS_REGISTRY, Behaviour
@@ -181,4 +181,5 @@ def install(app):
     CLOCK.load_env(os.environ)
     ecs_deployments.install()
     default_vpc.install()
+    iam_managed.install()
     return EmulatorControl(app)
