@@ -22,6 +22,7 @@ from ..local import postgres as pglocal
 from ..local import stack as local_stack
 from ..errors import KitError
 from ..output import log
+from . import profile
 from .stack import Gunicorn, app_env
 from .wrk import Result, ensure_tool, measure, measure_against
 
@@ -58,6 +59,7 @@ class Options:
     work_dir: Path = LOCAL_DIR  # postgres-bench/ (the data) and bench/ (logs) go here
     region: str | None = None  # the emulator's (default: the environment's)
     only: tuple[str, ...] = ROWS  # a subset of ROWS; with fewer, cold start and the health check are skipped
+    profile: Path | None = None  # py-spy one worker during each row, into this folder (bench/profile.py)
 
 
 @dataclass
@@ -196,6 +198,13 @@ def run(options: Options) -> Report:
             for name in (row for row in ROWS if row in options.only):
                 spec = dict(targets[name])
                 url = spec.pop("url")
+                spy = None
+                if options.profile:
+                    served = uncached if name == HOME_UNCACHED else api
+                    worker = profile.pids_of_workers(served.process.pid)[0]
+                    seconds = options.seconds * options.runs * (2 if name in SHARE_TARGETS else 1)
+                    out = options.profile / f"{size}-{name.replace(' ', '-').replace('(', '').replace(')', '')}.txt"
+                    spy = (profile.record(worker, seconds, out), out)
                 if name in SHARE_TARGETS:
                     result, beside, share = measure_against(url, ceiling.url + "/", runs=options.runs,
                                                             **wrk_options, **spec)
@@ -206,6 +215,9 @@ def run(options: Options) -> Report:
                 log(f"bench: {size:>9,} {name:<28} {result.rps:8,.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
                     f"p99 {result.p99_ms:7.1f} ms  errors {result.errors}"
                     + (f"  {report.shares[(name, size)]:.0%} of the ceiling" if name in SHARE_TARGETS else ""))
+                if spy:
+                    spy[0].wait(timeout=60)
+                    log("bench: " + profile.render(spy[1]))
                 if name in WRITES:
                     _forget_created(database_url)
     finally:

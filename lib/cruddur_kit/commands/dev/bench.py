@@ -26,12 +26,15 @@ from ...output import log
 @click.option("--only", default=",".join(bench.ROWS), show_default=True,
               help="the rows to measure (comma-separated names; the ceiling is always measured). With fewer than "
                    "all, cold start and the health-check script are skipped: for short comparisons")
+@click.option("--profile", type=click.Path(file_okay=False, path_type=Path),
+              help="also sample one gunicorn worker with py-spy during each row; collapsed stacks and a "
+                   "breakdown per row go to this folder (python -m cruddur_kit.bench.profile FILE reads one)")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               default=REPO_ROOT / "journal" / "bench-results.md", show_default=True,
               help="where the table is written (also printed on stdout)")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=LOCAL_DIR,
               show_default=True, help="where the bench keeps its PostgreSQL data and its servers' logs")
-def command(kit: Kit, sizes, seconds, runs, connections, only, output, work_dir):
+def command(kit: Kit, sizes, seconds, runs, connections, only, profile, output, work_dir):
     """Start PostgreSQL, the AWS emulator and gunicorn on free ports of their own (nothing of `make up`'s is
     touched), load benchmark data, drive each endpoint with wrk from a separate process and print one
     table: req/s, p50, p99 and errors per endpoint and size, the constant-JSON ceiling, cold start and the
@@ -41,9 +44,11 @@ def command(kit: Kit, sizes, seconds, runs, connections, only, output, work_dir)
     if unknown or not rows:
         raise KitError(f"--only: unknown row {unknown[0] if unknown else '(none given)'!r}: "
                        f"choose from {', '.join(bench.ROWS)}")
+    if profile:
+        profile.mkdir(parents=True, exist_ok=True)
     options = bench.Options(sizes=[int(s.replace("_", "")) for s in sizes.split(",") if s.strip()],
                             seconds=seconds, runs=runs, connections=connections, output=output, only=rows,
-                            work_dir=work_dir, region=kit.region)
+                            profile=profile, work_dir=work_dir, region=kit.region)
     report = bench.run(options)
     text = bench.render(report, "make bench" if len(sys.argv) <= 3 else
                         "bin/dev/bench " + shlex.join(sys.argv[3:]))
