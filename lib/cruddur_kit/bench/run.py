@@ -59,7 +59,7 @@ class Options:
     work_dir: Path = LOCAL_DIR  # postgres-bench/ (the data) and bench/ (logs) go here
     region: str | None = None  # the emulator's (default: the environment's)
     only: tuple[str, ...] = ROWS  # a subset of ROWS; with fewer, cold start and the health check are skipped
-    profile: Path | None = None  # py-spy one worker during each row, into this folder (bench/profile.py)
+    profile: Path | None = None  # cProfile the served workers during each row, into this folder (bench/profile.py)
 
 
 @dataclass
@@ -176,9 +176,10 @@ def run(options: Options) -> Report:
             for _ in range(3):  # cold start: process start -> first 200 from the health check
                 report.cold_starts.append(start().cold_start)
                 servers.pop().stop()  # the cold-start server, not the ceiling
-        api = start()
+        served = "cruddur_kit.bench.profile:app" if options.profile else None  # wsgi:app under cProfile
+        api = start(served)
         # The same server with the home feed cache off: home is reported both ways, so nobody is misled.
-        uncached = start(HOME_FEED_CACHE_SECONDS="0") if HOME_UNCACHED in options.only else None
+        uncached = start(served, HOME_FEED_CACHE_SECONDS="0") if HOME_UNCACHED in options.only else None
         if everything:
             report.health_check_ms = health_check_ms(api.url)
             log(f"bench: cold start {statistics.median(report.cold_starts):.2f}s, "
@@ -198,13 +199,18 @@ def run(options: Options) -> Report:
             for name in (row for row in ROWS if row in options.only):
                 spec = dict(targets[name])
                 url = spec.pop("url")
-                spy = None
-                if options.profile:
-                    served = uncached if name == HOME_UNCACHED else api
-                    worker = profile.pids_of_workers(served.process.pid)[0]
-                    seconds = options.seconds * options.runs * (2 if name in SHARE_TARGETS else 1)
-                    out = options.profile / f"{size}-{name.replace(' ', '-').replace('(', '').replace(')', '')}.txt"
-                    spy = (profile.record(worker, seconds, out), out)
+                if options.profile:  # a fresh folder per row: each breakdown is that row's alone
+                    folder = options.profile / f"{size}-{name.replace(' ', '-').replace('(', '').replace(')', '')}"
+                    folder.mkdir(parents=True, exist_ok=True)
+                    for server in (api, uncached):
+                        if server:
+                            server.env[profile.PROFILE_DIR] = str(folder)
+                            server.stop()
+                            server.start()
+                    measured = uncached if name == HOME_UNCACHED else api
+                    postmaster = int((pg.data_dir / "postmaster.pid").read_text().split()[0])
+                    parents = {"worker": measured.process.pid, "postgres": postmaster}
+                    cpu_before = {part: profile.cpu_seconds(profile.children(pid)) for part, pid in parents.items()}
                 if name in SHARE_TARGETS:
                     result, beside, share = measure_against(url, ceiling.url + "/", runs=options.runs,
                                                             **wrk_options, **spec)
@@ -215,9 +221,15 @@ def run(options: Options) -> Report:
                 log(f"bench: {size:>9,} {name:<28} {result.rps:8,.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
                     f"p99 {result.p99_ms:7.1f} ms  errors {result.errors}"
                     + (f"  {report.shares[(name, size)]:.0%} of the ceiling" if name in SHARE_TARGETS else ""))
-                if spy:
-                    spy[0].wait(timeout=60)
-                    log("bench: " + profile.render(spy[1]))
+                if options.profile:
+                    cpu = {part: profile.cpu_since(cpu_before[part], pid) / result.requests * 1e6
+                           for part, pid in parents.items()}
+                    log(f"bench: CPU per request: gunicorn workers {cpu['worker']:.0f} µs, "
+                        f"PostgreSQL {cpu['postgres']:.0f} µs (under cProfile: the workers' figure is inflated)")
+                    for server in (api, uncached):
+                        if server:
+                            server.stop()  # not a figure: the workers may dump once more on their way out
+                    log("bench: " + profile.render(folder))
                 if name in WRITES:
                     _forget_created(database_url)
     finally:

@@ -27,8 +27,8 @@ from ...output import log
               help="the rows to measure (comma-separated names; the ceiling is always measured). With fewer than "
                    "all, cold start and the health-check script are skipped: for short comparisons")
 @click.option("--profile", type=click.Path(file_okay=False, path_type=Path),
-              help="also sample one gunicorn worker with py-spy during each row; collapsed stacks and a "
-                   "breakdown per row go to this folder (python -m cruddur_kit.bench.profile FILE reads one)")
+              help="serve the API under cProfile in its gunicorn workers; each row's statistics and a "
+                   "breakdown go to this folder (python -m cruddur_kit.bench.profile DIR reads one)")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               default=REPO_ROOT / "journal" / "bench-results.md", show_default=True,
               help="where the table is written (also printed on stdout)")
