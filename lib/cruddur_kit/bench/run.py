@@ -304,7 +304,8 @@ def render(report: Report, argv: str) -> str:
         f"{o.runs} runs (errors: sum over the runs, timeouts and non-2xx included)",
         "- server: backend-flask/gunicorn.conf.py as shipped (gthread, workers from the CPU count, 8 threads), "
         "the app's JSON request log on (gunicorn's own access log off), tracing off (no collector configured), "
-        "embedded PostgreSQL 15, moto for DynamoDB/Cognito",
+        "embedded PostgreSQL 15, moto for DynamoDB/Cognito; the caches and checks at their defaults "
+        "(AUTH_TOKEN_CACHE_SIZE=4096 verified tokens, DB_CHECK_QUIETLY=true: journal/2026-11-29-real-traffic.md)",
         "- home: the production default, HOME_FEED_CACHE_SECONDS=1 (first pages cached per process for 1 s); "
         f"`{HOME_UNCACHED}`: the same server with HOME_FEED_CACHE_SECONDS=0",
         f"- signed in: the rows marked `{SIGNED_IN.strip()}` send `Authorization: Bearer <token>`, an access token "
