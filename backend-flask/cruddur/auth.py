@@ -1,10 +1,21 @@
-"""Cognito access tokens: verified against the pool's JWKS (cached, refreshed on an unknown kid)."""
+"""Cognito access tokens: verified against the pool's JWKS (cached, refreshed on an unknown kid).
+
+A token this process verified is remembered (VerifiedTokens, AUTH_TOKEN_CACHE_SIZE entries; 0 = off) so the
+next request with it skips the signature check: the frontend sends the same token on every call for an hour.
+The remembered answer is used only while the token is unexpired and the key that signed it is still the one
+the key set holds for its kid, so it never outlives what a full verification would accept. Only successes
+are remembered: a bad token pays the full check every time, as before.
+"""
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import threading
 import time
+from collections import OrderedDict
+from types import MappingProxyType
+from typing import Callable, Mapping
 
 import jwt
 from jwt import PyJWKClient, PyJWKClientError
@@ -41,6 +52,10 @@ class KeySet:
         self._keys = {k.key_id: k for k in jwk_set.keys if k.key_id}
         self._fetched_at = time.monotonic()
 
+    def current(self, kid: str) -> jwt.PyJWK | None:
+        """The key held for `kid` now, without fetching."""
+        return self._keys.get(kid)
+
     def get(self, kid: str) -> jwt.PyJWK:
         key = self._keys.get(kid)
         if key is not None:
@@ -54,6 +69,46 @@ class KeySet:
         return key
 
 
+class VerifiedTokens:
+    """Claims of tokens verified here, by the token's SHA-256: a bounded LRU, safe across threads.
+
+    An entry is (kid, the key that verified it, claims, usable until): `usable until` is the token's exp
+    (no leeway: past it the full check decides). The caller compares the key with the key set's current one."""
+
+    def __init__(self, size: int, clock: Callable[[], float] = time.time):
+        self.size = size
+        self.clock = clock
+        self._entries: OrderedDict[bytes, tuple[str, jwt.PyJWK, Mapping, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, digest: bytes) -> tuple[str, jwt.PyJWK, Mapping] | None:
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None:
+                return None
+            if entry[3] <= self.clock():
+                del self._entries[digest]
+                return None
+            self._entries.move_to_end(digest)
+        return entry[:3]
+
+    def put(self, digest: bytes, kid: str, key: jwt.PyJWK, claims: Mapping, until: float) -> None:
+        if until <= self.clock():
+            return
+        with self._lock:
+            self._entries[digest] = (kid, key, claims, until)
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)  # the least recently used
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 class CognitoVerifier:
     """Checks signature, exp, nbf, iss, token_use=access and the app client id."""
 
@@ -61,8 +116,22 @@ class CognitoVerifier:
         self.issuer = settings.issuer
         self.client_id = settings.cognito_client_id
         self.keys = KeySet(settings.jwks_url, settings.jwks_timeout, settings.jwks_min_refresh_seconds)
+        self.verified = VerifiedTokens(settings.auth_token_cache_size) if settings.auth_token_cache_size else None
 
-    def verify(self, token: str) -> dict:
+    def verify(self, token: str) -> Mapping:
+        """The token's claims (read-only) when it is a valid access token of this pool and client; else 401."""
+        if self.verified is None:
+            return self._verify(token)[2]
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        hit = self.verified.get(digest)
+        # The key must still be the key set's: after a refresh that dropped it, the full check says 401.
+        if hit is not None and self.keys.current(hit[0]) is hit[1]:
+            return hit[2]
+        kid, key, claims = self._verify(token)
+        self.verified.put(digest, kid, key, claims, until=claims["exp"])
+        return claims
+
+    def _verify(self, token: str) -> tuple[str, jwt.PyJWK, Mapping]:
         try:
             header = jwt.get_unverified_header(token)
         except (jwt.PyJWTError, RecursionError):  # RecursionError: a header of JSON nested thousands deep
@@ -87,7 +156,7 @@ class CognitoVerifier:
         if (claims.get("token_use") != "access" or claims.get("client_id") != self.client_id
                 or not _times_are_sane(claims) or not isinstance(claims["sub"], str) or not SUB.fullmatch(claims["sub"])):
             raise Unauthorized("token_invalid")
-        return claims
+        return kid, key, MappingProxyType(claims)
 
 
 def _times_are_sane(claims: dict, now: float | None = None) -> bool:

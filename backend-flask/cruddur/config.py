@@ -28,6 +28,13 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _not_negative(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 (off) or more, got {value}")
+    return value
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -58,11 +65,15 @@ class Settings:
     db_wait_timeout: float = 1.5  # seconds a request waits for a pooled connection: 503 well within 2 s
     db_connect_timeout: int = 2
     db_statement_timeout_ms: int = 1500
+    # How a pooled connection is checked on checkout (cruddur/db.py): a poll of its socket, and a round trip
+    # only when the server has said something (true); or a round trip every time (false, psycopg_pool's own).
+    db_check_quietly: bool = True
     aws_connect_timeout: float = 1.0
     aws_read_timeout: float = 2.0
     aws_max_attempts: int = 3
     jwks_timeout: float = 2.0
     jwks_min_refresh_seconds: float = 30.0
+    auth_token_cache_size: int = 4096  # verified tokens remembered per process (cruddur/auth.py); 0 = off
     home_feed_cache_seconds: float = 1.0  # first pages of home, per process (cruddur/feed_cache.py); 0 = off
     max_body_bytes: int = 65536  # a larger request body is a 413 (cruddur/body_limit.py)
     # Telemetry (cruddur/telemetry): X-Ray to the daemon sidecar, OTel configured by the OTEL_* variables.
@@ -129,6 +140,8 @@ class Settings:
             db_pool_min=_int(env, "DB_POOL_MIN", 1),
             db_pool_max=_int(env, "DB_POOL_MAX", 8),
             db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 1500),
+            db_check_quietly=_flag(env, "DB_CHECK_QUIETLY") is not False,
+            auth_token_cache_size=_not_negative(env, "AUTH_TOKEN_CACHE_SIZE", 4096),
             home_feed_cache_seconds=_seconds(env, "HOME_FEED_CACHE_SECONDS", 1.0),
             max_body_bytes=_positive(env, "MAX_REQUEST_BODY_BYTES", 65536),
             **_telemetry(env),

@@ -178,6 +178,19 @@ def test_notifications_do_not_include_my_own_mentions_of_myself(client, auth):
     assert client.get("/api/activities/notifications", headers=auth("bayko")).get_json() == []
 
 
+def test_a_reply_mentioning_the_parent_s_author_and_others_notifies_each_once(client, auth):
+    # One statement writes the reply and its notifications (stores/activities.py): the parent's author is
+    # told once, as a reply; everyone else mentioned, as a mention; the replier, never.
+    reply = client.post(f"/api/activities/{SEED_LONDO}/reply", headers=auth("bayko"),
+                        json={"message": "@londo @AndrewBrown @bayko see this"})
+    assert reply.status_code == 200
+    uuid_ = reply.get_json()["uuid"]
+    for handle, kind in (("londo", "reply"), ("andrewbrown", "mention")):
+        mine = client.get("/api/activities/notifications", headers=auth(handle)).get_json()
+        assert [n["notification_kind"] for n in mine if n["uuid"] == uuid_] == [kind], handle
+    assert client.get("/api/activities/notifications", headers=auth("bayko")).get_json() == []
+
+
 def test_notifications_require_a_token(client):
     assert client.get("/api/activities/notifications").status_code == 401
 

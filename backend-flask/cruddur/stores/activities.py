@@ -101,49 +101,47 @@ def get(activity_uuid) -> dict | None:
                             (activity_uuid,)).fetchone()
 
 
-def _notify(conn, activity: dict, author_uuid, message: str, reply_to_user=None) -> None:
-    """Notifications in the writer's transaction: the parent's author, then every mentioned user."""
-    if reply_to_user is not None and str(reply_to_user) != str(author_uuid):
-        conn.execute("INSERT INTO notifications (user_uuid, activity_uuid, kind, created_at) "
-                     "VALUES (%s, %s, 'reply', %s) ON CONFLICT DO NOTHING",
-                     (reply_to_user, activity["uuid"], activity["created_at"]))
-    handles = sorted({h.lower() for h in MENTION.findall(message)})
-    if handles:
-        conn.execute(
-            "INSERT INTO notifications (user_uuid, activity_uuid, kind, created_at) "
-            "SELECT uuid, %s, 'mention', %s FROM users WHERE lower(handle) = ANY(%s) AND uuid <> %s "
-            "ON CONFLICT DO NOTHING",
-            (activity["uuid"], activity["created_at"], handles, author_uuid))
+# Posting and replying are one statement each (one round trip in autocommit, atomic as a statement is):
+# the insert, the parent's replies_count, the notifications and the answer's row. They were four to six
+# round trips in a transaction (BEGIN, INSERT, UPDATE, INSERT notifications, SELECT, COMMIT).
+NEW_COLUMNS = "uuid, user_uuid, message, replies_count, reposts_count, likes_count, reply_to_activity_uuid, " \
+    "expires_at, created_at"
+# Notifications of the new crud `new`: the parent's author (`parent`, a reply) and every mentioned user,
+# never its own author; a user both replied to and mentioned gets the reply (rank 0), as before.
+NOTIFY = """, notified AS (
+  INSERT INTO notifications (user_uuid, activity_uuid, kind, created_at)
+  SELECT DISTINCT ON (n.who) n.who, new.uuid, n.kind, new.created_at
+  FROM new, ({recipients}) n WHERE n.who <> new.user_uuid ORDER BY n.who, n.rank
+  ON CONFLICT DO NOTHING)"""
+MENTIONED = "SELECT u.uuid AS who, 'mention' AS kind, 1 AS rank FROM users u WHERE lower(u.handle) = ANY(%(handles)s)"
+REPLIED = "SELECT parent.user_uuid AS who, 'reply' AS kind, 0 AS rank FROM parent"
+ANSWER = f"SELECT {COLUMNS} FROM new a JOIN users u ON u.uuid = a.user_uuid"
 
 
-def _insert(conn, user_uuid, message: str, expires_sql: str, params: dict, parent=None) -> dict:
-    row = conn.execute(
-        "INSERT INTO activities (user_uuid, message, expires_at, reply_to_activity_uuid) "
-        f"VALUES (%(user_uuid)s, %(message)s, {expires_sql}, %(parent)s) RETURNING uuid, created_at",
-        {"user_uuid": user_uuid, "message": message, "parent": parent, **params}).fetchone()
-    return row
-
-
-def _object(conn, activity_uuid) -> dict:
-    return conn.execute(f"SELECT {COLUMNS} {FROM} WHERE a.uuid = %s", (activity_uuid,)).fetchone()
+def _mentions(message: str) -> list[str]:
+    return sorted({h.lower() for h in MENTION.findall(message)})
 
 
 def create(user_uuid, message: str, ttl_interval: str) -> dict:
-    with connection() as conn, conn.transaction():
-        row = _insert(conn, user_uuid, message, "now() + %(ttl)s::interval", {"ttl": ttl_interval})
-        _notify(conn, row, user_uuid, message)
-        return _object(conn, row["uuid"])
+    handles = _mentions(message)
+    sql = ("WITH new AS (INSERT INTO activities (user_uuid, message, expires_at) "
+           f"VALUES (%(user_uuid)s, %(message)s, now() + %(ttl)s::interval) RETURNING {NEW_COLUMNS})"
+           + (NOTIFY.format(recipients=MENTIONED) if handles else "") + f" {ANSWER}")
+    with connection() as conn:
+        return conn.execute(sql, {"user_uuid": user_uuid, "message": message, "ttl": ttl_interval,
+                                  "handles": handles}).fetchone()
 
 
 def reply(user_uuid, parent_uuid, message: str) -> dict | None:
-    """Insert a reply and bump the parent's replies_count in one transaction; None if no live parent."""
-    with connection() as conn, conn.transaction():
-        parent = conn.execute(
-            f"UPDATE activities a SET replies_count = replies_count + 1 WHERE uuid = %s AND {UNEXPIRED} "
-            "RETURNING user_uuid, expires_at", (parent_uuid,)).fetchone()
-        if parent is None:
-            return None
-        row = _insert(conn, user_uuid, message, "%(expires_at)s", {"expires_at": parent["expires_at"]},
-                      parent=parent_uuid)
-        _notify(conn, row, user_uuid, message, reply_to_user=parent["user_uuid"])
-        return _object(conn, row["uuid"])
+    """Insert a reply and bump the parent's replies_count in one statement; None if no live parent."""
+    handles = _mentions(message)
+    recipients = REPLIED + (f" UNION ALL {MENTIONED}" if handles else "")
+    sql = (f"WITH parent AS (UPDATE activities a SET replies_count = replies_count + 1 "
+           f"WHERE uuid = %(parent)s AND {UNEXPIRED} RETURNING user_uuid, expires_at), "
+           "new AS (INSERT INTO activities (user_uuid, message, expires_at, reply_to_activity_uuid) "
+           "SELECT %(user_uuid)s::uuid, %(message)s, parent.expires_at, %(parent)s::uuid FROM parent "
+           f"RETURNING {NEW_COLUMNS})"
+           + NOTIFY.format(recipients=recipients) + f" {ANSWER}")
+    with connection() as conn:
+        return conn.execute(sql, {"user_uuid": user_uuid, "message": message, "parent": parent_uuid,
+                                  "handles": handles}).fetchone()

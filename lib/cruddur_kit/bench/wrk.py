@@ -49,8 +49,14 @@ class Result:
 
 
 def run_once(url: str, *, seconds: float, connections: int, threads: int, timeout: float,
-             method: str = "GET", body: str | None = None, headers: dict | None = None) -> dict:
+             method: str = "GET", body: str | None = None, headers: dict | None = None,
+             paths: list[str] | None = None) -> dict:
+    """One wrk run; `paths` (on `url`'s host) are requested in turn instead of `url`'s own path."""
     script = DONE
+    if paths:
+        script = (f"local paths = {{{', '.join(json.dumps(p) for p in paths)}}}\nlocal n = 0\n"
+                  "request = function()\n  n = n + 1\n  return wrk.format(nil, paths[(n % #paths) + 1])\nend\n"
+                  + script)
     if method != "GET":
         script = f"wrk.method = {json.dumps(method)}\n" + script
     if body is not None:
