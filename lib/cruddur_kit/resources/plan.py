@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 from .. import spec as speclib
 from ..config import ALB_NAME, DB_INSTANCE, DB_SG, load_balancer, target_group_arn
 from ..errors import KitError
-from . import alb, cluster, data, iam, network, registry, scaling, xray
+from . import alb, cluster, cognito, data, iam, network, registry, scaling, xray
 from ..kit import Kit
 
 
@@ -26,6 +26,7 @@ def setup(kit: Kit, with_database: bool = False) -> None:
     tgs = {s.name: alb.ensure_target_group(kit, s) for s in services}
     alb.ensure_listener(kit, alb_arn, tgs)
     data.ensure_table(kit)
+    cognito.ensure_pool(kit)  # the task definition's AWS_COGNITO_USER_POOL_ID / _CLIENT_ID
     if with_database:
         data.ensure_database(kit)
     iam.ensure_db_secret_policy(kit)  # after the database: its policy names the secret RDS created
@@ -70,6 +71,7 @@ def teardown(kit: Kit, include_data: bool = False) -> list[str]:
     step(alb.delete_load_balancer, kit)
     step(alb.delete_target_groups, kit)
     step(data.teardown, kit, include_data)
+    step(cognito.teardown, kit, include_data)
     keep = set() if include_data or not data.database_exists(kit) else {DB_SG}
     step(network.delete_groups, kit, keep)
     step(cluster.delete_task_definitions, kit)
@@ -124,6 +126,8 @@ def inventory(kit: Kit) -> list[tuple[str, str]]:
         found.append(("dynamodb-table", kit.vars["DDB_MESSAGE_TABLE"]))
     if data.database_exists(kit):
         found.append(("rds-instance", DB_INSTANCE))
+    for name in cognito.remaining(kit):
+        found.append(("cognito-user-pool", name))
     for name in xray.remaining(kit):
         found.append(("xray-sampling-rule", name))
     for name in data.ssm.existing(kit.client("ssm"), data.SSM_PREFIX):

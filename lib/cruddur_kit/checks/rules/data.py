@@ -71,3 +71,18 @@ def xray_shape(spec, specs):
     Fix: Correct the key, type or value the finding names (CreateSamplingRule).
     """
     yield from shapes.validate(spec.doc, "xray", "CreateSamplingRule")
+
+
+@rule("shape.cognito", "cognito", seed="issue 13: setup creates the user pool the task definition names")
+def cognito_shape(spec, specs):
+    """userPool is a CreateUserPool input; userPoolClient a CreateUserPoolClient input (pool id filled).
+
+    Fix: Correct the key, type or value the finding names (CreateUserPool, CreateUserPoolClient).
+    """
+    for part in ("userPool", "userPoolClient"):
+        if not isinstance(spec.doc.get(part), dict):
+            yield NG(f"$.{part}", f"no {part} object: setup creates the pool and its app client from it",
+                     f"add {part} (see aws/json/cognito/user-pool.json in git)")
+    yield from shapes.validate_parts(spec.doc, [("userPool", "cognito-idp", "CreateUserPool", ()),
+                                                ("userPoolClient", "cognito-idp", "CreateUserPoolClient",
+                                                 ("UserPoolId",))])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from ...checks.lint import SKIP_LINT_FLAG, gate
 from ...cli import kit_command
 from ...kit import Kit
 from ...output import log
@@ -16,7 +17,10 @@ from ...resources import plan
                   "RDS PostgreSQL). One line per resource: created / updated / unchanged.")
 @click.option("--with-database", is_flag=True,
               help="also create the RDS PostgreSQL instance (aws/json/database/rds.json)")
-def command(kit: Kit, with_database: bool) -> None:
+@click.option(SKIP_LINT_FLAG, "skip_lint", is_flag=True,
+              help="apply aws/json even when bin/ecs/lint finds an NG (setup runs lint first and stops on one)")
+def command(kit: Kit, with_database: bool, skip_lint: bool) -> None:
+    gate(kit.region, skip_lint, log)
     log(f"converging the account in {kit.region}{' (dry run)' if kit.dry_run else ''} ...")
     plan.setup(kit, with_database=with_database)
-    log(f"done: {kit.report.summary()}")
+    log(f"{'dry run: ' if kit.dry_run else 'done: '}{kit.report.summary()}")

@@ -26,5 +26,5 @@ def resolve_pool(idp, need_client: bool = True) -> cognito.Pool:
     found = cognito.find_pool(idp)
     if found is None:
         raise KitError(f"no user pool named {cognito.POOL_NAME}: set AWS_COGNITO_USER_POOL_ID "
-                       "(and AWS_COGNITO_USER_POOL_CLIENT_ID), or run make up to create the local one")
+                       "(and AWS_COGNITO_USER_POOL_CLIENT_ID), or run bin/aws/setup (make up creates the local one)")
     return found
