@@ -262,6 +262,9 @@ def test_push_moves_latest_to_the_sha_already_in_ecr(env, fake_docker):
     pushed = run(env, "backend/push", "--tag", "0123abcd", extra=path)
     assert pushed.returncode == 0, pushed.stderr
     assert statuses(pushed.stdout) == ["unchanged", "created"]
+    # it pushed nothing, and says only that (it used to end "pushed URI" after "unchanged ... already in ECR")
+    assert pushed.stderr.strip().splitlines()[-1].startswith("nothing pushed: ")
+    assert "\npushed " not in "\n" + pushed.stderr
     images = client(env, "ecr").describe_images(repositoryName="backend-flask")["imageDetails"]
     assert [sorted(i["imageTags"]) for i in images] == [["0123abcd", "latest"]]
     again = run(env, "backend/push", "--tag", "0123abcd", extra=path)

@@ -66,6 +66,7 @@ def teardown(kit: Kit, include_data: bool = False) -> list[str]:
     for s in services:
         step(scaling.delete, kit, s)
     step(cluster.delete_services, kit)
+    step(cluster.stop_tasks, kit)  # one-off tasks (run-task): ECS will not delete a cluster that runs any
     step(cluster.delete_cluster, kit)
     step(cluster.delete_namespace, kit)
     step(alb.delete_load_balancer, kit)

@@ -23,4 +23,4 @@ def command(kit: Kit, with_database: bool, skip_lint: bool) -> None:
     gate(kit.region, skip_lint, log)
     log(f"converging the account in {kit.region}{' (dry run)' if kit.dry_run else ''} ...")
     plan.setup(kit, with_database=with_database)
-    log(f"{'dry run: ' if kit.dry_run else 'done: '}{kit.report.summary()}")
+    log(kit.report.closing())

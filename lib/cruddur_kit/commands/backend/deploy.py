@@ -35,6 +35,7 @@ def command(kit: Kit, no_wait: bool, skip_lint: bool) -> None:
     # autoscaling needs the service to exist, so the first deploy is where it can be applied
     scaling.ensure(kit, rendered.spec)
     if kit.dry_run:
+        log(kit.report.closing())
         return
     if change.action == "unchanged":
         log(f"nothing to change: {rendered.name} already runs {watch.revision(change.task_definition)}; "
