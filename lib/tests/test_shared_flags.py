@@ -89,8 +89,8 @@ def test_verify_takes_many_services_the_same_way(clean_env):
 @pytest.mark.parametrize("name", [n for n in NAMES if "tag" in commands.load(n).shared_flags])
 def test_tag_is_resolved_in_one_place(clean_env, name):
     kit = _kit(name)
-    # the commands that build and ship default to HEAD's sha; the read-only checks look only for a given tag
-    assert kit.tag == (None if kit.read_only else images.git_sha())
+    # one rule (issue 13): build, push, deploy and the read-only checks alike default to HEAD's sha
+    assert kit.tag == images.git_sha()
     clean_env.setenv("IMAGE_TAG", "from-env")
     assert _kit(name).tag == "from-env" and _kit(name).vars["IMAGE_TAG"] == "from-env"
     assert _kit(name, ["--tag", "from-flag"]).tag == "from-flag"
