@@ -22,7 +22,8 @@ TAG = "e2e0000000aa"
 def fresh(tmp_path):
     server = w.start(tmp_path)
     env = w.environment(server)
-    for key in ("FRONTEND_URL", "BACKEND_URL"):  # from the ALB that setup creates, as for a real user
+    # from the ALB and the user pool that setup creates, as for a real user: nothing exported by hand
+    for key in ("FRONTEND_URL", "BACKEND_URL", "AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID"):
         env.pop(key)
     yield server, env
     server.stop()
@@ -50,6 +51,7 @@ def left(server) -> dict:
             ServiceNamespace="ecs")["ScalableTargets"]],
         "dynamodb": c("dynamodb").list_tables()["TableNames"],
         "ssm": [p["Name"] for p in c("ssm").describe_parameters()["Parameters"]],
+        "cognito": [p["Name"] for p in c("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]],
     }
     return {k: sorted(v) for k, v in found.items() if v}
 
@@ -64,7 +66,9 @@ def _ship(server, env, services):
     for secret in SECRETS.values():
         assert secret not in put.stdout + put.stderr
     first = _ok(w.run("aws/setup", env=env, timeout=120))
-    assert "created" in first.stdout
+    assert first.stderr.splitlines()[0].startswith("lint: aws/json passes (")  # lint ran first
+    assert "created      cognito-user-pool          cruddur-user-pool" in first.stdout
+    assert "created      cognito-app-client         cruddur-web" in first.stdout
     second = _ok(w.run("aws/setup", env=env, timeout=120))
     assert {line.split()[0] for line in second.stdout.splitlines() if line.strip()} == {"unchanged"}
     for name in services:
@@ -83,7 +87,7 @@ def _ship(server, env, services):
 def _teardown_to_empty(server, env):
     gone = _ok(w.run("aws/teardown", "--yes", env=env, timeout=120))
     assert "remains" not in gone.stdout
-    assert left(server) == {"dynamodb": ["cruddur-messages"],
+    assert left(server) == {"dynamodb": ["cruddur-messages"], "cognito": ["cruddur-user-pool"],
                             "ssm": sorted(f"/cruddur/backend-flask/{k}" for k in SECRETS)}
     _ok(w.run("aws/teardown", "--yes", "--include-data", env=env, timeout=120))
     assert left(server) == {}
@@ -100,6 +104,12 @@ def test_empty_account_to_a_deployed_service_and_back_to_empty(fresh):
     td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
     env_vars = {e["name"]: e["value"] for e in td["containerDefinitions"][0]["environment"]}
     assert env_vars["BACKEND_URL"].startswith("http://cruddur-alb")  # found from the ALB setup made
+    idp = w.client(server, "cognito-idp")
+    [pool] = idp.list_user_pools(MaxResults=60)["UserPools"]  # the one setup made, found by deploy by name
+    [app] = idp.list_user_pool_clients(UserPoolId=pool["Id"])["UserPoolClients"]
+    assert (pool["Name"], app["ClientName"]) == ("cruddur-user-pool", "cruddur-web")
+    assert env_vars["AWS_COGNITO_USER_POOL_ID"] == pool["Id"]
+    assert env_vars["AWS_COGNITO_USER_POOL_CLIENT_ID"] == app["ClientId"]
     _teardown_to_empty(server, env)
 
 
@@ -115,3 +125,71 @@ def test_two_services_behind_one_load_balancer(fresh):
               for a in r["Actions"]}
     assert set(tg_of.values()) == routed and len(routed) == 2  # each service its own group, one ALB
     _teardown_to_empty(server, env)
+
+
+def test_setup_adopts_the_user_pool_and_client_that_exist_by_name(fresh):
+    server, env = fresh
+    idp = w.client(server, "cognito-idp")
+    pool_id = idp.create_user_pool(PoolName="cruddur-user-pool")["UserPool"]["Id"]  # made by hand, earlier
+    idp.create_user_pool(PoolName="someone-elses-pool")
+    first = _ok(w.run("aws/setup", "--dry-run", env=env, timeout=120))
+    assert f"unchanged    cognito-user-pool          cruddur-user-pool  ({pool_id})" not in first.stdout  # no client
+    assert "would create cognito-app-client         cruddur-web" in first.stdout
+    assert first.stderr.strip().splitlines()[-1].startswith("dry run, nothing changed: ")
+    assert "would create" in first.stderr.strip().splitlines()[-1]
+    assert idp.list_user_pool_clients(UserPoolId=pool_id)["UserPoolClients"] == []  # the dry run changed nothing
+    setup = _ok(w.run("aws/setup", env=env, timeout=120))
+    assert f"unchanged    cognito-user-pool          cruddur-user-pool  ({pool_id})" in setup.stdout
+    [app] = idp.list_user_pool_clients(UserPoolId=pool_id)["UserPoolClients"]
+    assert f"created      cognito-app-client         cruddur-web  ({app['ClientId']})" in setup.stdout
+    assert len(idp.list_user_pools(MaxResults=60)["UserPools"]) == 2  # adopted, not duplicated
+    _ok(w.run("aws/teardown", "--yes", "--include-data", env=env, timeout=120))
+    assert [p["Name"] for p in idp.list_user_pools(MaxResults=60)["UserPools"]] == ["someone-elses-pool"]
+
+
+def test_teardown_stops_a_running_one_off_task_and_waits_for_its_network_interface(fresh):
+    """Before issue 13, teardown deleted the cluster under a running one-off task and left it and its network
+    interface behind (the emulator, like ECS, now refuses DeleteCluster while tasks run)."""
+    server, env = fresh
+    _ship(server, env, ["backend-flask"])
+    ecs, ec2 = w.client(server, "ecs"), w.client(server, "ec2")
+    [svc] = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"]
+    task = ecs.run_task(cluster="cruddur", taskDefinition=svc["taskDefinition"], launchType="FARGATE",
+                        networkConfiguration=svc["networkConfiguration"], startedBy="by-hand")["tasks"][0]
+    task_id = task["taskArn"].rsplit("/", 1)[-1]
+    [eni] = [d["value"] for a in task["attachments"] for d in a["details"] if d["name"] == "networkInterfaceId"]
+
+    dry = _ok(w.run("aws/teardown", "--dry-run", env=env, timeout=120))
+    assert f"would stop   ecs-task                   {task_id}" in dry.stdout
+    closing = dry.stderr.strip().splitlines()[-1]
+    assert closing.startswith("dry run, nothing changed: ") and "1 would stop" in closing, closing
+    assert " deleted" not in closing and " stopped" not in closing
+    assert ecs.list_tasks(cluster="cruddur", desiredStatus="RUNNING", startedBy="by-hand")["taskArns"]
+
+    gone = _ok(w.run("aws/teardown", "--yes", env=env, timeout=120))
+    assert f"stopped      ecs-task                   {task_id}" in gone.stdout
+    assert f"ENI {eni}" in gone.stdout
+    assert "deleted      ecs-cluster                cruddur" in gone.stdout
+    assert "remains" not in gone.stdout and "failed" not in gone.stdout
+    assert ec2.describe_network_interfaces(
+        Filters=[{"Name": "network-interface-id", "Values": [eni]}])["NetworkInterfaces"] == []
+    [stopped] = ecs.describe_tasks(cluster="cruddur", tasks=[task["taskArn"]])["tasks"]
+    assert (stopped["lastStatus"], stopped["stoppedReason"]) == ("STOPPED", "bin/aws/teardown")
+
+
+def test_the_emulator_refuses_to_delete_a_cluster_with_a_running_task(fresh):
+    import botocore.exceptions
+
+    server, env = fresh
+    _ship(server, env, ["backend-flask"])
+    ecs = w.client(server, "ecs")
+    with pytest.raises(botocore.exceptions.ClientError, match="ClusterContainsServicesException"):
+        ecs.delete_cluster(cluster="cruddur")
+    [svc] = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"]
+    ecs.create_cluster(clusterName="scratch")  # a cluster with no service, one one-off task
+    task = ecs.run_task(cluster="scratch", taskDefinition=svc["taskDefinition"], launchType="FARGATE",
+                        networkConfiguration=svc["networkConfiguration"])["tasks"][0]
+    with pytest.raises(botocore.exceptions.ClientError, match="ClusterContainsTasksException"):
+        ecs.delete_cluster(cluster="scratch")
+    ecs.stop_task(cluster="scratch", task=task["taskArn"])
+    assert ecs.delete_cluster(cluster="scratch")["cluster"]["status"] == "INACTIVE"

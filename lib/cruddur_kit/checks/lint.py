@@ -33,7 +33,7 @@ def lint(root: Path | None = None, region: str = DEFAULT_REGION) -> Report:
 SKIP_LINT_FLAG = "--skip-lint"
 
 
-def gate(region: str, skip: bool, say) -> None:
+def gate(region: str, skip: bool, say, root: Path | None = None) -> None:
     """What setup and deploy run first: stop on any NG (each one said with its fix), unless `skip`."""
     from ..errors import KitError
     from .model import Status
@@ -41,9 +41,10 @@ def gate(region: str, skip: bool, say) -> None:
     if skip:
         say(f"lint skipped ({SKIP_LINT_FLAG}): applying aws/json as it is")
         return
-    report = lint(region=region)
+    report = lint(root, region=region)
     bad = [f for f in report.findings if f.status == Status.NG]
     if not bad:
+        say(f"lint: aws/json passes ({report.summary()})")
         return
     for f in bad:
         say(f"NG   {f.check}  {f.subject}{'  ' + f.path if f.path else ''}: {f.message}"

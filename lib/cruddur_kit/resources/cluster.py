@@ -125,6 +125,8 @@ def stop_tasks(kit: Kit, timeout: float = DRAIN_TIMEOUT) -> None:
         return
     found = [t for i in range(0, len(arns), 100)
              for t in ecs.describe_tasks(cluster=cluster, tasks=arns[i:i + 100])["tasks"]]
+    if kit.dry_run:  # the services were not really deleted: their tasks would have gone with them
+        found = [t for t in found if not t.get("group", "").startswith("service:")]
     enis = []
     for task in found:
         task_id = task["taskArn"].rsplit("/", 1)[-1]
