@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import AWS_JSON, templates
+from . import AWS_JSON, LOCAL_DIR, templates
 from .errors import KitError
 
 SPEC = AWS_JSON / "cognito" / "user-pool.json"  # the pool and app client bin/aws/setup and make up create
@@ -19,11 +19,15 @@ class Pool:
     client_id: str
 
 
+LAMBDA_ZIP = LOCAL_DIR / "build" / "cruddur-post-confirmation.zip"  # where bin/cognito/build-lambda puts it
+
+
 def spec() -> dict:
-    """aws/json/cognito/user-pool.json without its "_comment" keys: {"userPool": ..., "userPoolClient": ...}."""
+    """aws/json/cognito/user-pool.json without its "_comment" keys: {"userPool", "userPoolClient",
+    "postConfirmation": {"function", "role"}}."""
     doc = templates.load(SPEC)
     return {part: {k: v for k, v in doc[part].items() if not k.startswith("_")}
-            for part in ("userPool", "userPoolClient")}
+            for part in ("userPool", "userPoolClient", "postConfirmation") if part in doc}
 
 
 def find_pool_id(idp, name: str = POOL_NAME) -> str | None:
