@@ -194,6 +194,13 @@ def test_teardown_stops_a_running_one_off_task_and_waits_for_its_network_interfa
     task_id = task["taskArn"].rsplit("/", 1)[-1]
     [eni] = [d["value"] for a in task["attachments"] for d in a["details"] if d["name"] == "networkInterfaceId"]
 
+    # a one-off task that ran to its end (a migration) leaves no network interface behind, as on ECS
+    migration = _ok(w.run("ecs/run-task", "--interval", "0.2", "--", "true", env=env))
+    [done] = ecs.describe_tasks(cluster="cruddur", tasks=[migration.stdout.strip()])["tasks"]
+    [done_eni] = [d["value"] for a in done["attachments"] for d in a["details"] if d["name"] == "networkInterfaceId"]
+    assert done["lastStatus"] == "STOPPED" and ec2.describe_network_interfaces(
+        Filters=[{"Name": "network-interface-id", "Values": [done_eni]}])["NetworkInterfaces"] == []
+
     dry = _ok(w.run("aws/teardown", "--dry-run", env=env, timeout=120))
     assert f"would stop   ecs-task                   {task_id}" in dry.stdout
     closing = dry.stderr.strip().splitlines()[-1]

@@ -125,6 +125,7 @@ def stop_tasks(kit: Kit, timeout: float = DRAIN_TIMEOUT) -> None:
         return
     found = [t for i in range(0, len(arns), 100)
              for t in ecs.describe_tasks(cluster=cluster, tasks=arns[i:i + 100])["tasks"]]
+    found = [t for t in found if t["lastStatus"] != "STOPPED"]
     if kit.dry_run:  # the services were not really deleted: their tasks would have gone with them
         found = [t for t in found if not t.get("group", "").startswith("service:")]
     enis = []

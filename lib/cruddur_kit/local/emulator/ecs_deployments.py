@@ -407,6 +407,21 @@ def _release_network_interfaces(task) -> None:
         att["status"] = "DELETED"
 
 
+_original_describe_tasks = EC2ContainerServiceBackend.describe_tasks
+
+
+def describe_tasks(self, cluster_str: str, tasks: list[str]):
+    """moto moves a one-off task one state on per DescribeTasks; once it reads STOPPED its desired status is
+    STOPPED too (ListTasks no longer counts it as running) and its network interface goes, as ECS deletes a
+    stopped task's ENI (a service task's is the rollout's to release)."""
+    found = _original_describe_tasks(self, cluster_str, tasks)
+    for task in found:
+        if not isinstance(task, ServiceTask) and getattr(task, "_status", None) == "STOPPED":
+            task.desired_status = "STOPPED"
+            _release_network_interfaces(task)
+    return found
+
+
 _original_delete_cluster = EC2ContainerServiceBackend.delete_cluster
 
 
@@ -446,3 +461,4 @@ def install() -> None:
     EC2ContainerServiceBackend.list_tasks = list_tasks
     EC2ContainerServiceBackend.stop_task = stop_task
     EC2ContainerServiceBackend.delete_cluster = delete_cluster
+    EC2ContainerServiceBackend.describe_tasks = describe_tasks
