@@ -181,7 +181,7 @@ def test_setup_converges_then_teardown_empties_the_account(env):
     assert gone.returncode == 0, gone.stderr
     kept = sorted(line.split()[2] for line in gone.stdout.splitlines() if line.startswith("kept"))
     assert kept == ["/cruddur/backend-flask/CONNECTION_URL", "/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS",
-                    "cruddur-messages"]
+                    "cruddur-messages", "cruddur-user-pool"]  # the pool holds the users: data
     assert "remains" not in statuses(gone.stdout)
     left = {k: v for k, v in remaining(env).items() if v}
     assert left == {"dynamodb": ["cruddur-messages"], "ssm": ["/cruddur/backend-flask/CONNECTION_URL",
