@@ -1,7 +1,7 @@
 """bin/cognito/*: local demo tokens, and Cognito users becoming `users` rows.
 
 The pool is AWS_COGNITO_USER_POOL_ID (and AWS_COGNITO_USER_POOL_CLIENT_ID) when set, else the pool
-named cruddur_kit.cognito.POOL_NAME, the one `make up` creates in the local emulator.
+named cruddur_kit.cognito.POOL_NAME, the one bin/aws/setup creates (and `make up` in the local emulator).
 """
 from __future__ import annotations
 
