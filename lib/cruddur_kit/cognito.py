@@ -7,7 +7,7 @@ from . import AWS_JSON, LOCAL_DIR, templates
 from .errors import KitError
 
 SPEC = AWS_JSON / "cognito" / "user-pool.json"  # the pool and app client bin/aws/setup and make up create
-POOL_NAME = "cruddur-user-pool"  # = the spec's userPool.PoolName (lib/tests/test_cognito_setup.py checks)
+POOL_NAME = "cruddur-user-pool"  # = the spec's userPool.PoolName (test_deploy_kit.py checks they agree)
 CLIENT_NAME = "cruddur-web"  # = the spec's userPoolClient.ClientName
 DEMO_PASSWORD = "Cruddur-Demo-1"  # local emulator only; the demo users exist nowhere else
 DEMO_HANDLES = ("andrewbrown", "altbrown", "bayko", "londo")

@@ -281,3 +281,8 @@ def test_the_names_config_spells_are_the_specs_names():
     assert rds["instance"]["DBInstanceIdentifier"] == config.DB_INSTANCE
     alb = json.loads((AWS_JSON / "load-balancer/alb.json").read_text())
     assert alb["loadBalancer"]["Name"] == config.ALB_NAME
+    from cruddur_kit import cognito
+
+    pool = json.loads((AWS_JSON / "cognito/user-pool.json").read_text())
+    assert (pool["userPool"]["PoolName"], pool["userPoolClient"]["ClientName"]) == (cognito.POOL_NAME,
+                                                                                    cognito.CLIENT_NAME)
