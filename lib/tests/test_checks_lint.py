@@ -51,6 +51,8 @@ def test_lint_names_each_fault(fault_path, tmp_path):
             and f.path.startswith(expect.get("path", ""))]
     assert hits, f"{fault['id']}: expected {expect}, got {[f.to_dict() for f in report.problems]}"
     assert all(f.fix for f in report.problems), "every problem names its fix"
+    if "fix_contains" in expect:  # the fix points the right way (e.g. the port the image listens on)
+        assert any(expect["fix_contains"] in f.fix for f in hits), [f.fix for f in hits]
     # a fault is one mutation: nothing else in the tree turns red
     assert report.count(Status.NG) + report.count(Status.WARN) <= 6, [f.to_dict() for f in report.problems]
 

@@ -1,8 +1,10 @@
 """`bin/ecs/doctor`: why a deployed service misbehaves — the seeds' troubleshooting tree, walked live.
 
 Order follows the seeds (000 §6 "If ALB DNS times out" A-C, §7 problems 1-4; 001 "Troubleshooting"):
-ALB SG inbound -> service SG from the ALB SG -> target health and its reason -> stopped tasks' reasons and
-exit codes -> execution role -> the subnets' route to ECR/SSM -> recent error lines in the logs.
+the service exists -> what it runs (images in ECR, desired count, ports, the ALB's rule to it) -> ALB SG
+inbound -> service SG from the ALB SG -> the target group as the spec has it, target health and its reason
+-> secrets, execution role, log group -> the subnets' route to ECR/SSM -> stopped tasks' reasons and exit
+codes, narrowed by what the checks before found -> error lines in the newest log events, per container.
 Read-only, like verify (same guarded clients); each NG carries a cause id and the fix.
 """
 from __future__ import annotations
@@ -14,9 +16,9 @@ from .. import spec as speclib
 from ..ecs.watch import describe_service
 from ..kit import Kit
 from .live import Lenient
-from .model import NG, SKIP, WARN, Report
+from .model import NG, WARN, Report
 from .groups import admits_cidr, admits_group
-from .verify import roles, secrets
+from .verify import after_lint, deployed, log_groups, roles, secrets, target_groups
 
 TARGET_REASONS = {
     "Target.Timeout": ("target.timeout", "the health check timed out: the service SG does not admit the ALB, "
@@ -31,21 +33,35 @@ TARGET_REASONS = {
     "Elb.InitialHealthChecking": ("target.initial", "health checks have not finished yet",
                                   "wait one or two health-check intervals"),
 }
+LOG_STREAMS = 5  # the newest streams read (one per task)
+LOG_EVENTS = 500  # the newest events read per stream
 LOG_ERROR = re.compile(r"\b(error|exception|traceback|fatal|critical)\b", re.I)
+
+
+def reasons(task: dict) -> str:
+    """The task's stoppedReason and its containers' reasons, each once and whole (a container's reason often
+    repeats the task's, or the task's is a prefix of it)."""
+    seen: list[str] = []
+    for text in [task.get("stoppedReason")] + [c.get("reason") for c in task.get("containers") or []]:
+        text = (text or "").strip()
+        if not text or any(text in s for s in seen):
+            continue
+        seen = [s for s in seen if s not in text] + [text]
+    return "; ".join(seen)
 
 
 def classify_stop(task: dict) -> tuple[str, str, str] | None:
     """(cause, message, fix) for a stopped task, from its stoppedReason and containers' exit codes."""
     reason = task.get("stoppedReason", "") or ""
     containers = task.get("containers") or []
-    texts = " ".join([reason] + [c.get("reason", "") or "" for c in containers])
+    texts = reasons(task)
     codes = {c.get("name"): c.get("exitCode") for c in containers if c.get("exitCode") is not None}
     if "CannotPullContainerError" in texts:
-        return ("task.pull-image", f"CannotPullContainerError: {texts.strip()[:160]}",
+        return ("task.pull-image", texts,
                 "push the image tag (bin/backend/push); give the subnets a route to ECR (public IP, NAT or "
                 "VPC endpoints); let the execution role pull from ECR")
     if "ResourceInitializationError" in texts:
-        return ("task.resource-init", f"ResourceInitializationError: {texts.strip()[:160]}",
+        return ("task.resource-init", texts,
                 "the task cannot reach ECR/SSM/Logs or the execution role cannot read the secrets: public subnet "
                 "with assignPublicIp ENABLED, or private with NAT/endpoints; ssm:GetParameters on the parameters")
     if "OutOfMemory" in texts or 137 in codes.values():
@@ -58,11 +74,52 @@ def classify_stop(task: dict) -> tuple[str, str, str] | None:
             return ("task.image-or-command", f"{name} exited {code}: the image's command cannot run",
                     "build for linux/amd64 (docker build --platform linux/amd64) and check CMD/ENTRYPOINT")
     if "ELB health checks" in reason or "failed ELB" in reason:
-        return ("task.elb-health", reason, "the ALB killed the task: see target health and the service SG above")
+        return ("task.elb-health", texts, "the ALB killed the task: see target health and the service SG above")
     if "Essential container in task exited" in reason:
         detail = ", ".join(f"{n} exit {c}" for n, c in codes.items()) or "no exit code"
-        return ("task.app-crash", f"{reason} ({detail})", "the app crashed at start: read the log lines below")
+        return ("task.app-crash", f"{texts} ({detail})", "the app crashed at start: read the log lines below")
     return None
+
+
+# What doctor's own checks may have found behind a task that could not pull or initialise, in that order.
+NARROWS = {"task.pull-image": ("image.missing", "role.missing", "role.trust", "role.execution-policy",
+                               "network.no-route"),
+           "task.resource-init": ("secret.missing", "role.missing", "role.trust", "role.execution-policy",
+                                  "role.kms-decrypt", "logs.group-missing", "network.no-route")}
+
+
+def narrow(report: Report, cause: str, fix: str, missing_images: list[str] = ()) -> str:
+    """A stopped task's fix, narrowed by what doctor's own checks found (its images in ECR? the role may pull?
+    the secrets exist? the log group? a route?) instead of every possible fix."""
+    if cause not in NARROWS:
+        return fix
+    found = [f"image.missing: {image} is not in ECR: push it (bin/backend/build && bin/backend/push) or deploy a "
+             "tag that is (bin/backend/deploy --tag SHA)" for image in missing_images]
+    found += [f"{f.cause} ({f.subject}): {f.fix}" for f in report.problems
+              if f.cause in NARROWS[cause] and f.cause != "image.missing"]
+    if found:
+        return "doctor's own checks found: " + "; ".join(dict.fromkeys(found))
+    checked = ", ".join(NARROWS[cause])
+    return f"doctor's own checks pass now ({checked}): if the tasks still stop, {fix}"
+
+
+def _missing_images(ecr, task: dict, cache: dict) -> list[str]:
+    """The task's own ECR images that ECR does not hold (what it tried to pull, not what the service runs now)."""
+    missing = []
+    for c in task.get("containers") or []:
+        image = c.get("image") or ""
+        if ".dkr.ecr." not in image or "@" in image:
+            continue
+        if image not in cache:
+            repo, _, tag = image.split("/", 1)[1].partition(":")
+            try:
+                ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag or "latest"}])
+                cache[image] = False
+            except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException):
+                cache[image] = True
+        if cache[image]:
+            missing.append(image)
+    return missing
 
 
 def doctor(kit: Kit, log_minutes: int = 60) -> Report:
@@ -74,17 +131,23 @@ def doctor(kit: Kit, log_minutes: int = 60) -> Report:
     report = Report(f"doctor {sd['cluster']}/{s.name} (read-only)")
     live = _service(report, clients("ecs"), sd["cluster"], s)
     if live is None:
-        report.stats = {"aws_calls": clients.total}
+        report.stats = {"aws_calls": clients.total, "causes": sorted({f.cause for f in report.problems if f.cause})}
         return report
+    # what runs: its images in ECR, its desired count, its ports, the ALB's rule to it
+    td = deployed(report, clients, s, sd, live) or td
+    rendered = [(s, td, sd)]
     vpc_cfg = (live.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
     tg_arn = next((lb.get("targetGroupArn") for lb in live.get("loadBalancers") or []), None)
     _security_groups(report, clients, tg_arn, vpc_cfg.get("securityGroups") or [], s.container_port)
     if tg_arn:
+        target_groups(report, clients, rendered)  # a health path changed live fails every target
         _target_health(report, clients("elbv2"), tg_arn, s)
-    _stopped_tasks(report, clients("ecs"), sd["cluster"], s.name)
     # the secrets exist; the execution role exists, trusts ecs-tasks, may pull, read and decrypt the secrets
-    roles(report, clients, [(s, td, sd)], secrets(report, clients, [(s, td, sd)]))
+    roles(report, clients, rendered, secrets(report, clients, rendered))
+    log_groups(report, clients, rendered)
     _network_path(report, clients("ec2"), vpc_cfg)
+    after_lint(report)  # before the stopped tasks, whose narrowed fixes quote the fixes above
+    _stopped_tasks(report, clients, sd["cluster"], s.name)
     _log_errors(report, clients("logs"), td, log_minutes)
     report.stats = {"aws_calls": clients.total, "calls": dict(sorted(clients.calls.items())),
                     "causes": sorted({f.cause for f in report.problems if f.cause})}
@@ -148,15 +211,22 @@ def _target_health(report, elbv2, tg_arn: str, s) -> None:
     report.record("target.health", f"target group {s.target_group_name}", problems)
 
 
-def _stopped_tasks(report, ecs, cluster: str, service: str) -> None:
-    """tasks.stopped: the stopped tasks' reasons and exit codes, grouped with counts."""
+def _stopped_tasks(report, clients, cluster: str, service: str) -> None:
+    """tasks.stopped: the stopped tasks' reasons and exit codes, grouped with counts, each fix narrowed."""
+    ecs = clients("ecs")
     stopped = ecs.list_tasks(cluster=cluster, serviceName=service, desiredStatus="STOPPED")["taskArns"][:100]
     grouped: dict[tuple, int] = {}
+    images: dict[str, bool] = {}
     if stopped:
         for task in ecs.describe_tasks(cluster=cluster, tasks=stopped)["tasks"]:
             found = classify_stop(task)
             if found:
-                grouped[found] = grouped.get(found, 0) + 1
+                cause, message, fix = found
+                missing = _missing_images(clients("ecr"), task, images) if cause == "task.pull-image" else []
+                # the revision says whether it is the one running now or one ECS already rolled back from
+                revision = str(task.get("taskDefinitionArn", "")).rsplit("/", 1)[-1]
+                key = (cause, f"{message} [{revision}]" if revision else message, narrow(report, cause, fix, missing))
+                grouped[key] = grouped.get(key, 0) + 1
     report.record("tasks.stopped", f"stopped tasks of {service} ({len(stopped)})",
                   [NG("", f"{n} x {message}", fix, cause=cause) for (cause, message, fix), n in grouped.items()])
 
@@ -199,21 +269,40 @@ def _network_path(report, ec2, vpc_cfg):
 
 
 def _log_errors(report, logs, td, minutes):
-    """logs.errors: error lines in the containers' log streams of the last `minutes`."""
+    """logs.errors: error lines in the newest events of each container's own log streams (awslogs names them
+    PREFIX/CONTAINER/TASK-ID) in the last `minutes`; says when it could not read them all."""
     since = int((time.time() - minutes * 60) * 1000)
+    pages: dict[str, dict | None] = {}
     for c in td["containerDefinitions"]:
         opts = (c.get("logConfiguration") or {}).get("options") or {}
         group, prefix = opts.get("awslogs-group"), opts.get("awslogs-stream-prefix")
         if not group:
             continue
-        subject = f"logs {group} {prefix}/{c['name']}"
-        try:
-            events = logs.filter_log_events(logGroupName=group, logStreamNamePrefix=f"{prefix}/{c['name']}",
-                                            startTime=since, limit=500)["events"]
-        except logs.exceptions.ResourceNotFoundException:
-            report.record("logs.errors", subject, [SKIP("", "no such log group")])
+        if group not in pages:  # the group's most recently written streams, newest first (one call per group)
+            try:
+                pages[group] = logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime",
+                                                         descending=True, limit=50)
+            except logs.exceptions.ResourceNotFoundException:
+                pages[group] = None  # logs.group names the missing group: tasks cannot start
+        page = pages[group]
+        if page is None:
             continue
-        errors = [e["message"].strip() for e in events if LOG_ERROR.search(e.get("message", ""))]
+        mine = f"{prefix}/{c['name']}/"
+        subject = f"logs {group} {mine}*"
+        recent = [st for st in page["logStreams"] if st.get("lastEventTimestamp", 0) >= since]
+        streams = [st for st in recent if st["logStreamName"].startswith(mine)]
+        # more streams in the window than read, or a next page that may still hold some of the window
+        partial = len(streams) > LOG_STREAMS or (bool(page.get("nextToken")) and len(recent) == len(page["logStreams"]))
+        events = []
+        for st in streams[:LOG_STREAMS]:  # the newest events first: ECS's newest task is the one that matters
+            got = logs.get_log_events(logGroupName=group, logStreamName=st["logStreamName"], startTime=since,
+                                      startFromHead=False, limit=LOG_EVENTS)["events"]
+            partial = partial or len(got) >= LOG_EVENTS
+            events.extend(got)
+        read = (f"read the newest {len(events)} event(s) of {min(len(streams), LOG_STREAMS)} stream(s)"
+                + ("; older ones not read: bin/ecs/logs reads them" if partial else ""))
+        errors = sorted((e for e in events if LOG_ERROR.search(e.get("message", ""))), key=lambda e: e["timestamp"])
         report.record("logs.errors", subject, [
-            NG("", f"{len(errors)} error line(s) in the last {minutes} min; last: {errors[-1][:200]}",
-               "fix what the log says (bin/ecs/logs to read more)", cause="logs.errors")] if errors else [])
+            NG("", f"{len(errors)} error line(s) in the last {minutes} min ({read}); newest: "
+               f"{errors[-1]['message'].strip()}", "fix what the log says (bin/ecs/logs to read more)",
+               cause="logs.errors")] if errors else [], ok_message=read)

@@ -3,7 +3,10 @@
 Roles exist and trust ecs-tasks; images are in ECR; secrets exist (SSM parameters and Secrets Manager
 secrets, metadata only) and the execution role may read them, and decrypt them when a customer-managed
 KMS key encrypts them; log groups exist or may be created; cluster, subnets, security groups and target
-groups exist and match the specs.
+groups exist and match the specs. A deployed service: the images of the revision it runs are in ECR, its
+desired count is not below the spec's, its ports agree with each other and with the image's, and the ALB
+forwards its paths to it. A fix that says "run bin/aws/setup" names the lint finding first when aws/json
+fails lint (setup would apply it as it is).
 """
 from __future__ import annotations
 
@@ -12,11 +15,13 @@ import urllib.parse
 
 from .. import kms as kmslib
 from .. import spec as speclib
+from ..ecs.watch import describe_service
 from ..errors import KitError
 from ..kit import Kit
 from .groups import admits_cidr, admits_group
 from .live import Lenient
 from .model import NG, SKIP, Report
+from .ports import image_ports, where
 from .rules.cross import allows
 from .rules.iam import as_list
 
@@ -48,9 +53,12 @@ def verify(kit: Kit, root=None) -> Report:
 
     roles(report, clients, rendered, secrets(report, clients, rendered))
     _images(report, clients, rendered, variables)
-    _log_groups(report, clients, rendered)
+    log_groups(report, clients, rendered)
     _cluster_and_network(report, clients, rendered, variables)
-    _target_groups(report, clients, rendered)
+    target_groups(report, clients, rendered)
+    for s, _, sd in rendered:
+        deployed(report, clients, s, sd)
+    after_lint(report, root)
     report.stats = {"aws_calls": clients.total, "calls": dict(sorted(clients.calls.items())),
                     "unset_variables": sorted(variables.missing)}
     return report
@@ -209,7 +217,7 @@ def _secrets_manager(report, clients, rendered) -> dict:
     return keys
 
 
-def _log_groups(report, clients, rendered):
+def log_groups(report, clients, rendered):
     logs = clients("logs")
     groups = {}
     for _, td, _ in rendered:
@@ -261,7 +269,12 @@ def _cluster_and_network(report, clients, rendered, variables):
                    cause="sg.service-from-alb")])
 
 
-def _target_groups(report, clients, rendered):
+DRIFT_EFFECT = {"HealthCheckPath": ": the ALB checks a path the spec did not choose; where the app does not answer "
+                                  "it with 200, every target fails and ECS replaces the tasks",
+                "Port": ": the ALB sends traffic to a port the service did not choose"}
+
+
+def target_groups(report, clients, rendered):
     elbv2 = clients("elbv2")
     wanted = {s.target_group_name: s for s, _, _ in rendered}
     have = {}
@@ -277,7 +290,195 @@ def _target_groups(report, clients, rendered):
             report.record("target-group.matches", f"target group {name}", [NG("", "does not exist",
                           "run bin/aws/setup", cause="target-group.missing")])
             continue
-        problems = [NG(key, f"{key} is {tg.get(key)!r}, the spec says {spec[key]!r}",
+        problems = [NG(key, f"{key} is {tg.get(key)!r}, the spec says {spec[key]!r}{DRIFT_EFFECT.get(key, '')}",
                        "run bin/aws/setup to converge it", cause="target-group.drift")
                     for key in ("Port", "Protocol", "TargetType", "HealthCheckPath") if tg.get(key) != spec.get(key)]
         report.record("target-group.matches", f"target group {name}", problems)
+
+
+def deployed(report, clients, s, sd, live=None) -> dict | None:
+    """What the deployed service runs, against ECR, the spec and the ALB: service.image, service.desired-count,
+    service.ports, listener.rule. The live task definition, or None when the service is not deployed (a SKIP:
+    verify also runs before the first deploy)."""
+    ecs = clients("ecs")
+    if live is None:
+        try:
+            live = describe_service(ecs, sd["cluster"], s.name)
+        except KitError:
+            live = None  # no cluster: cluster.active names it
+        if live is None:
+            report.record("service.deployed", f"service {s.name}", [SKIP("", "not deployed (bin/backend/deploy)")])
+            return None
+    td = ecs.describe_task_definition(taskDefinition=live["taskDefinition"])["taskDefinition"]
+    label = f"{td['family']}:{td['revision']}"
+    service_images(report, clients, td, label)
+    desired_count(report, clients, s, sd, live)
+    service_ports(report, clients, s, live, td, label)
+    listener_rule(report, clients, s, live)
+    return td
+
+
+def service_images(report, clients, td, label: str) -> None:
+    """service.image: every ECR image of the task definition the service runs is in ECR (it may have been
+    pointed by hand at a tag that was never pushed, or the tag was deleted since)."""
+    ecr = clients("ecr")
+    for c in td["containerDefinitions"]:
+        image = c["image"]
+        if ".dkr.ecr." not in image:
+            continue
+        ref = image.split("/", 1)[1]
+        if "@" in ref:
+            repo, digest = ref.split("@", 1)
+            ids, version = {"imageDigest": digest}, digest
+        else:
+            repo, _, tag = ref.partition(":")
+            ids, version = {"imageTag": tag or "latest"}, tag or "latest"
+        problems = []
+        try:
+            ecr.describe_images(repositoryName=repo, imageIds=[ids])
+        except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException) as e:
+            problems.append(NG("", f"{e.response['Error']['Code']}: {c['name']} of {label}, which the service runs, "
+                               f"is not in ECR: its tasks stop with CannotPullContainerError",
+                               f"push {repo}:{version} (bin/backend/build && bin/backend/push), or deploy a tag "
+                               "that is in ECR (bin/backend/deploy --tag SHA)", cause="image.missing"))
+        report.record("service.image", f"ecr image {ref} (service runs {label})", problems)
+
+
+def desired_count(report, clients, s, sd, live) -> None:
+    """service.desired-count: not below the spec's desiredCount, or the autoscaling minimum when one is set."""
+    cluster = sd["cluster"]
+    want = int(sd.get("desiredCount") or 0)
+    floor, why = want, f"the spec's desiredCount ({want})"
+    targets = clients("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[f"service/{cluster}/{s.name}"],
+        ScalableDimension="ecs:service:DesiredCount")["ScalableTargets"]
+    if targets:
+        floor, why = targets[0]["MinCapacity"], f"the autoscaling minimum ({targets[0]['MinCapacity']})"
+    have = live.get("desiredCount", 0)
+    problems = []
+    if have < floor or (have == 0 and want > 0):
+        effect = "no task runs: the ALB answers 503" if have == 0 else "fewer tasks serve than planned"
+        problems.append(NG("desiredCount", f"desiredCount is {have}, below {why}: {effect}",
+                           f"bin/ecs/scale --service {s.name} --count {max(floor, want, 1)}",
+                           cause="service.scaled-down"))
+    report.record("service.desired-count", f"service {s.name}", problems)
+
+
+def service_ports(report, clients, s, live, td, label: str) -> None:
+    """service.ports: the container's port, the service's containerPort and the target group's Port are one,
+    and it is the port the image listens on (its Dockerfile's EXPOSE)."""
+    lb = next(iter(live.get("loadBalancers") or []), None)
+    if not lb:
+        return
+    name, port = lb.get("containerName"), lb.get("containerPort")
+    container = next((c for c in td["containerDefinitions"] if c["name"] == name), {})
+    mapped = [pm.get("containerPort") for pm in container.get("portMappings") or []]
+    elbv2 = clients("elbv2")
+    tg_port = None
+    if lb.get("targetGroupArn"):
+        try:
+            tg_port = elbv2.describe_target_groups(TargetGroupArns=[lb["targetGroupArn"]])["TargetGroups"][0]["Port"]
+        except elbv2.exceptions.TargetGroupNotFoundException:
+            pass  # target-group.matches names it
+    listens = image_ports(s.name)
+    right = listens[0] if listens else None
+    fix = (f"use {right}, the port the image listens on ({where(s.name)}), for the task definition's "
+           "containerPort, the service's loadBalancers containerPort and the target group Port in aws/json; "
+           "then bin/aws/setup and bin/backend/deploy" if right else
+           "make the task definition's containerPort, the service's containerPort and the target group Port the "
+           "port the app listens on")
+    problems = []
+    if port not in mapped:
+        problems.append(NG("loadBalancers[0].containerPort", f"the service sends {port} to {name}, which "
+                           f"{label} maps to {mapped or 'no port'}", fix, cause="port.mismatch"))
+    if tg_port is not None and tg_port != port:
+        problems.append(NG("loadBalancers[0].containerPort", f"the target group's Port is {tg_port}, the service "
+                           f"sends {port}", fix, cause="port.mismatch"))
+    if right is not None and port != right:
+        problems.append(NG("loadBalancers[0].containerPort", f"the image listens on {right} ({where(s.name)}), "
+                           f"not {port}: targets stay unhealthy", fix, cause="port.mismatch"))
+    report.record("service.ports", f"service {s.name} ({label})", problems)
+
+
+def _alb_spec() -> dict:
+    return json.loads((speclib.AWS_JSON / "load-balancer" / "alb.json").read_text())
+
+
+def _forwards_to(actions, tg_arn: str) -> bool:
+    for a in actions or []:
+        if a.get("Type") != "forward":
+            continue
+        if a.get("TargetGroupArn") == tg_arn:
+            return True
+        if any(g.get("TargetGroupArn") == tg_arn and g.get("Weight", 1) > 0
+               for g in (a.get("ForwardConfig") or {}).get("TargetGroups") or []):
+            return True
+    return False
+
+
+def _rule_paths(rule) -> set[str]:
+    return {v for c in rule.get("Conditions") or [] if c.get("Field") == "path-pattern"
+            for v in (c.get("PathPatternConfig") or {}).get("Values") or c.get("Values") or []}
+
+
+def listener_rule(report, clients, s, live) -> None:
+    """listener.rule: the ALB's listener forwards the service's paths (or, for the default route, everything)
+    to the service's target group."""
+    tg_arn = next((lb.get("targetGroupArn") for lb in live.get("loadBalancers") or []), None)
+    if not tg_arn:
+        return
+    spec = _alb_spec()
+    alb_name, port = spec["loadBalancer"]["Name"], spec["listener"]["Port"]
+    elbv2 = clients("elbv2")
+    subject = f"listener {alb_name}:{port} -> {s.name}"
+    what = "the default action" if s.is_default_route else f"a rule for {' '.join(s.path_patterns)}"
+    missing = NG("", f"no listener rule forwards to {s.target_group_name}: requests never reach the service (the "
+                 f"ALB answers 404 or another service)", f"run bin/aws/setup: it creates {what} -> {s.name}",
+                 cause="listener-rule.missing")
+    try:
+        alb = elbv2.describe_load_balancers(Names=[alb_name])["LoadBalancers"][0]
+    except elbv2.exceptions.LoadBalancerNotFoundException:
+        report.record("listener.rule", subject, [missing])
+        return
+    listener = next((li for li in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+                     if li["Port"] == port), None)
+    if listener is None:
+        report.record("listener.rule", subject, [missing])
+        return
+    rules = elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+    if s.is_default_route:
+        ok = _forwards_to(listener.get("DefaultActions"), tg_arn)
+    else:
+        ok = any(not r.get("IsDefault") and _forwards_to(r.get("Actions"), tg_arn)
+                 and set(s.path_patterns) <= _rule_paths(r) for r in rules)
+    report.record("listener.rule", subject, [] if ok else [missing])
+
+
+# Where a fix "run bin/aws/setup" comes from in aws/json, by cause: setup applies these files as they are.
+SETUP_SPECS = {"role.": ("policies/", "task-definitions/"), "logs.": ("task-definitions/",),
+               "sg.": ("network/",), "network.": ("network/",), "target-group.": ("load-balancer/",),
+               "listener-rule.": ("load-balancer/",), "secret.": ("db-credentials/", "database/")}
+
+
+def after_lint(report, root=None) -> None:
+    """Say "run bin/aws/setup" only when aws/json passes lint: setup would re-apply a broken file, so a fix
+    then names the lint finding to correct first (in the files that cause's resources come from, if any)."""
+    from dataclasses import replace
+
+    from .lint import lint
+    from .model import Status
+
+    pointing = [i for i, f in enumerate(report.findings)
+                if f.status in (Status.NG, Status.WARN) and "bin/aws/setup" in f.fix]
+    if not pointing:
+        return
+    failing = [f for f in lint(root).findings if f.status == Status.NG]
+    if not failing:
+        return
+    for i in pointing:
+        f = report.findings[i]
+        folders = next((v for k, v in SETUP_SPECS.items() if f.cause.startswith(k)), ())
+        first = next((n for n in failing if any(folder in n.subject for folder in folders)), failing[0])
+        where_ = f"{first.subject} {first.path}".strip()
+        report.findings[i] = replace(f, fix=f"first fix {where_} (bin/ecs/lint: {first.check}: {first.message}; "
+                                     f"{first.fix}) — bin/aws/setup applies aws/json as it is — then run bin/aws/setup")

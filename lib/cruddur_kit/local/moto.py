@@ -125,6 +125,9 @@ def main(argv: list[str] | None = None) -> None:
     from .emulator import cognito_srp, control, dynamodb_idempotency  # AWS where moto is not (emulator/*.py)
 
     app = control.install(DomainDispatcherApplication(create_backend_app))  # ECS deployments, the default VPC
+    from .emulator import logs_filter
+
+    logs_filter.install()  # FilterLogEvents honours logStreamNamePrefix
     app = SerializedDynamoDB(dynamodb_idempotency.wrap(app))  # ClientRequestToken, inside the one-at-a-time lock
     app = cognito_srp.wrap(app)  # SRP sign-in checks the password
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)

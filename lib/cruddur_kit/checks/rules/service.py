@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import shapes
 from ..model import NG, SKIP, WARN
+from ..ports import image_ports, where
 from ..registry import rule
 
 
@@ -88,12 +89,21 @@ def service_task(spec, specs):
                      f"use one of {', '.join(map(str, containers))}")
             continue
         ports = [pm.get("containerPort") for pm in containers[name].get("portMappings") or []]
+        # the port the image listens on decides which side is wrong, not whichever value the spec holds
+        listens = image_ports(str(doc.get("serviceName") or family))
+        right = listens[0] if listens else None
+        everywhere = (f"use {right}, the port the image listens on ({where(str(doc.get('serviceName') or family))}), "
+                      f"for the portMapping in {td.rel}, this containerPort and the target group Port") if right \
+            else None
         if port not in ports:
-            yield NG(f"{path}.containerPort", f"{name!r} maps ports {ports}, not {port}",
+            yield NG(f"{path}.containerPort", f"{name!r} maps ports {ports}, not {port}", everywhere or
                      f"set containerPort to the container's port ({ports[0] if ports else 'add a portMapping'})")
+        elif right is not None and port != right:
+            yield NG(f"{path}.containerPort", f"the image listens on {right}, not {port}: targets stay unhealthy",
+                     everywhere)
         if tg_port is not None and port != tg_port:
             yield NG(f"{path}.containerPort", f"the target group {target.rel} listens on {tg_port}, the service "
-                     f"sends {port}", "make the target group Port equal to the container port")
+                     f"sends {port}", everywhere or "make the target group Port equal to the container port")
     if doc.get("loadBalancers") and "healthCheckGracePeriodSeconds" not in doc:
         yield WARN("$.healthCheckGracePeriodSeconds", "no grace period: slow starts are killed by the ALB check",
                    "set healthCheckGracePeriodSeconds (e.g. 60-120)")
