@@ -22,6 +22,7 @@ from .config import CLUSTER, DEFAULT_SERVICE
 from .kit import DEFAULT_INTERVAL, Kit
 
 TAG_HELP = "Image tag (env IMAGE_TAG; default: the git sha of HEAD, as bin/backend/build tags it)."
+TAG_DEFAULT = " (env IMAGE_TAG; default: the git sha of HEAD, as for build, push and deploy)"
 
 
 def _seconds(name: str, default, help: str):

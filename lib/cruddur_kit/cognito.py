@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import AWS_JSON, LOCAL_DIR, templates
 from .errors import KitError
 
-POOL_NAME = "cruddur-user-pool"
-CLIENT_NAME = "cruddur-web"
+SPEC = AWS_JSON / "cognito" / "user-pool.json"  # the pool and app client bin/aws/setup and make up create
+POOL_NAME = "cruddur-user-pool"  # = the spec's userPool.PoolName (test_deploy_kit.py checks they agree)
+CLIENT_NAME = "cruddur-web"  # = the spec's userPoolClient.ClientName
 DEMO_PASSWORD = "Cruddur-Demo-1"  # local emulator only; the demo users exist nowhere else
 DEMO_HANDLES = ("andrewbrown", "altbrown", "bayko", "londo")
 
@@ -17,36 +19,70 @@ class Pool:
     client_id: str
 
 
-def find_pool(idp, name: str = POOL_NAME) -> Pool | None:
+LAMBDA_ZIP = LOCAL_DIR / "build" / "cruddur-post-confirmation.zip"  # where bin/cognito/build-lambda puts it
+
+
+def spec() -> dict:
+    """aws/json/cognito/user-pool.json without its "_comment" keys: {"userPool", "userPoolClient",
+    "postConfirmation": {"function", "role"}}."""
+    doc = templates.load(SPEC)
+    return {part: {k: v for k, v in doc[part].items() if not k.startswith("_")}
+            for part in ("userPool", "userPoolClient", "postConfirmation") if part in doc}
+
+
+def find_pool_id(idp, name: str = POOL_NAME) -> str | None:
     for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60):
         for pool in page["UserPools"]:
             if pool["Name"] == name:
-                clients = idp.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
-                client = next((c for c in clients if c["ClientName"] == CLIENT_NAME), None)
-                if client:
-                    return Pool(pool["Id"], client["ClientId"])
+                return pool["Id"]
     return None
 
 
-def ensure_pool(idp, name: str = POOL_NAME) -> tuple[Pool, bool]:
-    """The pool and its app client, created when missing; (pool, created)."""
-    existing = find_pool(idp, name)
-    if existing:
-        return existing, False
-    pool_id = idp.create_user_pool(
-        PoolName=name,
-        UsernameAttributes=["email"],
-        AutoVerifiedAttributes=["email"],
-        Schema=[{"Name": "preferred_username", "AttributeDataType": "String", "Mutable": True},
-                {"Name": "name", "AttributeDataType": "String", "Mutable": True}],
-        Policies={"PasswordPolicy": {"MinimumLength": 8, "RequireUppercase": True, "RequireLowercase": True,
-                                     "RequireNumbers": True, "RequireSymbols": False}},
-    )["UserPool"]["Id"]
-    client_id = idp.create_user_pool_client(
-        UserPoolId=pool_id, ClientName=CLIENT_NAME, GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]["ClientId"]
-    return Pool(pool_id, client_id), True
+def find_client_id(idp, pool_id: str, name: str = CLIENT_NAME) -> str | None:
+    for page in idp.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60):
+        client = next((c for c in page["UserPoolClients"] if c["ClientName"] == name), None)
+        if client:
+            return client["ClientId"]
+    return None
+
+
+def find_pool(idp, name: str = POOL_NAME) -> Pool | None:
+    pool_id = find_pool_id(idp, name)
+    client_id = find_client_id(idp, pool_id) if pool_id else None
+    return Pool(pool_id, client_id) if client_id else None
+
+
+def ensure_pool(idp, name: str = POOL_NAME, dry_run: bool = False) -> tuple[Pool | None, list[str]]:
+    """The pool and its app client as the spec describes them, each created when missing (a pool or client
+    already there under its name is adopted as it is); (pool, what was created: "user-pool", "app-client").
+    Under dry_run nothing is created and the pool is None when anything is missing."""
+    wanted = spec()
+    made: list[str] = []
+    pool_id = find_pool_id(idp, name)
+    if pool_id is None:
+        made.append("user-pool")
+        if dry_run:
+            return None, ["user-pool", "app-client"]
+        pool_id = idp.create_user_pool(**{**wanted["userPool"], "PoolName": name})["UserPool"]["Id"]
+    client_name = wanted["userPoolClient"]["ClientName"]
+    client_id = find_client_id(idp, pool_id, client_name)
+    if client_id is None:
+        made.append("app-client")
+        if dry_run:
+            return None, made
+        client_id = idp.create_user_pool_client(UserPoolId=pool_id, **wanted["userPoolClient"])[
+            "UserPoolClient"]["ClientId"]
+    return Pool(pool_id, client_id), made
+
+
+def delete_pool(idp, name: str = POOL_NAME, dry_run: bool = False) -> bool:
+    """Delete the pool (its clients and users go with it); False when there is none."""
+    pool_id = find_pool_id(idp, name)
+    if pool_id is None:
+        return False
+    if not dry_run:
+        idp.delete_user_pool(UserPoolId=pool_id)
+    return True
 
 
 def attributes(user: dict) -> dict:

@@ -73,3 +73,21 @@ def retag(ecr, repository: str, source_tag: str, new_tag: str) -> str:
         kwargs["imageManifestMediaType"] = image["imageManifestMediaType"]
     ecr.put_image(**kwargs)
     return "created" if current is None else "updated"
+
+
+def local_manifest(docker: str, image: str) -> str:
+    """A Docker v2 manifest naming a local image's config and layers, for an emulator's ECR, which has no
+    registry to push bytes to: the image's digest in ECR then follows the local image's content. Layer
+    digests are the uncompressed diff ids (a registry would store compressed blobs)."""
+    import json
+
+    out = subprocess.run([docker, "image", "inspect", image], capture_output=True, text=True, timeout=30)
+    if out.returncode != 0:
+        raise KitError(f"no local image {image}: build it first (bin/backend/build --tag {image.rsplit(':', 1)[-1]})")
+    info = json.loads(out.stdout)[0]
+    return json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 0, "digest": info["Id"]},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar", "size": 0, "digest": layer}
+                   for layer in (info.get("RootFS") or {}).get("Layers") or []],
+    })

@@ -48,13 +48,14 @@ class Kit:
         return self.clients(name)
 
     @cached_property
-    def tag(self) -> str | None:
-        """The image tag: --tag (click has already put IMAGE_TAG there when the flag is absent), else the git
-        sha of HEAD, as bin/backend/build tags it. A read-only command (verify, diff, doctor) takes no
-        default: it looks for the tag it was given, and says so when there is none."""
-        if self._tag or self.read_only:
-            return self._tag
-        return images.git_sha()
+    def tag(self) -> str:
+        """The image tag, by one rule for every command that takes --tag (build, push, deploy, verify, diff,
+        doctor, run-local): --tag (click has already put IMAGE_TAG there when the flag is absent), else the
+        git sha of HEAD, as bin/backend/build tags it. So build -> push -> deploy -> verify/diff/doctor all
+        name the same image without a flag; "what is deployed" could not be deploy's default (it would
+        redeploy the running image), and as the checks' default it would compare the service with itself.
+        journal/2026-11-29-empty-account-to-service.md says more."""
+        return self._tag or images.git_sha()
 
     @cached_property
     def vars(self) -> Variables:

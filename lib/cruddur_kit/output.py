@@ -4,7 +4,7 @@
     unchanged  log-group        /cruddur/backend-flask
     kept       dynamodb-table   cruddur-messages  (data; --include-data deletes it)
 
-With --dry-run the verbs read "would create", "would update", "would delete".
+With --dry-run the verbs read "would create", "would update", "would delete", "would stop".
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import sys
 from collections import Counter
 from typing import TextIO
 
-STATUSES = ("created", "updated", "unchanged", "deleted", "kept", "absent", "remains", "failed")
-_DRY = {"created": "would create", "updated": "would update", "deleted": "would delete"}
+STATUSES = ("created", "updated", "unchanged", "deleted", "stopped", "kept", "absent", "remains", "failed")
+_DRY = {"created": "would create", "updated": "would update", "deleted": "would delete", "stopped": "would stop"}
 
 
 class Reporter:
@@ -35,7 +35,13 @@ class Reporter:
         print(line, file=self.stream, flush=True)
 
     def summary(self) -> str:
-        return ", ".join(f"{n} {s}" for s, n in self.counts.items()) or "nothing to do"
+        """"3 created, 14 unchanged"; under --dry-run "3 would create, 14 unchanged" (nothing was done)."""
+        verb = (lambda s: _DRY.get(s, s)) if self.dry_run else (lambda s: s)
+        return ", ".join(f"{n} {verb(s)}" for s, n in self.counts.items()) or "nothing to do"
+
+    def closing(self) -> str:
+        """The run's last line: "done: ..." or, under --dry-run, "dry run, nothing changed: ..."."""
+        return f"{'dry run, nothing changed' if self.dry_run else 'done'}: {self.summary()}"
 
 
 def log(message: str) -> None:

@@ -24,6 +24,8 @@ HOW_TO_SET = {
     "CLUSTER_NAME": "set it in the environment or pass --cluster",
     **dict.fromkeys(("DB_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME"),
                     "run bin/aws/setup --with-database (or set it in the environment)"),
+    **dict.fromkeys(("AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID"),
+                    "run bin/aws/setup (it creates the Cognito user pool and app client) or export the ids"),
 }
 
 

@@ -3,6 +3,7 @@ each fault is an RFC 6902 patch of one good spec (lib/tests/faults/lint/*.json) 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -72,3 +73,30 @@ def test_broken_json_is_a_finding_not_a_crash(tmp_path):
     (root / "services" / "backend-flask.json").write_text('{"serviceName": ')
     report = lint(root)
     assert any(f.check == "file.parse" and f.status == Status.NG for f in report.findings)
+
+
+SPECS = sorted(p.relative_to(AWS_JSON).as_posix() for p in AWS_JSON.rglob("*.json"))
+
+
+@pytest.mark.parametrize("rel", SPECS)
+def test_a_syntax_error_is_one_ng_and_nothing_else_turns_red(rel, tmp_path):
+    """Other files' rules that would read the broken one say SKIP, not "missing" (it is there, unparsed)."""
+    root = tmp_path / "json"
+    shutil.copytree(AWS_JSON, root)
+    (root / rel).write_text('{"family": ')
+    report = lint(root)
+    assert [(f.check, f.subject) for f in report.problems] == [("file.parse", f"aws/json/{rel}")]
+
+
+def test_quiet_prints_only_warn_and_ng_lines_and_the_summary(tmp_path):
+    fault = json.loads((Path(__file__).parent / "faults" / "lint" / "cpu-memory-pair.json").read_text())
+    result = subprocess.run([str(LINT), "-q", "--dir", str(_faulted_tree(tmp_path, fault))],
+                            capture_output=True, text=True, timeout=60)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1
+    assert lines[0] == "  NG   aws/json/task-definitions/backend-flask.json"
+    assert re.fullmatch(r"\d+ OK, \d+ WARN, [1-9]\d* NG, \d+ SKIP", lines[-1]), lines[-1]
+    body = [line.split()[0] for line in lines[:-1] if not line.strip().startswith("fix:")]
+    assert set(body) <= {"NG", "WARN"}, lines  # no OK or SKIP line, no title
+    clean = subprocess.run([str(LINT), "-q"], capture_output=True, text=True, timeout=60)
+    assert clean.returncode == 0 and clean.stdout.splitlines() == [clean.stdout.strip()]  # the summary alone

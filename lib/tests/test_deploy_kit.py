@@ -187,7 +187,7 @@ def test_setup_converges_then_teardown_empties_the_account(env):
     assert gone.returncode == 0, gone.stderr
     kept = sorted(line.split()[2] for line in gone.stdout.splitlines() if line.startswith("kept"))
     assert kept == ["/cruddur/backend-flask/CONNECTION_URL", "/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS",
-                    "cruddur-messages"]
+                    "cruddur-messages", "cruddur-user-pool"]  # the pool holds the users: data
     assert "remains" not in statuses(gone.stdout)
     left = {k: v for k, v in remaining(env).items() if v}
     assert left == {"dynamodb": ["cruddur-messages"], "ssm": ["/cruddur/backend-flask/CONNECTION_URL",
@@ -268,6 +268,9 @@ def test_push_moves_latest_to_the_sha_already_in_ecr(env, fake_docker):
     pushed = run(env, "backend/push", "--tag", "0123abcd", extra=path)
     assert pushed.returncode == 0, pushed.stderr
     assert statuses(pushed.stdout) == ["unchanged", "created"]
+    # it pushed nothing, and says only that (it used to end "pushed URI" after "unchanged ... already in ECR")
+    assert pushed.stderr.strip().splitlines()[-1].startswith("nothing pushed: ")
+    assert "\npushed " not in "\n" + pushed.stderr
     images = client(env, "ecr").describe_images(repositoryName="backend-flask")["imageDetails"]
     assert [sorted(i["imageTags"]) for i in images] == [["0123abcd", "latest"]]
     again = run(env, "backend/push", "--tag", "0123abcd", extra=path)
@@ -284,3 +287,8 @@ def test_the_names_config_spells_are_the_specs_names():
     assert rds["instance"]["DBInstanceIdentifier"] == config.DB_INSTANCE
     alb = json.loads((AWS_JSON / "load-balancer/alb.json").read_text())
     assert alb["loadBalancer"]["Name"] == config.ALB_NAME
+    from cruddur_kit import cognito
+
+    pool = json.loads((AWS_JSON / "cognito/user-pool.json").read_text())
+    assert (pool["userPool"]["PoolName"], pool["userPoolClient"]["ClientName"]) == (cognito.POOL_NAME,
+                                                                                    cognito.CLIENT_NAME)

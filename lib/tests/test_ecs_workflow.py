@@ -1,6 +1,6 @@
 """.github/workflows/, validated offline: both workflows parse; the test workflow runs `make test` (lint, then
 the suite) through .ci/run on push and pull request with a PostgreSQL service; the deploy workflow runs that
-test workflow first and needs it, then lint and verify, before it builds -> pushes by sha -> deploys; and
+test workflow first and needs it, then lint, build, push by sha, verify (that image included), deploy; and
 every step calls an existing, executable script with options and arguments its command accepts (parsed by
 the command's own click parser, nothing invoked)."""
 from __future__ import annotations
@@ -110,11 +110,15 @@ def test_lint_and_verify_pass_before_anything_changes(deploy):
     scripts = [argv for _, argv in _commands(deploy, "deploy") if argv[0].startswith("bin/")]
     names = [argv[0] for argv in scripts]
     first_change = min(names.index(s) for s in CHANGES)
-    assert names.index("bin/ecs/lint") < names.index("bin/ecs/verify") < first_change
+    assert names.index("bin/ecs/lint") < first_change
+    # verify checks the image deploy will run (the tag defaults to HEAD's sha, one rule for every command),
+    # so it comes once that image is in ECR, and before the service changes
+    assert names.index("bin/backend/push") < names.index("bin/ecs/verify") < names.index("bin/backend/deploy")
     verify = scripts[names.index("bin/ecs/verify")]
-    assert "--tag" not in verify  # the image is not pushed yet: verify checks everything else
+    assert verify[verify.index("--tag") + 1] == scripts[names.index("bin/backend/deploy")][
+        scripts[names.index("bin/backend/deploy")].index("--tag") + 1]
     steps = deploy["jobs"]["deploy"]["steps"]
-    for step in steps[:next(i for i, s in enumerate(steps) if "bin/ecr/login" in s.get("run", ""))]:
+    for step in steps[:next(i for i, s in enumerate(steps) if "bin/backend/deploy" in s.get("run", ""))]:
         assert "continue-on-error" not in step and "if" not in step, step  # a failed gate stops the job
 
 

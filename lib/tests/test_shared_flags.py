@@ -89,8 +89,8 @@ def test_verify_takes_many_services_the_same_way(clean_env):
 @pytest.mark.parametrize("name", [n for n in NAMES if "tag" in commands.load(n).shared_flags])
 def test_tag_is_resolved_in_one_place(clean_env, name):
     kit = _kit(name)
-    # the commands that build and ship default to HEAD's sha; the read-only checks look only for a given tag
-    assert kit.tag == (None if kit.read_only else images.git_sha())
+    # one rule (issue 13): build, push, deploy and the read-only checks alike default to HEAD's sha
+    assert kit.tag == images.git_sha()
     clean_env.setenv("IMAGE_TAG", "from-env")
     assert _kit(name).tag == "from-env" and _kit(name).vars["IMAGE_TAG"] == "from-env"
     assert _kit(name, ["--tag", "from-flag"]).tag == "from-flag"
@@ -135,3 +135,55 @@ def test_build_and_push_take_service_like_deploy():
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 1, (script, proc.stderr)
         assert "no service 'nope' in aws/json/services" in proc.stderr, script
+
+
+# --- --region reaches the calls, run as processes (issue 13: verify, diff, doctor, lint took none) ---------------
+REGION_PROBES = {"ecs verify": [], "ecs diff": [], "ecs doctor": [], "ecs status": [], "ecs logs": [],
+                 "ecs scale": ["--count", "1"], "ecs rollback": [], "ecs run-task": [], "ecs connect": []}
+
+
+@pytest.fixture(scope="module")
+def cluster_in_eu_west_1(tmp_path_factory):
+    """An emulator whose only cluster is in eu-west-1, and a shell whose region is us-east-1."""
+    import boto3
+    import ecs_world as w
+
+    server = w.start(tmp_path_factory.mktemp("regions"))
+    boto3.client("ecs", region_name="eu-west-1", endpoint_url=server.endpoint, aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_cluster(clusterName="cruddur")
+    yield w.environment(server)  # AWS_DEFAULT_REGION=us-east-1
+    server.stop()
+
+
+def test_every_cluster_command_that_calls_aws_is_probed():
+    probed = {n for n in NAMES if "cluster" in commands.load(n).shared_flags and n.startswith("ecs ")}
+    assert probed - {"ecs run-local"} == set(REGION_PROBES)  # run-local needs a Docker engine: its own tests
+
+
+@pytest.mark.parametrize("name", list(REGION_PROBES))
+def test_the_region_flag_reaches_the_aws_calls(cluster_in_eu_west_1, name):
+    env = cluster_in_eu_west_1
+    door = str(REPO_ROOT / commands.door(name))
+
+    def run(*flags):
+        proc = subprocess.run([door, *REGION_PROBES[name], *flags], env=env, capture_output=True, text=True,
+                              timeout=60, cwd=REPO_ROOT)
+        return proc.stdout + proc.stderr
+
+    missing = "cluster cruddur does not exist"
+    if name == "ecs verify":  # a tree, not an error: the cluster check is one line of it
+        assert "NG   ecs cluster cruddur" in run() and "OK   ecs cluster cruddur" in run("--region", "eu-west-1")
+        return
+    assert missing in run()  # the environment's us-east-1 has no cluster
+    assert missing not in run("--region", "eu-west-1")  # the flag's region has it
+
+
+def test_no_command_makes_aws_clients_of_its_own():
+    """Every AWS call goes through the Kit's one client factory, so --region and --endpoint-url reach it."""
+    offenders = []
+    for path in (REPO_ROOT / "lib" / "cruddur_kit" / "commands").rglob("*.py"):
+        text = path.read_text()
+        for pattern in ("boto3.client(", "boto3.Session(", "boto3.resource(", "Clients(", "aws.client("):
+            if pattern in text:
+                offenders.append(f"{path.relative_to(REPO_ROOT)}: {pattern}")
+    assert offenders == []

@@ -8,6 +8,7 @@ import difflib
 import json
 
 from .. import spec as speclib
+from ..ecs.taskdef import KIT_TAG, registered_by_kit
 from ..ecs.taskdef import normalise as normalise_td
 from ..ecs.watch import describe_service
 from ..errors import KitError
@@ -52,14 +53,33 @@ def normalise_service(sd: dict) -> dict:
     return _prune(out)
 
 
-def unified(deployed: dict, local: dict, label: str) -> list[str]:
+def unified(deployed: dict, local: dict, label: str, deployed_label: str | None = None) -> list[str]:
     a = json.dumps(deployed, indent=2, sort_keys=True).splitlines()
     b = json.dumps(local, indent=2, sort_keys=True).splitlines()
-    return list(difflib.unified_diff(a, b, f"deployed {label}", f"local {label}", lineterm=""))
+    return list(difflib.unified_diff(a, b, f"deployed {deployed_label or label}", f"local {label}", lineterm=""))
+
+
+def live_revision(kit: Kit) -> str:
+    """What the service runs, as a person would say it: "backend-flask:7 (registered by bin/backend/deploy)", or
+    "... (registered outside the kit: no cruddur:registered-by tag)" for a revision registered by hand."""
+    s = speclib.get(kit.service)
+    ecs = kit.client("ecs")
+    live = describe_service(ecs, kit.vars["CLUSTER_NAME"], s.name)
+    if live is None:
+        raise KitError(f"service {s.name} is not deployed in cluster {kit.vars['CLUSTER_NAME']}: bin/backend/deploy")
+    return _revision_note(ecs.describe_task_definition(taskDefinition=live["taskDefinition"], include=["TAGS"]))
+
+
+def _revision_note(described: dict) -> str:
+    name = described["taskDefinition"]["taskDefinitionArn"].rsplit("/", 1)[-1]
+    if registered_by_kit(described.get("tags")):
+        return f"{name} (registered by {KIT_TAG['value']})"
+    return f"{name} (registered outside the kit: no {KIT_TAG['key']} tag)"
 
 
 def diff(kit: Kit, parts: tuple[str, ...] = ("task-definition", "service")) -> list[str]:
-    """Unified diff lines of kit.service, task definition first, then service. Empty when equal."""
+    """Unified diff lines of kit.service, task definition first, then service. Empty when equal. The task
+    definition's "deployed" side is labelled with the live revision and who registered it."""
     s = speclib.get(kit.service)
     scoped = Lenient(kit.vars).for_service(s)
     local_td, local_sd = speclib.task_definition(s, scoped), speclib.service_definition(s, scoped)
@@ -71,8 +91,8 @@ def diff(kit: Kit, parts: tuple[str, ...] = ("task-definition", "service")) -> l
     td = {**deployed_td["taskDefinition"], "tags": deployed_td.get("tags") or []}
     lines = []
     if "task-definition" in parts:
-        lines += unified(normalise_td(td), normalise_td(local_td),
-                         f"task-definitions/{s.name}.json")
+        lines += unified(normalise_td(td), normalise_td(local_td), f"task-definitions/{s.name}.json",
+                         _revision_note(deployed_td))
     if "service" in parts:
         local_service = {k: v for k, v in local_sd.items() if k in SERVICE_KEYS}
         lines += unified(normalise_service(live), normalise_service(local_service), f"services/{s.name}.json")

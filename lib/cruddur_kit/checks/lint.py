@@ -28,3 +28,26 @@ def lint(root: Path | None = None, region: str = DEFAULT_REGION) -> Report:
             report.record(r.id, spec.rel, r.fn(spec, specs))
     report.stats = {"files": len(specs.files), "seconds": round(time.perf_counter() - started, 3)}
     return report
+
+
+SKIP_LINT_FLAG = "--skip-lint"
+
+
+def gate(region: str, skip: bool, say, root: Path | None = None) -> None:
+    """What setup and deploy run first: stop on any NG (each one said with its fix), unless `skip`."""
+    from ..errors import KitError
+    from .model import Status
+
+    if skip:
+        say(f"lint skipped ({SKIP_LINT_FLAG}): applying aws/json as it is")
+        return
+    report = lint(root, region=region)
+    bad = [f for f in report.findings if f.status == Status.NG]
+    if not bad:
+        say(f"lint: aws/json passes ({report.summary()})")
+        return
+    for f in bad:
+        say(f"NG   {f.check}  {f.subject}{'  ' + f.path if f.path else ''}: {f.message}"
+            + (f"  (fix: {f.fix})" if f.fix else ""))
+    raise KitError(f"bin/ecs/lint found {len(bad)} NG in aws/json: fix them (bin/ecs/lint shows each), "
+                   f"or pass {SKIP_LINT_FLAG} to apply the specs anyway")

@@ -85,16 +85,20 @@ class Report:
                            "stats": self.stats, "findings": [f.to_dict() for f in self.findings]}, indent=2)
 
     def write_tree(self, out: TextIO, verbose: bool = True) -> None:
-        """The ecspresso-style tree: subjects, then one line per check; NG/WARN carry path and fix."""
-        print(self.title, file=out)
+        """The ecspresso-style tree: subjects, then one line per check; NG/WARN carry path and fix.
+        Not verbose (lint -q): only the WARN/NG lines under their subjects, and the summary."""
+        if verbose:
+            print(self.title, file=out)
         subjects: dict[str, list[Finding]] = {}
         for f in self.findings:
             subjects.setdefault(f.subject, []).append(f)
         for subject, items in subjects.items():
             worst = max(f.status for f in items)
+            if not verbose and worst < Status.WARN:
+                continue
             print(f"  {worst.name:<4} {subject}", file=out)
             for f in items:
-                if f.status == Status.OK and not verbose:
+                if f.status < Status.WARN and not verbose:
                     continue
                 line = f"    {f.status.name:<4} {f.check}"
                 if f.path:

@@ -76,7 +76,7 @@ class SpecFile:
 _KINDS = {"task-definitions": "task-definition", "services": "service", "policies": "policy",
           "targets": "target", "network": "network", "scaling": "scaling", "capacity-providers": "capacity",
           "load-balancer": "alb", "database": "database", "ecr": "ecr-lifecycle", "xray": "xray-sampling",
-          "db-credentials": "db-credentials", "alarms": "alarm"}
+          "db-credentials": "db-credentials", "alarms": "alarm", "cognito": "cognito"}
 
 
 def _kind(rel_parts: tuple[str, ...]) -> str:
@@ -145,6 +145,11 @@ class SpecSet:
 
     def of(self, kind: str) -> list[SpecFile]:
         return [f for f in self.files if f.kind == kind and not f.error]
+
+    def unparsed(self, kind: str, name: str | None = None) -> SpecFile | None:
+        """A file of this kind (and file name) that does not parse or render: rules that would look in it say
+        SKIP, not a second NG, since its own file.parse NG already names the problem."""
+        return next((f for f in self.files if f.kind == kind and f.error and name in (None, f.path.name)), None)
 
     def task_definition(self, family: str) -> SpecFile | None:
         return next((f for f in self.of("task-definition") if isinstance(f.doc, dict)

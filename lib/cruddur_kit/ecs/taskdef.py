@@ -78,12 +78,23 @@ def _sort_lists(node: Any, key: str | None = None) -> Any:
     return node
 
 
+# The tag deploy adds to each revision it registers, so diff can tell a hand-registered revision from the
+# kit's; it is not part of the spec, so comparisons leave it out.
+KIT_TAG = {"key": "cruddur:registered-by", "value": "bin/backend/deploy"}
+
+
+def registered_by_kit(tags: list | None) -> bool:
+    return any(t.get("key") == KIT_TAG["key"] for t in tags or [])
+
+
 def normalise(td: dict, tags: list | None = None) -> dict:
     """A comparable form of a rendered template or of describe_task_definition's answer (`tags` from
     its include=["TAGS"] part, when given)."""
     doc = {k: v for k, v in td.items() if k in REGISTER_KEYS}
     if tags is not None:
         doc["tags"] = tags
+    if doc.get("tags"):
+        doc["tags"] = [t for t in doc["tags"] if t.get("key") != KIT_TAG["key"]]
     doc["cpu"] = _as_units(doc.get("cpu"), parse_cpu)
     doc["memory"] = _as_units(doc.get("memory"), parse_memory)
     bridge = doc.get("networkMode") == "bridge"  # only there does an omitted hostPort mean "dynamic" (0)
@@ -145,7 +156,7 @@ def register(ecs, rendered: dict, candidates: list[str]) -> tuple[str, bool]:
         if found and found[0] == wanted:
             return found[1], False
     try:
-        resp = ecs.register_task_definition(**rendered)
+        resp = ecs.register_task_definition(**{**rendered, "tags": [*(rendered.get("tags") or []), KIT_TAG]})
     except ecs.exceptions.ClientException as e:
         from ..errors import KitError
         raise KitError(f"ECS refused task definition {rendered.get('family')}: "

@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-p", "--port", type=int, default=4566)
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs (queues, presigned) from it
+    # AWS's managed policies exist in every account (setup attaches AWSLambdaVPCAccessExecutionRole), as
+    # MotoServer already says for the servers the tests start
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop is a clean exit
     from .emulator import cognito_srp, control, dynamodb_idempotency  # AWS where moto is not (emulator/*.py)
 

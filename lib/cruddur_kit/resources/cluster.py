@@ -110,6 +110,61 @@ def _wait_services_gone(ecs, cluster: str, names: list[str], timeout: float = DR
         time.sleep(5)
 
 
+def stop_tasks(kit: Kit, timeout: float = DRAIN_TIMEOUT) -> None:
+    """Stop every task still running in the cluster (one-off tasks: the services are gone by now), then wait
+    until each is STOPPED and its network interface deleted: ECS refuses to delete a cluster with running
+    tasks, and a task's ENI keeps its security group from being deleted."""
+    ecs = kit.client("ecs")
+    cluster = kit.vars["CLUSTER_NAME"]
+    if find_cluster(kit, cluster) is None:
+        return
+    arns = [a for status in ("RUNNING", "PENDING")  # PENDING: a task still starting counts as active too
+            for page in ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus=status)
+            for a in page["taskArns"]]
+    if not arns:
+        return
+    found = [t for i in range(0, len(arns), 100)
+             for t in ecs.describe_tasks(cluster=cluster, tasks=arns[i:i + 100])["tasks"]]
+    found = [t for t in found if t["lastStatus"] != "STOPPED"]
+    if kit.dry_run:  # the services were not really deleted: their tasks would have gone with them
+        found = [t for t in found if not t.get("group", "").startswith("service:")]
+    enis = []
+    for task in found:
+        task_id = task["taskArn"].rsplit("/", 1)[-1]
+        eni = [d["value"] for a in task.get("attachments", []) for d in a.get("details", [])
+               if d["name"] == "networkInterfaceId"]
+        enis += eni
+        if not kit.dry_run:
+            ecs.stop_task(cluster=cluster, task=task["taskArn"], reason="bin/aws/teardown")
+        what = f"{task.get('group', '')} {task['taskDefinitionArn'].rsplit('/', 1)[-1]}".strip()
+        kit.report("stopped", "ecs-task", task_id, what + (f", ENI {', '.join(eni)}" if eni else ""))
+    if not kit.dry_run:
+        _wait_tasks_gone(kit, cluster, [t["taskArn"] for t in found], enis, timeout)
+
+
+def _wait_tasks_gone(kit: Kit, cluster: str, arns: list[str], enis: list[str], timeout: float) -> None:
+    ecs, ec2 = kit.client("ecs"), kit.client("ec2")
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [t["taskArn"].rsplit("/", 1)[-1] for i in range(0, len(arns), 100)
+                   for t in ecs.describe_tasks(cluster=cluster, tasks=arns[i:i + 100])["tasks"]
+                   if t["lastStatus"] != "STOPPED"]
+        attached = _existing_enis(ec2, enis)
+        if not running and not attached:
+            return
+        if time.monotonic() > deadline:
+            left = [f"task {t}" for t in running] + [f"network interface {e}" for e in attached]
+            raise KitError(f"{', '.join(left)} still there after {timeout:g}s: run bin/aws/teardown again")
+        time.sleep(2)
+
+
+def _existing_enis(ec2, ids: list[str]) -> list[str]:
+    if not ids:
+        return []
+    found = ec2.describe_network_interfaces(Filters=[{"Name": "network-interface-id", "Values": ids}])
+    return [n["NetworkInterfaceId"] for n in found["NetworkInterfaces"]]
+
+
 def delete_cluster(kit: Kit) -> None:
     name = kit.vars["CLUSTER_NAME"]
     if find_cluster(kit, name) is None:

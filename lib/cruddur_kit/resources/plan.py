@@ -2,16 +2,18 @@
 `inventory` lists what is still there."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from botocore.exceptions import ClientError
 
-from .. import spec as speclib
+from .. import cognito as cognito_lib, spec as speclib
 from ..config import ALB_NAME, DB_INSTANCE, DB_SG, load_balancer, target_group_arn
 from ..errors import KitError
-from . import alarms, alb, cluster, data, iam, network, registry, scaling, xray
+from . import alarms, alb, cluster, cognito, data, iam, network, registry, scaling, xray
 from ..kit import Kit
 
 
-def setup(kit: Kit, with_database: bool = False) -> None:
+def setup(kit: Kit, with_database: bool = False, lambda_zip: Path | None = None) -> None:
     services = speclib.services()
     retention = int(kit.vars["LOG_RETENTION_DAYS"])
     for repo in sorted({s.repository for s in services}):
@@ -32,6 +34,8 @@ def setup(kit: Kit, with_database: bool = False) -> None:
         iam.ensure_infrastructure_role(kit)
     alarms.ensure(kit, services)  # after the target groups: the alarms' dimensions name them
     data.ensure_table(kit)
+    cognito.ensure_pool(kit)  # the task definition's AWS_COGNITO_USER_POOL_ID / _CLIENT_ID
+    cognito.ensure_trigger(kit, lambda_zip or cognito_lib.LAMBDA_ZIP)  # after the security groups: its network
     if with_database:
         data.ensure_database(kit)
     iam.ensure_db_secret_policy(kit)  # after the database: its policy names the secret RDS created
@@ -71,12 +75,15 @@ def teardown(kit: Kit, include_data: bool = False) -> list[str]:
     for s in services:
         step(scaling.delete, kit, s)
     step(cluster.delete_services, kit)
+    step(cluster.stop_tasks, kit)  # one-off tasks (run-task): ECS will not delete a cluster that runs any
     step(cluster.delete_cluster, kit)
     step(cluster.delete_namespace, kit)
     step(alarms.delete, kit, services)
     step(alb.delete_load_balancer, kit)
     step(alb.delete_target_groups, kit)
     step(data.teardown, kit, include_data)
+    step(cognito.teardown, kit, include_data)
+    step(cognito.teardown_trigger, kit, include_data)
     keep = set() if include_data or not data.database_exists(kit) else {DB_SG}
     step(network.delete_groups, kit, keep)
     step(cluster.delete_task_definitions, kit)
@@ -134,6 +141,9 @@ def inventory(kit: Kit) -> list[tuple[str, str]]:
         found.append(("dynamodb-table", kit.vars["DDB_MESSAGE_TABLE"]))
     if data.database_exists(kit):
         found.append(("rds-instance", DB_INSTANCE))
+    for name in cognito.remaining(kit):
+        found.append(("cognito-user-pool", name))
+    found += cognito.remaining_trigger(kit)
     for name in xray.remaining(kit):
         found.append(("xray-sampling-rule", name))
     for name in data.ssm.existing(kit.client("ssm"), data.SSM_PREFIX):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from ..model import NG, WARN
+from ..model import NG, SKIP, WARN
 from ..registry import rule
 from .iam import as_list, statements
 
@@ -55,6 +55,9 @@ def secrets_readable(spec, specs):
     if not refs:
         return
     policy = policy_file(specs, "execution")
+    if policy is None and (broken := specs.unparsed("policy", "execution-role-policy.json")):
+        yield SKIP("$.executionRoleArn", f"{broken.rel} does not parse: checked once it does")
+        return
     if policy is None:
         yield NG("$.executionRoleArn", "secrets are read by the execution role, and "
                  "policies/execution-role-policy.json is missing",
@@ -132,6 +135,9 @@ def task_table(spec, specs):
     if not tables:
         return
     policy = policy_file(specs, "task")
+    if policy is None and (broken := specs.unparsed("policy", "task-role-policy.json")):
+        yield SKIP("$.taskRoleArn", f"{broken.rel} does not parse: checked once it does")
+        return
     if not spec.doc.get("taskRoleArn") or policy is None:
         yield NG("$.taskRoleArn", "the app uses DynamoDB but the task has no task role policy",
                  "set taskRoleArn and add policies/task-role-policy.json")

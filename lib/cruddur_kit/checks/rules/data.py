@@ -71,3 +71,34 @@ def xray_shape(spec, specs):
     Fix: Correct the key, type or value the finding names (CreateSamplingRule).
     """
     yield from shapes.validate(spec.doc, "xray", "CreateSamplingRule")
+
+
+@rule("shape.cognito", "cognito", seed="issue 13: setup creates the user pool the task definition names")
+def cognito_shape(spec, specs):
+    """userPool is a CreateUserPool input; userPoolClient a CreateUserPoolClient input (pool id filled);
+    postConfirmation.function a CreateFunction input (role and code filled) and its role names a service and
+    AWS managed policies.
+
+    Fix: Correct the key, type or value the finding names (CreateUserPool, CreateUserPoolClient, CreateFunction).
+    """
+    for part in ("userPool", "userPoolClient"):
+        if not isinstance(spec.doc.get(part), dict):
+            yield NG(f"$.{part}", f"no {part} object: setup creates the pool and its app client from it",
+                     f"add {part} (see aws/json/cognito/user-pool.json in git)")
+    yield from shapes.validate_parts(spec.doc, [("userPool", "cognito-idp", "CreateUserPool", ()),
+                                                ("userPoolClient", "cognito-idp", "CreateUserPoolClient",
+                                                 ("UserPoolId",))])
+    trigger = spec.doc.get("postConfirmation")
+    if trigger is None:
+        return
+    for status, path, message, fix, cause in shapes.validate_parts(
+            trigger, [("function", "lambda", "CreateFunction", ("Role", "Code"))]):
+        yield status, path.replace("$", "$.postConfirmation", 1), message, fix, cause
+    role = trigger.get("role") or {}
+    if not isinstance(role.get("RoleName"), str) or not str(role.get("Service", "")).endswith(".amazonaws.com"):
+        yield NG("$.postConfirmation.role", "the Lambda's role needs RoleName and the Service that assumes it",
+                 'set "RoleName" and "Service": "lambda.amazonaws.com"')
+    for i, arn in enumerate(role.get("ManagedPolicyArns") or []):
+        if not str(arn).startswith("arn:aws:iam::aws:policy/"):
+            yield NG(f"$.postConfirmation.role.ManagedPolicyArns[{i}]", f"{arn!r} is not an AWS managed policy ARN",
+                     "use arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")

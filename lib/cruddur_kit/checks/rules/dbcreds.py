@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import NG, WARN
+from ..model import NG, SKIP, WARN
 from ..registry import rule
 from .cross import allows
 
@@ -26,6 +26,9 @@ def rds_secret(spec, specs):
     doc = spec.doc
     family = spec.path.stem
     td = specs.task_definition(family)
+    if td is None and (broken := specs.unparsed("task-definition")):
+        yield SKIP("$", f"{broken.rel} does not parse: checked once it does")
+        return
     if td is None:
         yield NG("$", f"no task-definitions/{family}.json to apply this to", "name the file after a task definition")
         return
@@ -55,6 +58,9 @@ def rds_secret(spec, specs):
         yield NG("$.environment", "PGPASSWORD in plain environment: the password is visible in the task definition",
                  "take it from the secret (secrets, valueFrom ...:password::)")
     policy = next((f for f in specs.of("policy") if f.path.name == POLICY), None)
+    if policy is None and (broken := specs.unparsed("policy", POLICY)):
+        yield SKIP("$.secrets", f"{broken.rel} does not parse: checked once it does")
+        return
     for j, s_ in enumerate(secrets):
         ref = str(s_.get("valueFrom", ""))
         m = KEYED_SECRET.match(ref)

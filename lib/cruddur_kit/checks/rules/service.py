@@ -70,6 +70,9 @@ def service_task(spec, specs):
     doc = spec.doc
     family = str(doc.get("taskDefinition", "")).split(":")[0].rsplit("/", 1)[-1]
     td = specs.task_definition(family)
+    if td is None and (broken := specs.unparsed("task-definition")):
+        yield SKIP("$.taskDefinition", f"{broken.rel} does not parse: checked once it does")
+        return
     if td is None:
         yield NG("$.taskDefinition", f"no task definition with family {family!r} in aws/json/task-definitions",
                  f"add task-definitions/{family}.json or fix taskDefinition")
@@ -104,7 +107,10 @@ def service_task(spec, specs):
     if doc.get("loadBalancers") and "healthCheckGracePeriodSeconds" not in doc:
         yield WARN("$.healthCheckGracePeriodSeconds", "no grace period: slow starts are killed by the ALB check",
                    "set healthCheckGracePeriodSeconds (e.g. 60-120)")
-    if doc.get("loadBalancers") and target is None:
+    if doc.get("loadBalancers") and target is None and (
+            broken := specs.unparsed("target", f"{doc.get('serviceName')}.json")):
+        yield SKIP("$.loadBalancers", f"{broken.rel} does not parse: checked once it does")
+    elif doc.get("loadBalancers") and target is None:
         yield NG("$.loadBalancers", f"no load-balancer/targets/{doc.get('serviceName')}.json",
                  "add the service's target group spec")
     for j, s in enumerate((doc.get("serviceConnectConfiguration") or {}).get("services") or []):
@@ -192,7 +198,10 @@ def scaling_shape(spec, specs):
             and st["MinCapacity"] > st["MaxCapacity"]:
         yield NG("$.scalableTarget.MinCapacity", "MinCapacity exceeds MaxCapacity", "make MinCapacity <= MaxCapacity")
     name = str(st.get("ResourceId", "")).rsplit("/", 1)[-1]
-    if not any(s.doc.get("serviceName") == name for s in specs.of("service")):
+    if not any(s.doc.get("serviceName") == name for s in specs.of("service")) and (
+            broken := specs.unparsed("service", f"{name}.json")):
+        yield SKIP("$.scalableTarget.ResourceId", f"{broken.rel} does not parse: checked once it does")
+    elif not any(s.doc.get("serviceName") == name for s in specs.of("service")):
         yield NG("$.scalableTarget.ResourceId", f"no service {name!r} in aws/json/services",
                  "use service/${CLUSTER_NAME}/<serviceName>")
 

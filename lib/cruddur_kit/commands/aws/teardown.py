@@ -11,7 +11,8 @@ from ...resources import plan
 
 
 @kit_command(cluster=True, dry_run=True,
-             help="Delete the services (scaled to 0 first), cluster, load balancer, target groups, security "
+             help="Delete the services (scaled to 0 first), stop the cluster's other running tasks (waiting for their "
+                  "network interfaces to go), then the cluster, load balancer, target groups, security "
                   "groups, task definitions, ECR repositories, log groups and IAM roles, in dependency order. The "
                   "DynamoDB table, an RDS instance and the SSM parameters are kept unless --include-data. Safe to "
                   "re-run; ends by listing whatever remains.")
@@ -24,12 +25,12 @@ def command(kit: Kit, yes: bool, include_data: bool) -> None:
         click.confirm(f"delete {what} in {kit.region} (cluster {kit.cluster})?", abort=True, err=True)
     problems = plan.teardown(kit, include_data=include_data)
     if kit.dry_run:
-        log(f"dry run: {kit.report.summary()}")
+        log(kit.report.closing())
         return
     remains = [(kind, name) for kind, name in plan.inventory(kit) if not _is_kept(kit, kind, name)]
     for kind, name in remains:
         kit.report("remains", kind, name)
-    log(f"done: {kit.report.summary()}")
+    log(kit.report.closing())
     if problems or remains:
         raise KitError(f"{len(remains)} resource(s) remain: fix the reasons above and run bin/aws/teardown again")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from ...checks.lint import SKIP_LINT_FLAG, gate
 from ...cli import kit_command
 from ...ecs import deploy as deploylib
 from ...ecs import rollout, watch
@@ -14,7 +15,9 @@ from ...resources import scaling
 @kit_command(cluster=True, service=True, tag=True, timeout=900.0, interval=True,
              dry_run="Show what would be registered, created or updated; change nothing.")
 @click.option("--no-wait", is_flag=True, help="Return after the update is accepted, without waiting for the rollout.")
-def command(kit: Kit, no_wait: bool) -> None:
+@click.option(SKIP_LINT_FLAG, "skip_lint", is_flag=True,
+              help="register the task definition even when bin/ecs/lint finds an NG (deploy runs lint first)")
+def command(kit: Kit, no_wait: bool, skip_lint: bool) -> None:
     """Deploy --service (any aws/json/services/NAME.json) at image --tag.
 
     Registers the rendered task definition unless an equal revision is live, creates the service
@@ -26,6 +29,7 @@ def command(kit: Kit, no_wait: bool) -> None:
     time runs out.
     """
     deadline = kit.deadline()
+    gate(kit.region, skip_lint, log)
     rendered = deploylib.render(kit.service, kit.vars)
     ecs = kit.client("ecs")
     deploylib.check_images(kit.client("ecr"), rendered.task_definition, kit.vars["AWS_ACCOUNT_ID"], kit.region)
@@ -34,6 +38,7 @@ def command(kit: Kit, no_wait: bool) -> None:
     # autoscaling needs the service to exist, so the first deploy is where it can be applied
     scaling.ensure(kit, rendered.spec)
     if kit.dry_run:
+        log(kit.report.closing())
         return
     if change.action == "unchanged":
         log(f"nothing to change: {rendered.name} already runs {watch.revision(change.task_definition)}; "

@@ -1,7 +1,7 @@
 """bin/cognito/*: local demo tokens, and Cognito users becoming `users` rows.
 
 The pool is AWS_COGNITO_USER_POOL_ID (and AWS_COGNITO_USER_POOL_CLIENT_ID) when set, else the pool
-named cruddur_kit.cognito.POOL_NAME, the one `make up` creates in the local emulator.
+named cruddur_kit.cognito.POOL_NAME, the one bin/aws/setup creates (and `make up` in the local emulator).
 """
 from __future__ import annotations
 
@@ -26,5 +26,5 @@ def resolve_pool(idp, need_client: bool = True) -> cognito.Pool:
     found = cognito.find_pool(idp)
     if found is None:
         raise KitError(f"no user pool named {cognito.POOL_NAME}: set AWS_COGNITO_USER_POOL_ID "
-                       "(and AWS_COGNITO_USER_POOL_CLIENT_ID), or run make up to create the local one")
+                       "(and AWS_COGNITO_USER_POOL_CLIENT_ID), or run bin/aws/setup (make up creates the local one)")
     return found

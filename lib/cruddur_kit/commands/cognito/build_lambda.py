@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ... import BACKEND, LOCAL_DIR, REPO_ROOT
+from ... import BACKEND, REPO_ROOT, cognito
 from ...cli import kit_command
 from ...errors import KitError
 from ...kit import Kit
@@ -41,7 +41,7 @@ def _add_tree(zf: zipfile.ZipFile, root: Path) -> None:
 
 @kit_command(endpoint=False)  # no AWS calls
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=LOCAL_DIR / "build" / "cruddur-post-confirmation.zip", show_default=True)
+              default=cognito.LAMBDA_ZIP, show_default=True)
 @click.option("--python-version", default="3.11", show_default=True, help="the Lambda runtime's Python")
 @click.option("--arch", type=click.Choice(["x86_64", "arm64"]), default="x86_64", show_default=True)
 @click.option("--no-deps", is_flag=True, help="leave psycopg out (when a Lambda layer provides it)")

@@ -55,7 +55,8 @@ def command(kit: Kit, relink: bool) -> None:
             print(f"{verb:<12} {handle:<24} {attrs['sub']}" + (f"  ({detail})" if detail else ""), flush=True)
         if dry_run:
             conn.rollback()
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no users"
+    verb = (lambda s: DRY_RUN_VERBS.get(s, s)) if dry_run else (lambda s: s)  # a dry run did nothing: "would"
+    summary = ", ".join(f"{n} {verb(s)}" for s, n in sorted(counts.items())) or "no users"
     log(f"pool {pool.pool_id} -> {describe(url)}: {summary}" + (" (dry run: nothing changed)" if dry_run else ""))
     bad = sum(counts[s] for s in BAD)
     if bad:

@@ -5,11 +5,11 @@ import sys
 
 import click
 
-from ...cli import kit_command
+from ...cli import TAG_DEFAULT, kit_command
 from ...kit import Kit
 
 
-@kit_command(service=True, cluster=True, tag="Image tag of the local side (env IMAGE_TAG).", read_only=True,
+@kit_command(service=True, cluster=True, tag="Image tag of the local side" + TAG_DEFAULT + ".", read_only=True,
              help=__doc__ + "\n\nALB SG inbound, service SG from the ALB SG, target health reasons, stopped "
              "tasks' reasons and exit codes (137 OOM, 125/127 image or command, CannotPullContainerError, "
              "ResourceInitializationError), execution role, subnets' route to ECR/SSM, recent error log "

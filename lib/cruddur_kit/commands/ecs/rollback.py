@@ -49,6 +49,7 @@ def command(kit: Kit, to: str | None, no_wait: bool) -> None:
         return
     if kit.dry_run:
         kit.report("updated", "ecs-service", kit.service, f"{watch.revision(current)} -> {watch.revision(target)}")
+        log(kit.report.closing())
         return
     updated = deploylib.apply_update(ecs, kit.cluster, kit.service, taskDefinition=target)
     kit.report("updated", "ecs-service", kit.service, f"{watch.revision(current)} -> {watch.revision(target)}")

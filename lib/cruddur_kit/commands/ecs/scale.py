@@ -35,6 +35,7 @@ def command(kit: Kit, count: int, no_wait: bool) -> None:
         kit.report("unchanged", "ecs-service", kit.service, f"desired {count}")
     elif kit.dry_run:
         kit.report("updated", "ecs-service", kit.service, f"desired {before} -> {count}")
+        log(kit.report.closing())
         return
     else:
         deploylib.apply_update(ecs, kit.cluster, kit.service, desiredCount=count)

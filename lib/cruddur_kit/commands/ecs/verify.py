@@ -5,11 +5,11 @@ import sys
 
 import click
 
-from ...cli import kit_command
+from ...cli import TAG_DEFAULT, kit_command
 from ...kit import Kit
 
 
-@kit_command(services=True, cluster=True, tag="Image tag to look for in ECR (env IMAGE_TAG).", read_only=True,
+@kit_command(services=True, cluster=True, tag="Image tag to look for in ECR" + TAG_DEFAULT + ".", read_only=True,
              help=__doc__ + "\n\nRoles and their trust, ECR image tags, SSM parameter names, log groups, "
              "cluster, subnets, security groups and target groups. Exit 1 on any NG.")
 @click.option("--json", "as_json", is_flag=True, help="print the findings as JSON")

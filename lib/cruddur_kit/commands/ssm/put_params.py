@@ -35,6 +35,6 @@ def command(kit: Kit, env_file, prefix, names, kms_key_id):
     for name, status in ssm.put_parameters(kit.client("ssm"), prefix, {k: source[k] for k in keys},
                                            dry_run=kit.dry_run, key_id=kms_key_id):
         kit.report(status, "ssm-parameter", name, f"SecureString ({key})")
-    log(f"done: {kit.report.summary()}")
+    log(kit.report.closing())
     if kms_key_id:
         log("tasks decrypt these with the execution role: run bin/aws/setup to grant it kms:Decrypt on the key")

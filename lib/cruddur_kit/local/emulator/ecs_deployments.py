@@ -391,7 +391,62 @@ def stop_task(self, cluster_str: str, task_str: str, reason: str):
                 state.stop_task(task, now, reason)
                 _settle(state, now)
             return task
-    return _original_stop_task(self, cluster_str, task_str, reason)
+    task = _original_stop_task(self, cluster_str, task_str, reason)
+    _release_network_interfaces(task)  # ECS deletes a stopped task's ENI; moto kept it (and its security group busy)
+    return task
+
+
+def _release_network_interfaces(task) -> None:
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[task._account_id][task.region_name]
+    for att in task.attachments:
+        for detail in att.get("details", []):
+            if detail["name"] == "networkInterfaceId" and detail["value"] in ec2.enis:
+                ec2.delete_network_interface(detail["value"])
+        att["status"] = "DELETED"
+
+
+_original_describe_tasks = EC2ContainerServiceBackend.describe_tasks
+
+
+def describe_tasks(self, cluster_str: str, tasks: list[str]):
+    """moto moves a one-off task one state on per DescribeTasks; once it reads STOPPED its desired status is
+    STOPPED too (ListTasks no longer counts it as running) and its network interface goes, as ECS deletes a
+    stopped task's ENI (a service task's is the rollout's to release)."""
+    found = _original_describe_tasks(self, cluster_str, tasks)
+    for task in found:
+        if not isinstance(task, ServiceTask) and getattr(task, "_status", None) == "STOPPED":
+            task.desired_status = "STOPPED"
+            _release_network_interfaces(task)
+    return found
+
+
+_original_delete_cluster = EC2ContainerServiceBackend.delete_cluster
+
+
+class ClusterContainsServicesException(ECSException):
+    def __init__(self) -> None:
+        super().__init__("ClusterContainsServicesException",
+                         "The Cluster cannot be deleted while Services are active.")
+
+
+class ClusterContainsTasksException(ECSException):
+    def __init__(self) -> None:
+        super().__init__("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.")
+
+
+def delete_cluster(self, cluster_str: str):
+    """ECS refuses to delete a cluster that still has services or running tasks (DeleteCluster's errors in the
+    API reference); moto deleted it and left the tasks and their network interfaces behind."""
+    cluster = self._get_cluster(cluster_str)
+    if any(s.cluster_name == cluster.name and s.status in ("ACTIVE", "DRAINING") for s in self.services.values()):
+        raise ClusterContainsServicesException()
+    # a service task's state is the rollout's; a one-off task's is moto's (read without advancing it)
+    if any(getattr(t, "_status", None) not in (None, "STOPPED") if not isinstance(t, ServiceTask)
+           else t.last_status != "STOPPED" for t in self.tasks.get(cluster.name, {}).values()):
+        raise ClusterContainsTasksException()
+    return _original_delete_cluster(self, cluster_str)
 
 
 def install() -> None:
@@ -405,3 +460,5 @@ def install() -> None:
         setattr(EC2ContainerServiceResponse, name, handler)
     EC2ContainerServiceBackend.list_tasks = list_tasks
     EC2ContainerServiceBackend.stop_task = stop_task
+    EC2ContainerServiceBackend.delete_cluster = delete_cluster
+    EC2ContainerServiceBackend.describe_tasks = describe_tasks
