@@ -21,6 +21,7 @@ from cruddur_kit.aws import ReadOnlyViolation
 from cruddur_kit.checks.doctor import doctor
 from cruddur_kit.checks.model import Status
 from cruddur_kit.checks.verify import verify
+from cruddur_kit.ecs import deploy as deploylib
 from cruddur_kit.kit import Kit
 from cruddur_kit.local import moto as motolib
 
@@ -66,7 +67,8 @@ def world(tmp_path_factory):
             c("ecr").put_image(repositoryName=repo, imageManifest=MANIFEST, imageTag=TAG)
         variables = configlib.Variables(env=env, client_factory=c)
         s = speclib.get("backend-flask")
-        td = c("ecs").register_task_definition(**speclib.task_definition(s, variables))["taskDefinition"]
+        pinned = deploylib.pin_images(c("ecr"), speclib.task_definition(s, variables), "123456789012", REGION)
+        td = c("ecs").register_task_definition(**pinned)["taskDefinition"]  # as bin/backend/deploy registers it
         sd = speclib.service_definition(s, variables)
         sd.pop("serviceConnectConfiguration", None)  # moto has no Service Connect
         sd["taskDefinition"] = td["taskDefinitionArn"]
@@ -165,8 +167,49 @@ def test_diff_is_empty_when_equal_and_shows_the_change(world):
     other = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--tag", "d1ff001",
                  "--only", "task-definition")
     assert other.returncode == 1
-    assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{TAG}"' in other.stdout
+    digest = world["client"]("ecr").describe_images(repositoryName="backend-flask", imageIds=[{"imageTag": TAG}])[
+        "imageDetails"][0]["imageDigest"]
+    assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask@{digest}"' in other.stdout
     assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:d1ff001"' in other.stdout
+
+
+def test_verify_names_a_re_pushed_tag_and_an_image_run_by_tag(live_env):
+    ecr, ecs = live_env["client"]("ecr"), live_env["client"]("ecs")
+    pinned = ecr.describe_images(repositoryName="backend-flask", imageIds=[{"imageTag": TAG}])["imageDetails"][0]
+    subject = "service cruddur/backend-flask container backend-flask"
+
+    def deployed_findings():
+        return [f for f in verify(_kit(live_env, services=("backend-flask",))).findings
+                if f.check == "image.deployed" and f.subject == subject]
+
+    [ok] = deployed_findings()
+    assert ok.status == Status.OK  # the service pins the digest the tag names
+    rebuilt = json.loads(MANIFEST)
+    rebuilt["config"]["digest"] = "sha256:" + "c" * 64
+    ecr.put_image(repositoryName="backend-flask", imageManifest=json.dumps(rebuilt), imageTag=TAG)
+    try:
+        moved = ecr.describe_images(repositoryName="backend-flask", imageIds=[{"imageTag": TAG}])["imageDetails"][0]
+        [drift] = deployed_findings()
+        assert (drift.status, drift.cause) == (Status.WARN, "image.drift")
+        assert drift.message == (f"backend-flask:1 pins {pinned['imageDigest']}, but the spec's image names "
+                                 f"{moved['imageDigest']} now (its tag was re-pushed, or the service runs another "
+                                 "build)")
+    finally:
+        ecr.put_image(repositoryName="backend-flask", imageManifest=MANIFEST, imageTag=TAG)
+    svc = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"][0]
+    td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    by_tag = {k: td[k] for k in ("family", "containerDefinitions", "networkMode", "requiresCompatibilities", "cpu",
+                                 "memory", "executionRoleArn", "taskRoleArn")}
+    by_tag["containerDefinitions"] = [{**c, "image": c["image"].split("@")[0] + f":{TAG}"}
+                                      if c["name"] == "backend-flask" else c for c in td["containerDefinitions"]]
+    unpinned = ecs.register_task_definition(**by_tag)["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=unpinned)
+    try:
+        [by_tag_finding] = deployed_findings()
+        assert (by_tag_finding.status, by_tag_finding.cause) == (Status.WARN, "image.unpinned")
+        assert f"runs backend-flask:{TAG} by tag" in by_tag_finding.message
+    finally:
+        ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=svc["taskDefinition"])
 
 
 def test_service_diff_is_empty_for_the_service_as_deployed_and_names_a_live_change(world):

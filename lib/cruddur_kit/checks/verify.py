@@ -1,6 +1,7 @@
 """`bin/ecs/verify`: the live account agrees with aws/json — read-only, a bounded number of batched calls.
 
-Roles exist and trust ecs-tasks; images are in ECR; secrets exist (SSM parameters and Secrets Manager
+Roles exist and trust ecs-tasks; images are in ECR and a deployed service pins the digest its tag names now;
+secrets exist (SSM parameters and Secrets Manager
 secrets, metadata only) and the execution role may read them, and decrypt them when a customer-managed
 KMS key encrypts them; log groups exist or may be created; cluster, subnets, security groups and target
 groups exist and match the specs.
@@ -10,13 +11,14 @@ from __future__ import annotations
 import json
 import urllib.parse
 
+from .. import images
 from .. import kms as kmslib
 from .. import spec as speclib
 from ..errors import KitError
 from ..kit import Kit
 from .groups import admits_cidr, admits_group
 from .live import Lenient
-from .model import NG, SKIP, Report
+from .model import NG, SKIP, WARN, Report
 from .rules.cross import allows
 from .rules.iam import as_list
 
@@ -138,24 +140,66 @@ def _execution_needs(rendered):
 
 
 def _images(report, clients, rendered, variables):
+    """image.exists for each ECR image (a tag or a digest), then image.deployed: what the live service pins."""
     ecr = clients("ecr")
-    for _, td, _ in rendered:
+    digests = {}  # (service, container) -> the digest the spec's image names in ECR now
+    for s, td, _ in rendered:
         for c in td["containerDefinitions"]:
-            image = c["image"]
-            if ".dkr.ecr." not in image:
+            ref = images.ecr_image(c["image"])
+            if ref is None:
                 continue
-            repo, _, tag = image.split("/", 1)[1].partition(":")
-            subject = f"ecr image {repo}:{tag}"
-            if tag.startswith("<unset"):
+            subject = f"ecr image {ref}"
+            if (ref.tag or "").startswith("<unset"):
                 report.record("image.exists", subject, [SKIP("", "IMAGE_TAG is not set: pass --tag SHA")])
                 continue
+            ids = [{"imageDigest": ref.digest}] if ref.digest else [{"imageTag": ref.tag}]
             try:
-                ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag}])
+                found = ecr.describe_images(repositoryName=ref.repository, imageIds=ids)["imageDetails"]
+                digests[(s.name, c["name"])] = found[0]["imageDigest"]
                 report.record("image.exists", subject, [])
             except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException) as e:
                 report.record("image.exists", subject, [NG("", f"{e.response['Error']['Code']}: "
                               "tasks stop with CannotPullContainerError", "bin/backend/build && bin/backend/push",
                               cause="image.missing")])
+    _deployed_images(report, clients, rendered, digests)
+
+
+def _deployed_images(report, clients, rendered, digests):
+    """image.deployed: a deployed service pins its ECR images by digest (bin/backend/deploy does), and the
+    digest is the one the spec's tag names now; a re-pushed tag (or another build running) shows as drift."""
+    if not digests:
+        return
+    ecs = clients("ecs")
+    by_cluster: dict[str, list[str]] = {}
+    for s, _, sd in rendered:
+        if any(key[0] == s.name for key in digests):
+            by_cluster.setdefault(sd["cluster"], []).append(s.name)
+    for cluster, names in sorted(by_cluster.items()):
+        live = []
+        for i in range(0, len(names), 10):  # DescribeServices takes 10 names a call
+            live += [svc for svc in ecs.describe_services(cluster=cluster, services=names[i:i + 10])["services"]
+                     if svc.get("status") == "ACTIVE"]
+        for svc in live:
+            td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+            revision = svc["taskDefinition"].rsplit("/", 1)[-1]
+            for c in td["containerDefinitions"]:
+                wanted = digests.get((svc["serviceName"], c["name"]))
+                ref = images.ecr_image(c.get("image", ""))
+                if wanted is None or ref is None:
+                    continue
+                subject = f"service {cluster}/{svc['serviceName']} container {c['name']}"
+                if not ref.digest:
+                    problem = WARN("image", f"{revision} runs {ref} by tag: a re-push of that tag changes what new "
+                                   "tasks run", "bin/backend/deploy (it registers the image pinned by digest)",
+                                   cause="image.unpinned")
+                elif ref.digest != wanted:
+                    problem = WARN("image", f"{revision} pins {ref.digest}, but the spec's image names {wanted} "
+                                   "now (its tag was re-pushed, or the service runs another build)",
+                                   "bin/ecs/diff shows it; bin/backend/deploy --tag TAG runs what the tag names now",
+                                   cause="image.drift")
+                else:
+                    problem = None
+                report.record("image.deployed", subject, [problem] if problem else [])
 
 
 def secrets(report, clients, rendered) -> dict:

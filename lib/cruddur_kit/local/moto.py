@@ -119,7 +119,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs (queues, presigned) from it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop is a clean exit
-    from .emulator import cognito_srp, control, dynamodb_idempotency  # AWS where moto is not (emulator/*.py)
+    from .emulator import cognito_srp, control, dynamodb_idempotency, ecr_digests  # AWS where moto is not
+
+    ecr_digests.install()  # digests are the manifest's sha256, as ECR computes them
 
     app = control.install(DomainDispatcherApplication(create_backend_app))  # ECS deployments, the default VPC
     app = SerializedDynamoDB(dynamodb_idempotency.wrap(app))  # ClientRequestToken, inside the one-at-a-time lock
