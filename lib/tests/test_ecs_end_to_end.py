@@ -84,7 +84,7 @@ def _teardown_to_empty(server, env):
     gone = _ok(w.run("aws/teardown", "--yes", env=env, timeout=120))
     assert "remains" not in gone.stdout
     assert left(server) == {"dynamodb": ["cruddur-messages"],
-                            "ssm": sorted(f"/cruddur/backend-flask/{k}" for k in SECRETS)}
+                            "ssm": sorted(f"/cruddur/backend-flask/{k}" for k in (*SECRETS, "HONEYCOMB_API_KEY"))}
     _ok(w.run("aws/teardown", "--yes", "--include-data", env=env, timeout=120))
     assert left(server) == {}
 

@@ -20,6 +20,7 @@ from .groups import admits_cidr, admits_group
 from .live import Lenient
 from .model import NG, SKIP, WARN, Report
 from .rules.cross import allows
+from .rules import tracing
 from .rules.iam import as_list
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
@@ -82,6 +83,8 @@ def roles(report, clients, rendered, secret_keys):
         report.record("role.trust", subject, [] if ECS_TASKS in trusted else [
             NG("AssumeRolePolicyDocument", f"trusts {trusted or 'no service'}, not {ECS_TASKS}",
                "run bin/aws/setup (policies/*-trust.json) to restore the trust policy", cause="role.trust")])
+        if "taskRoleArn" in uses:
+            report.record("role.task-policy-tracing", subject, _tracing_problems(iam, name, rendered))
         if "executionRoleArn" not in uses:
             continue
         attached = [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
@@ -105,6 +108,21 @@ def roles(report, clients, rendered, secret_keys):
                                    cause="role.execution-policy"))
         report.record("role.execution-policy", subject, problems)
         report.record("role.kms-decrypt", subject, _decrypt_problems(clients, doc, secret_keys))
+
+
+def _tracing_problems(iam, role: str, rendered) -> list:
+    """The task role lets the tracing sidecar (ADOT collector or X-Ray daemon) send to X-Ray."""
+    sidecars = [found[1]["name"] for _, td, _ in rendered if (found := tracing.sidecar(td))
+                and td.get("taskRoleArn", "").endswith(f"/{role}")]
+    if not sidecars:
+        return []
+    inline = [_policy(iam.get_role_policy(RoleName=role, PolicyName=p)["PolicyDocument"])
+              for p in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+    doc = {"Statement": [st for d in inline for st in as_list(d.get("Statement"))]}
+    missing = [a for a in tracing.XRAY_ACTIONS if not allows(doc, a, "*")]
+    return [NG("policy", f"the task role cannot {', '.join(missing)}: the {sidecars[0]} sidecar's traces never reach "
+               "X-Ray (AccessDeniedException in its log)", "run bin/aws/setup (policies/task-role-policy.json)",
+               cause="role.task-policy-tracing")] if missing else []
 
 
 def _decrypt_problems(clients, doc, secret_keys):
