@@ -83,6 +83,8 @@ def world(tmp_path_factory):
             "EXEC_POLICY": json.dumps(iam.get_role_policy(RoleName="CruddurServiceExecutionRole",
                                                           PolicyName="execution-role-policy")["PolicyDocument"]),
             "TASK_TRUST": json.dumps(iam.get_role(RoleName="CruddurTaskRole")["Role"]["AssumeRolePolicyDocument"]),
+            "TASK_POLICY": json.dumps(iam.get_role_policy(RoleName="CruddurTaskRole",
+                                                          PolicyName="task-role-policy")["PolicyDocument"]),
         }
         yield {"server": server, "env": env, "facts": facts, "client": c}
     finally:
@@ -194,6 +196,11 @@ def test_verify_names_a_re_pushed_tag_and_an_image_run_by_tag(live_env):
         assert drift.message == (f"backend-flask:1 pins {pinned['imageDigest']}, but the spec's image names "
                                  f"{moved['imageDigest']} now (its tag was re-pushed, or the service runs another "
                                  "build)")
+        # the pinned image expired (untagged, past the lifecycle policy's 7 days): new tasks could not pull it
+        ecr.batch_delete_image(repositoryName="backend-flask", imageIds=[{"imageDigest": pinned["imageDigest"]}])
+        [gone] = deployed_findings()
+        assert (gone.status, gone.cause) == (Status.NG, "image.missing")
+        assert f"pins {pinned['imageDigest']}, which ECR no longer holds" in gone.message
     finally:
         ecr.put_image(repositoryName="backend-flask", imageManifest=MANIFEST, imageTag=TAG)
     svc = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"][0]

@@ -142,3 +142,31 @@ def test_a_re_pushed_tag_changes_nothing_that_runs_until_a_deploy_pins_its_new_d
     assert now != running and _pinned_image(server, now).endswith(f"/backend-flask@{new}")
     after = w.run("ecs/diff", "--tag", "bbb222", "--only", "task-definition", env=env)
     assert (after.returncode, after.stdout) == (0, ""), after.stdout + after.stderr
+
+
+def test_tracing_sidecar_is_one_setting_and_deploy_registers_the_choice(world):
+    server, env = world
+    daemon = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2",
+                   env={**env, "TRACING_SIDECAR": "xray-daemon"})
+    assert daemon.returncode == 0, daemon.stderr
+    td = w.client(server, "ecs").describe_task_definition(taskDefinition=_service(server)[0]["taskDefinition"])[
+        "taskDefinition"]
+    by_name = {c["name"]: c for c in td["containerDefinitions"]}
+    assert sorted(by_name) == ["backend-flask", "xray"]
+    assert by_name["xray"]["image"] == "public.ecr.aws/xray/aws-xray-daemon:3.3.13"  # public: not pinned by deploy
+    assert {s["name"] for s in by_name["backend-flask"]["secrets"]} == {"CONNECTION_URL", "OTEL_EXPORTER_OTLP_HEADERS"}
+
+    adot = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2", env=env)  # the default again
+    assert adot.returncode == 0, adot.stderr
+    td = w.client(server, "ecs").describe_task_definition(taskDefinition=_service(server)[0]["taskDefinition"])[
+        "taskDefinition"]
+    by_name = {c["name"]: c for c in td["containerDefinitions"]}
+    assert sorted(by_name) == ["backend-flask", "otel-collector"]
+    assert [s["name"] for s in by_name["backend-flask"]["secrets"]] == ["CONNECTION_URL"]
+    assert [s["name"] for s in by_name["otel-collector"]["secrets"]] == ["HONEYCOMB_API_KEY"]
+
+    wrong = w.run("backend/deploy", "--tag", "bbb222", env={**env, "TRACING_SIDECAR": "zipkin"})
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip().splitlines()[-1] == (
+        "error: TRACING_SIDECAR='zipkin' is not known: use 'adot' (the AWS Distro for OpenTelemetry collector) or "
+        "'xray-daemon' (the X-Ray daemon, until its end of support on 2027-02-25)")

@@ -192,8 +192,9 @@ def test_the_adot_sidecar_takes_the_apps_segment_and_spans_and_alone_holds_the_h
         task_id = run.wait_for(r"^task +backend-flask (\w{32}) from aws/json/task-definitions/backend-flask.json")[1]
         run.wait_for(r"^otel-collector +\| adot-collector stand-in: \$\{env:HONEYCOMB_API_KEY\} is set "
                      r"\(value not printed\)$")
-        run.wait_for(r"^healthy +backend-flask", timeout=180)
-        run.wait_for(r"^healthy +otel-collector", timeout=60)
+        healthy = set()  # in either order: the collector's first check (15 s) usually comes before the app's (30 s)
+        while healthy != {"backend-flask", "otel-collector"}:
+            healthy.add(run.wait_for(r"^healthy +(backend-flask|otel-collector) ", timeout=180)[1])
         root = f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"
         import urllib.request
         request = urllib.request.Request(f"http://127.0.0.1:{ports['app']}/api/activities/home",

@@ -210,6 +210,10 @@ def _deployed_images(report, clients, rendered, digests):
                     problem = WARN("image", f"{revision} runs {ref} by tag: a re-push of that tag changes what new "
                                    "tasks run", "bin/backend/deploy (it registers the image pinned by digest)",
                                    cause="image.unpinned")
+                elif ref.digest != wanted and not _has_digest(clients("ecr"), ref):
+                    problem = NG("image", f"{revision} pins {ref.digest}, which ECR no longer holds (expired by the "
+                                 "lifecycle policy or deleted): new tasks stop with CannotPullContainerError",
+                                 "bin/backend/deploy --tag TAG (pins what the tag names now)", cause="image.missing")
                 elif ref.digest != wanted:
                     problem = WARN("image", f"{revision} pins {ref.digest}, but the spec's image names {wanted} "
                                    "now (its tag was re-pushed, or the service runs another build)",
@@ -218,6 +222,14 @@ def _deployed_images(report, clients, rendered, digests):
                 else:
                     problem = None
                 report.record("image.deployed", subject, [problem] if problem else [])
+
+
+def _has_digest(ecr, ref) -> bool:
+    try:
+        return bool(ecr.describe_images(repositoryName=ref.repository,
+                                        imageIds=[{"imageDigest": ref.digest}])["imageDetails"])
+    except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException):
+        return False
 
 
 def secrets(report, clients, rendered) -> dict:

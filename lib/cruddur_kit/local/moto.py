@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop is a clean exit
     from .emulator import cognito_srp, control, dynamodb_idempotency, ecr_digests  # AWS where moto is not
 
-    ecr_digests.install()  # digests are the manifest's sha256, as ECR computes them
+    ecr_digests.install()  # digests are the manifest's sha256; a re-pushed tag leaves the old image untagged
 
     app = control.install(DomainDispatcherApplication(create_backend_app))  # ECS deployments, the default VPC
     app = SerializedDynamoDB(dynamodb_idempotency.wrap(app))  # ClientRequestToken, inside the one-at-a-time lock
