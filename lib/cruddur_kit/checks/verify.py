@@ -145,10 +145,10 @@ def _execution_needs(rendered):
     needs = {("ecr:GetAuthorizationToken", "*")}
     for _, td, _ in rendered:
         for c in td["containerDefinitions"]:
-            if ".dkr.ecr." in c["image"]:
-                host, path = c["image"].split("/", 1)
-                account, region = host.split(".")[0], host.split(".")[3]
-                needs.add(("ecr:BatchGetImage", f"arn:aws:ecr:{region}:{account}:repository/{path.split(':')[0]}"))
+            ref = images.ecr_image(c["image"])
+            if ref is not None:  # by tag or by digest
+                account, region = ref.host.split(".")[0], ref.host.split(".")[3]
+                needs.add(("ecr:BatchGetImage", f"arn:aws:ecr:{region}:{account}:repository/{ref.repository}"))
             opts = (c.get("logConfiguration") or {}).get("options") or {}
             if opts.get("awslogs-group"):
                 arn = td["executionRoleArn"].split(":")
