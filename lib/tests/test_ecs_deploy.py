@@ -170,3 +170,12 @@ def test_tracing_sidecar_is_one_setting_and_deploy_registers_the_choice(world):
     assert wrong.stderr.strip().splitlines()[-1] == (
         "error: TRACING_SIDECAR='zipkin' is not known: use 'adot' (the AWS Distro for OpenTelemetry collector) or "
         "'xray-daemon' (the X-Ray daemon, until its end of support on 2027-02-25)")
+
+
+def test_diff_without_a_tag_compares_as_written(world):
+    server, env = world
+    proc = w.run("ecs/diff", "--only", "task-definition", env={k: v for k, v in env.items() if k != "IMAGE_TAG"})
+    assert proc.returncode == 1, proc.stderr  # the deployed digest against an unset tag: different, no look-up
+    assert "Traceback" not in proc.stderr and not proc.stdout.startswith("#")
+    assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:<unset IMAGE_TAG>"' \
+        in proc.stdout

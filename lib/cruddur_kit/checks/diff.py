@@ -7,6 +7,8 @@ from __future__ import annotations
 import difflib
 import json
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from .. import images, spec as speclib
 from ..ecs.taskdef import normalise as normalise_td
 from ..ecs.watch import describe_service
@@ -92,11 +94,11 @@ def same_images(ecr, deployed: dict, local: dict) -> list[str]:
         if theirs is None or theirs == ours:
             continue
         refs = images.ecr_image(theirs), images.ecr_image(ours)
-        if None in refs or refs[0].repository != refs[1].repository:
+        if None in refs or refs[0].repository != refs[1].repository or (refs[1].tag or "").startswith("<unset"):
             continue
         try:
             digests = [images.digest_of(ecr, r) for r in refs]
-        except KitError:
+        except (KitError, BotoCoreError, ClientError):  # a tag ECR cannot look up: compare as written
             continue
         if digests[0] and digests[0] == digests[1]:
             c["image"] = theirs
