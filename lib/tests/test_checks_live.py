@@ -219,6 +219,38 @@ def test_verify_names_a_re_pushed_tag_and_an_image_run_by_tag(live_env):
         ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=svc["taskDefinition"])
 
 
+def test_verify_checks_the_tracing_sidecar_of_the_revision_that_runs(live_env):
+    ecs = live_env["client"]("ecs")
+    subject = lambda revision: f"task definition {revision} (service backend-flask)"  # noqa: E731
+
+    def findings(revision):
+        return [f for f in verify(_kit(live_env, services=("backend-flask",))).findings
+                if f.check == "tracing.deployed" and f.subject == subject(revision)]
+
+    svc = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"][0]
+    running = svc["taskDefinition"].rsplit("/", 1)[-1]
+    assert [f.status for f in findings(running)] == [Status.OK]  # the revision registered from the specs
+    td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    by_hand = {k: td[k] for k in ("family", "networkMode", "requiresCompatibilities", "cpu", "memory",
+                                  "executionRoleArn", "taskRoleArn")}
+    app = next(c for c in td["containerDefinitions"] if c["name"] == "backend-flask")
+    by_hand["containerDefinitions"] = [c for c in td["containerDefinitions"] if c is not app] + [{
+        **app, "environment": [e if e["name"] != "OTEL_EXPORTER_OTLP_ENDPOINT" else
+                               {"name": e["name"], "value": "https://api.honeycomb.io"} for e in app["environment"]],
+        "secrets": app["secrets"] + [{"name": "OTEL_EXPORTER_OTLP_HEADERS",
+                                      "valueFrom": "/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS"}]}]
+    arn = ecs.register_task_definition(**by_hand)["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=arn)
+    try:
+        found = findings(arn.rsplit("/", 1)[-1])
+    finally:
+        ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=svc["taskDefinition"])
+    messages = sorted(f.message for f in found if f.status == Status.NG)
+    assert len(messages) == 2, [f.to_dict() for f in found]
+    assert messages[0].startswith("OTEL_EXPORTER_OTLP_ENDPOINT=https://api.honeycomb.io bypasses the collector")
+    assert messages[1].startswith("backend-flask reads the Honeycomb key (OTEL_EXPORTER_OTLP_HEADERS)")
+
+
 def test_service_diff_is_empty_for_the_service_as_deployed_and_names_a_live_change(world):
     # ECS keeps every setting the spec gives and answers with its defaults filled (strategy ROLLING, alarms
     # off): diff must not report those as changes

@@ -183,14 +183,14 @@ def _images(report, clients, rendered, variables):
 
 
 def _deployed_images(report, clients, rendered, digests):
-    """image.deployed: a deployed service pins its ECR images by digest (bin/backend/deploy does), and the
-    digest is the one the spec's tag names now; a re-pushed tag (or another build running) shows as drift."""
-    if not digests:
-        return
+    """What each deployed service's live revision runs: image.deployed — it pins its ECR images by digest
+    (bin/backend/deploy does), the digest the spec's tag names now (a re-pushed tag, or another build running,
+    shows as drift); tracing.deployed — its tracing sidecar passes the tracing rules lint applies to the specs
+    (a revision registered by hand or by an older kit is checked as it runs)."""
     ecs = clients("ecs")
     by_cluster: dict[str, list[str]] = {}
-    for s, _, sd in rendered:
-        if any(key[0] == s.name for key in digests):
+    for s, td, sd in rendered:
+        if any(key[0] == s.name for key in digests) or tracing.sidecar(td):
             by_cluster.setdefault(sd["cluster"], []).append(s.name)
     for cluster, names in sorted(by_cluster.items()):
         live = []
@@ -200,6 +200,9 @@ def _deployed_images(report, clients, rendered, digests):
         for svc in live:
             td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
             revision = svc["taskDefinition"].rsplit("/", 1)[-1]
+            if tracing.sidecar(td):
+                report.record("tracing.deployed", f"task definition {revision} (service {svc['serviceName']})",
+                              [p for check in tracing.TASKDEF_CHECKS for p in check(td)])
             for c in td["containerDefinitions"]:
                 wanted = digests.get((svc["serviceName"], c["name"]))
                 ref = images.ecr_image(c.get("image", ""))
