@@ -2,6 +2,8 @@
 TRACING_SIDECAR=xray-daemon; the parameters the execution role may read; the Honeycomb key's two forms."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -42,7 +44,11 @@ def test_the_default_sidecar_is_the_adot_collector_holding_the_honeycomb_key():
                                                                                   "127.0.0.1:2000")
     assert [s["name"] for s in app["secrets"]] == ["CONNECTION_URL"]  # no Honeycomb key in the app
     assert collector["secrets"] == [{"name": "HONEYCOMB_API_KEY", "valueFrom": PARAMETER + "HONEYCOMB_API_KEY"}]
-    conf = yaml.safe_load(next(e["value"] for e in collector["environment"] if e["name"] == "AOT_CONFIG_CONTENT"))
+    text = next(e["value"] for e in collector["environment"] if e["name"] == "AOT_CONFIG_CONTENT")
+    # run-local relays every loopback address a setting names: the configuration names none (not even in comments)
+    assert not re.search(r"(127\.0\.0\.1|localhost|\[::1\]):\d", text)
+    conf = yaml.safe_load(text)
+    assert conf["exporters"]["awsxray"]["region"] == REGION  # Fargate has no instance metadata to ask
     assert conf["exporters"]["otlphttp/honeycomb"]["endpoint"] == "https://api.honeycomb.io"  # ${VAR} filled
     assert conf["exporters"]["otlphttp/honeycomb"]["headers"] == {"x-honeycomb-team": "${env:HONEYCOMB_API_KEY}"}
     assert tracing.receiving_ports(conf) == {"xray": 2000, "otlp-grpc": 4317, "otlp-http": 4318}
