@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 from . import AWS_JSON, aws, kms, spec as speclib, templates
 from .ddb import DEFAULT_TABLE
@@ -38,7 +39,9 @@ DEFAULTS = {
     "CAPACITY_PROVIDERS": "fargate",
     "LOG_RETENTION_DAYS": str(LOG_RETENTION_DAYS),
     "DB_CREDENTIALS": "ssm",  # or "rds": the database login from the RDS-managed secret (aws/json/db-credentials)
+    "TRACING_SIDECAR": "adot",  # or "xray-daemon" (aws/json/tracing/xray-daemon.json) until 2027-02-25
 }
+ADOT_COLLECTOR_CONFIG = AWS_JSON.parent / "otel" / "adot-collector.yaml"
 
 
 def _split(value) -> list[str]:
@@ -278,6 +281,16 @@ class Variables(Mapping):
         return sorted({f"{prefix}{g}:log-stream:*" for s in speclib.services() for g in s.log_groups})
 
 
+    def _find_adot_collector_config(self):
+        """The ADOT collector's configuration (aws/otel/adot-collector.yaml) with the kit's ${VAR}s filled: the
+        sidecar's AOT_CONFIG_CONTENT, so the configuration travels with the task definition revision."""
+        return adot_collector_config(self)
+
+    def _find_ssm_parameter_arns(self):
+        """Every SSM parameter the task definitions read (with TRACING_SIDECAR and DB_CREDENTIALS applied): the
+        execution role's ssm:GetParameters resources, one ARN each."""
+        return sorted({arn for s in speclib.services() for arn in speclib.ssm_parameter_arns(s, self.for_service(s))})
+
     # -- customer-managed KMS keys of the secrets tasks read (kms.py; the execution role needs kms:Decrypt) --
     def _find_kms_key_arns(self):
         policy = templates.render(AWS_JSON / "policies" / "execution-role-policy.json", self)
@@ -315,3 +328,13 @@ def load_balancer(elbv2, name: str) -> dict | None:
     except elbv2.exceptions.LoadBalancerNotFoundException:
         return None
     return lbs[0] if lbs else None
+
+
+def adot_collector_config(variables, path: Path = ADOT_COLLECTOR_CONFIG) -> str:
+    """The collector configuration text with the kit's ${VAR} placeholders filled (the collector's own
+    ${env:NAME} references are left for it)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise KitError(f"{path.relative_to(AWS_JSON.parents[1])} is missing: restore it from git") from None
+    return templates.render({"config": text}, variables, source=path)["config"]

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 from . import REPO_ROOT
 from .errors import KitError
@@ -56,6 +58,51 @@ def image_digest(ecr, repository: str, tag: str) -> str | None:
         return None
     except ecr.exceptions.RepositoryNotFoundException:
         raise KitError(f"ECR repository {repository} does not exist: run bin/aws/setup") from None
+    return found[0]["imageDigest"] if found else None
+
+
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class EcrImage:
+    """An image reference in one account's ECR: `HOST/REPO:TAG` or `HOST/REPO@sha256:...`."""
+    host: str
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def pinned(self) -> str:
+        return f"{self.host}/{self.repository}@{self.digest}"
+
+    def __str__(self) -> str:
+        return f"{self.repository}@{self.digest}" if self.digest else f"{self.repository}:{self.tag}"
+
+
+def ecr_image(image: str, account: str | None = None, region: str | None = None) -> EcrImage | None:
+    """The ECR reference an image string names (this account's registry when account/region are given),
+    else None (a public image, a local one)."""
+    host, sep, path = str(image).partition("/")
+    if not sep or ".dkr.ecr." not in host:
+        return None
+    if account and region and host != registry_host(account, region):
+        return None
+    path, _, digest = path.partition("@")
+    repository, _, tag = path.partition(":")
+    return EcrImage(host, repository, tag or None, digest or None) if (tag or digest) else \
+        EcrImage(host, repository, "latest", None)
+
+
+def digest_of(ecr, ref: EcrImage) -> str | None:
+    """The digest an ECR reference names now: its own digest (when ECR holds it), or what its tag resolves to."""
+    ids = [{"imageDigest": ref.digest}] if ref.digest else [{"imageTag": ref.tag}]
+    try:
+        found = ecr.describe_images(repositoryName=ref.repository, imageIds=ids)["imageDetails"]
+    except ecr.exceptions.ImageNotFoundException:
+        return None
+    except ecr.exceptions.RepositoryNotFoundException:
+        raise KitError(f"ECR repository {ref.repository} does not exist: run bin/aws/setup") from None
     return found[0]["imageDigest"] if found else None
 
 

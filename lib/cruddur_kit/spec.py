@@ -118,11 +118,33 @@ def get(name: str, root: Path = AWS_JSON) -> ServiceSpec:
     raise KitError(f"no service {name!r} in aws/json/services (known: {known})")
 
 
+TRACING_SIDECARS = ("adot", "xray-daemon")  # TRACING_SIDECAR: the first is what the task definitions say
+
+
+def tracing_sidecar(variables) -> str:
+    """TRACING_SIDECAR: 'adot' (the task definitions as written) or 'xray-daemon' (tracing/xray-daemon.json)."""
+    choice = str(variables.get("TRACING_SIDECAR") or TRACING_SIDECARS[0]).lower()
+    if choice not in TRACING_SIDECARS:
+        raise KitError(f"TRACING_SIDECAR={choice!r} is not known: use 'adot' (the AWS Distro for OpenTelemetry "
+                       "collector) or 'xray-daemon' (the X-Ray daemon, until its end of support on 2027-02-25)")
+    return choice
+
+
+def tracing_overlay_path(root: Path = AWS_JSON) -> Path:
+    """tracing/xray-daemon.json beside the task definitions (this repo's for a task definition file elsewhere)."""
+    path = root / "tracing" / "xray-daemon.json"
+    return path if path.exists() else AWS_JSON / "tracing" / "xray-daemon.json"
+
+
 def task_definition(s: ServiceSpec, variables) -> dict:
-    """The register_task_definition input for a service, rendered; DB_CREDENTIALS=rds swaps the database
+    """The register_task_definition input for a service, rendered; TRACING_SIDECAR=xray-daemon swaps the ADOT
+    collector sidecar for the X-Ray daemon (tracing/xray-daemon.json); DB_CREDENTIALS=rds swaps the database
     secret for the RDS-managed one (db-credentials/<service>.json)."""
     scoped = _scoped(s, variables)
     doc = templates.render(s.task_definition_path, scoped)
+    if tracing_sidecar(scoped) == "xray-daemon":
+        doc = with_tracing_sidecar(doc, templates.render(tracing_overlay_path(s.task_definition_path.parents[1]),
+                                                         scoped))
     choice = str(scoped.get("DB_CREDENTIALS") or "ssm").lower()
     if choice == "rds":
         overlay = s.task_definition_path.parents[1] / "db-credentials" / f"{s.name}.json"
@@ -147,6 +169,63 @@ def with_db_credentials(td: dict, overlay: dict) -> dict:
     container["environment"] = [e for e in container.get("environment", []) if e["name"] not in added] \
         + overlay.get("environment", [])
     return td
+
+
+def with_tracing_sidecar(td: dict, overlay: dict) -> dict:
+    """The task definition with the overlay's sidecar in place of `replacesContainer` (when it has that
+    container): dependsOn entries follow the new name, and the containers that depended on the old sidecar get
+    the overlay's environment values and secrets (same-named ones replaced)."""
+    td = json.loads(json.dumps(td))
+    old = overlay["replacesContainer"]
+    containers = td.get("containerDefinitions", [])
+    if not any(c.get("name") == old for c in containers):
+        return td
+    sidecar = overlay["sidecar"]
+    out = []
+    for c in containers:
+        if c.get("name") == old:
+            out.append(json.loads(json.dumps(sidecar)))
+            continue
+        if any(d.get("containerName") == old for d in c.get("dependsOn", [])):
+            c["dependsOn"] = [{**d, "containerName": sidecar["name"]} if d.get("containerName") == old else d
+                              for d in c["dependsOn"]]
+            for key, given in (("environment", overlay.get("dependentsEnvironment", [])),
+                               ("secrets", overlay.get("dependentsSecrets", []))):
+                names = {e["name"] for e in given}
+                c[key] = [e for e in c.get(key, []) if e["name"] not in names] + given
+        out.append(c)
+    td["containerDefinitions"] = out
+    return td
+
+
+def ssm_parameter_arns(s: ServiceSpec, variables) -> list[str]:
+    """The SSM parameters a service's task definition will read (its `secrets`, with TRACING_SIDECAR and
+    DB_CREDENTIALS applied), as ARNs: what the execution role may read, and nothing more. Only the secrets
+    are rendered, so this needs no more than the region, the account and the service's name."""
+    scoped = _scoped(s, variables)
+    raw = templates.load(s.task_definition_path)
+    keep = ("name", "secrets", "dependsOn")
+    doc = {"containerDefinitions": [{k: c[k] for k in keep if k in c} for c in raw.get("containerDefinitions", [])]}
+    if tracing_sidecar(scoped) == "xray-daemon":
+        overlay = templates.load(tracing_overlay_path(s.task_definition_path.parents[1]))
+        overlay["sidecar"] = {k: overlay["sidecar"][k] for k in keep if k in overlay["sidecar"]}
+        overlay.pop("dependentsEnvironment", None)
+        doc = with_tracing_sidecar(doc, overlay)
+    dropped = set()
+    if str(scoped.get("DB_CREDENTIALS") or "ssm").lower() == "rds":
+        overlay_path = s.task_definition_path.parents[1] / "db-credentials" / f"{s.name}.json"
+        if overlay_path.exists():
+            dropped = set(templates.load(overlay_path).get("replacesSecrets", []))
+    value_froms = [x["valueFrom"] for c in doc["containerDefinitions"] for x in c.get("secrets", [])
+                   if x["name"] not in dropped]
+    rendered = templates.render({"v": value_froms}, scoped, source=s.task_definition_path)["v"]
+    region, account = scoped["AWS_DEFAULT_REGION"], scoped["AWS_ACCOUNT_ID"]
+    arns = set()
+    for v in rendered:
+        if ":secretsmanager:" in v:
+            continue
+        arns.add(v if v.startswith("arn:") else f"arn:aws:ssm:{region}:{account}:parameter/{v.lstrip('/')}")
+    return sorted(arns)
 
 
 def service_definition(s: ServiceSpec, variables) -> dict:

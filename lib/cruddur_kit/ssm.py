@@ -6,8 +6,26 @@ from collections.abc import Iterable, Mapping
 from .errors import KitError
 
 DEFAULT_PREFIX = "/cruddur/backend-flask"
-# The secrets the backend task definition reads (aws/json/task-definitions/backend-flask.json).
-BACKEND_SECRETS = ("CONNECTION_URL", "OTEL_EXPORTER_OTLP_HEADERS")
+# The secrets the backend task definition reads (aws/json/task-definitions/backend-flask.json): the ADOT sidecar
+# reads HONEYCOMB_API_KEY; with TRACING_SIDECAR=xray-daemon the app reads OTEL_EXPORTER_OTLP_HEADERS instead.
+BACKEND_SECRETS = ("CONNECTION_URL", "HONEYCOMB_API_KEY", "OTEL_EXPORTER_OTLP_HEADERS")
+HONEYCOMB_HEADER = "x-honeycomb-team"
+
+
+def with_honeycomb_pair(values: Mapping[str, str]) -> dict[str, str]:
+    """The values with both forms of the Honeycomb key when either is given: HONEYCOMB_API_KEY (the collector
+    sidecar's) and OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=KEY (the app's, with the X-Ray daemon), so
+    switching the sidecar needs no new parameter."""
+    out = {k: v for k, v in values.items() if v}
+    key, headers = out.get("HONEYCOMB_API_KEY"), out.get("OTEL_EXPORTER_OTLP_HEADERS")
+    if key and not headers:
+        out["OTEL_EXPORTER_OTLP_HEADERS"] = f"{HONEYCOMB_HEADER}={key}"
+    elif headers and not key:
+        pairs = dict(p.split("=", 1) for p in headers.split(",") if "=" in p)
+        found = {k.strip().lower(): v.strip() for k, v in pairs.items()}.get(HONEYCOMB_HEADER)
+        if found:
+            out["HONEYCOMB_API_KEY"] = found
+    return out
 
 
 def parameter_name(prefix: str, key: str) -> str:

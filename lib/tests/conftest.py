@@ -83,7 +83,8 @@ def local_stack(pg_server_url, tmp_path_factory):
         env = {**base, **aws, "CRUDDUR_LOCAL_DIR": str(tmp_path_factory.mktemp("local-dir")),
                "AWS_COGNITO_USER_POOL_ID": provisioned.pool.pool_id,
                "AWS_COGNITO_USER_POOL_CLIENT_ID": provisioned.pool.client_id}
-        yield {"env": env, "server": server, "database_url": url, "secrets": [url, SECRET_HEADERS]}
+        yield {"env": env, "server": server, "database_url": url,
+               "secrets": [url, SECRET_HEADERS, SECRET_HEADERS.split("=", 1)[1]]}
     import psycopg
     with psycopg.connect(pglocal.with_database(pg_server_url, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

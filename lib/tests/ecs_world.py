@@ -6,6 +6,7 @@ repository with one image), so these tests exercise the ECS scripts alone; the e
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -46,8 +47,16 @@ def client(server: motolib.MotoServer, name: str):
                         config=Config(retries={"max_attempts": 1}))
 
 
-def push_image(server, repository: str, tag: str) -> None:
-    client(server, "ecr").put_image(repositoryName=repository, imageManifest=MANIFEST, imageTag=tag)
+def manifest(build: str) -> str:
+    """An image manifest for one build: each build's config blob differs, so each has its own digest."""
+    doc = json.loads(MANIFEST)
+    doc["config"]["digest"] = "sha256:" + hashlib.sha256(build.encode()).hexdigest()
+    return json.dumps(doc)
+
+
+def push_image(server, repository: str, tag: str, build: str | None = None) -> None:
+    """What `docker push` of the build leaves in ECR (the build defaults to one per tag)."""
+    client(server, "ecr").put_image(repositoryName=repository, imageManifest=manifest(build or tag), imageTag=tag)
 
 
 def prepare(server, services=("backend-flask",), tags=("aaa111",)) -> None:

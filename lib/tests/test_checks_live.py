@@ -24,6 +24,7 @@ from cruddur_kit.checks import causes
 from cruddur_kit.checks.doctor import doctor
 from cruddur_kit.checks.model import Status
 from cruddur_kit.checks.verify import verify
+from cruddur_kit.ecs import deploy as deploylib
 from cruddur_kit.kit import Kit
 from cruddur_kit.local import moto as motolib
 
@@ -95,6 +96,8 @@ def world(tmp_path_factory):
             # the same task, a revision of its own for the faults that tell the emulator how its tasks fail
             "FAILING_TD_ARN": _register_variant(ecs, good_td),
             **_listener_rule_facts(c("elbv2"), tg_arn),
+            "TASK_POLICY": json.dumps(iam.get_role_policy(RoleName="CruddurTaskRole",
+                                                          PolicyName="task-role-policy")["PolicyDocument"]),
         }
         yield {"server": server, "env": env, "facts": facts, "client": c}
     finally:
@@ -227,8 +230,86 @@ def test_diff_is_empty_when_equal_and_shows_the_change(world):
     other = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--tag", "d1ff001",
                  "--only", "task-definition")
     assert other.returncode == 1
-    assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{TAG}"' in other.stdout
+    digest = world["client"]("ecr").describe_images(repositoryName="backend-flask", imageIds=[{"imageTag": TAG}])[
+        "imageDetails"][0]["imageDigest"]
+    assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask@{digest}"' in other.stdout
     assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:d1ff001"' in other.stdout
+
+
+def test_verify_names_a_re_pushed_tag_and_an_image_run_by_tag(live_env):
+    ecr, ecs = live_env["client"]("ecr"), live_env["client"]("ecs")
+    pinned = ecr.describe_images(repositoryName="backend-flask", imageIds=[{"imageTag": TAG}])["imageDetails"][0]
+    subject = "service cruddur/backend-flask container backend-flask"
+
+    def deployed_findings():
+        return [f for f in verify(_kit(live_env, services=("backend-flask",))).findings
+                if f.check == "image.deployed" and f.subject == subject]
+
+    [ok] = deployed_findings()
+    assert ok.status == Status.OK  # the service pins the digest the tag names
+    rebuilt = json.loads(MANIFEST)
+    rebuilt["config"]["digest"] = "sha256:" + "c" * 64
+    ecr.put_image(repositoryName="backend-flask", imageManifest=json.dumps(rebuilt), imageTag=TAG)
+    try:
+        moved = ecr.describe_images(repositoryName="backend-flask", imageIds=[{"imageTag": TAG}])["imageDetails"][0]
+        [drift] = deployed_findings()
+        assert (drift.status, drift.cause) == (Status.WARN, "image.drift")
+        assert drift.message == (f"backend-flask:1 pins {pinned['imageDigest']}, but the spec's image names "
+                                 f"{moved['imageDigest']} now (its tag was re-pushed, or the service runs another "
+                                 "build)")
+        # the pinned image expired (untagged, past the lifecycle policy's 7 days): new tasks could not pull it
+        ecr.batch_delete_image(repositoryName="backend-flask", imageIds=[{"imageDigest": pinned["imageDigest"]}])
+        [gone] = deployed_findings()
+        assert (gone.status, gone.cause) == (Status.NG, "image.missing")
+        assert f"pins {pinned['imageDigest']}, which ECR no longer holds" in gone.message
+    finally:
+        ecr.put_image(repositoryName="backend-flask", imageManifest=MANIFEST, imageTag=TAG)
+    svc = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"][0]
+    td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    by_tag = {k: td[k] for k in ("family", "containerDefinitions", "networkMode", "requiresCompatibilities", "cpu",
+                                 "memory", "executionRoleArn", "taskRoleArn")}
+    by_tag["containerDefinitions"] = [{**c, "image": c["image"].split("@")[0] + f":{TAG}"}
+                                      if c["name"] == "backend-flask" else c for c in td["containerDefinitions"]]
+    unpinned = ecs.register_task_definition(**by_tag)["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=unpinned)
+    try:
+        [by_tag_finding] = deployed_findings()
+        assert (by_tag_finding.status, by_tag_finding.cause) == (Status.WARN, "image.unpinned")
+        assert f"runs backend-flask:{TAG} by tag" in by_tag_finding.message
+    finally:
+        ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=svc["taskDefinition"])
+
+
+def test_verify_checks_the_tracing_sidecar_of_the_revision_that_runs(live_env):
+    ecs = live_env["client"]("ecs")
+    subject = lambda revision: f"task definition {revision} (service backend-flask)"  # noqa: E731
+
+    def findings(revision):
+        return [f for f in verify(_kit(live_env, services=("backend-flask",))).findings
+                if f.check == "tracing.deployed" and f.subject == subject(revision)]
+
+    svc = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"][0]
+    running = svc["taskDefinition"].rsplit("/", 1)[-1]
+    assert [f.status for f in findings(running)] == [Status.OK]  # the revision registered from the specs
+    td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    by_hand = {k: td[k] for k in ("family", "networkMode", "requiresCompatibilities", "cpu", "memory",
+                                  "executionRoleArn", "taskRoleArn")}
+    app = next(c for c in td["containerDefinitions"] if c["name"] == "backend-flask")
+    by_hand["containerDefinitions"] = [c for c in td["containerDefinitions"] if c is not app] + [{
+        **app, "environment": [e if e["name"] != "OTEL_EXPORTER_OTLP_ENDPOINT" else
+                               {"name": e["name"], "value": "https://api.honeycomb.io"} for e in app["environment"]],
+        "secrets": app["secrets"] + [{"name": "OTEL_EXPORTER_OTLP_HEADERS",
+                                      "valueFrom": "/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS"}]}]
+    arn = ecs.register_task_definition(**by_hand)["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=arn)
+    try:
+        found = findings(arn.rsplit("/", 1)[-1])
+    finally:
+        ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=svc["taskDefinition"])
+    messages = sorted(f.message for f in found if f.status == Status.NG)
+    assert len(messages) == 2, [f.to_dict() for f in found]
+    assert messages[0].startswith("OTEL_EXPORTER_OTLP_ENDPOINT=https://api.honeycomb.io bypasses the collector")
+    assert messages[1].startswith("backend-flask reads the Honeycomb key (OTEL_EXPORTER_OTLP_HEADERS)")
 
 
 def test_service_diff_is_empty_for_the_service_as_deployed_and_names_a_live_change(world):

@@ -159,9 +159,7 @@ def test_rds_credentials_reach_the_task_from_the_managed_secret(env):
     container = registered_container(env)
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
     assert secrets == {
-        "PGUSER": f"{secret}:username::", "PGPASSWORD": f"{secret}:password::",
-        "OTEL_EXPORTER_OTLP_HEADERS":
-            "arn:aws:ssm:us-east-1:123456789012:parameter/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS"}
+        "PGUSER": f"{secret}:username::", "PGPASSWORD": f"{secret}:password::"}  # the Honeycomb key: the sidecar's
     environment = {e["name"]: e["value"] for e in container["environment"]}
     assert environment["PGHOST"] == "cruddur-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com"  # moto's endpoint
     assert (environment["PGPORT"], environment["PGDATABASE"], environment["PGSSLMODE"]) == \
@@ -173,7 +171,7 @@ def test_rds_credentials_reach_the_task_from_the_managed_secret(env):
     assert ("deleted", "iam-role-policy", label) in lines(back.stdout)
     assert iam.list_role_policies(RoleName="CruddurServiceExecutionRole")["PolicyNames"] == ["execution-role-policy"]
     ok(run(env, "backend/deploy", "--tag", "feed1234", "--no-wait", extra=APP))
-    assert {s["name"] for s in registered_container(env)["secrets"]} == {"CONNECTION_URL", "OTEL_EXPORTER_OTLP_HEADERS"}
+    assert {s["name"] for s in registered_container(env)["secrets"]} == {"CONNECTION_URL"}
 
 
 def test_rds_credentials_without_a_database_name_what_is_missing(env):
@@ -332,7 +330,7 @@ def test_setup_grants_decrypt_on_the_customer_key_of_the_secrets_and_takes_it_ba
     assert iam.list_role_policies(RoleName="CruddurServiceExecutionRole")["PolicyNames"] == ["execution-role-policy"]
 
     put = ok(run(env, "ssm/put-params", "--kms-key-id", "alias/cruddur-secrets", extra=SECRETS))
-    assert [status for status, _, _ in lines(put.stdout)] == ["updated", "updated"]  # same values, new key
+    assert [status for status, _, _ in lines(put.stdout)] == ["updated", "updated", "updated"]  # same values, new key
     assert "bin/aws/setup" in put.stderr and SECRETS["CONNECTION_URL"] not in put.stdout + put.stderr
     first = ok(run(env, "aws/setup", extra=APP))
     assert ("created", "iam-role-policy", KMS_LABEL) in lines(first.stdout)
@@ -344,7 +342,7 @@ def test_setup_grants_decrypt_on_the_customer_key_of_the_secrets_and_takes_it_ba
     assert ("unchanged", "iam-role-policy", KMS_LABEL) in lines(ok(run(env, "aws/setup", extra=APP)).stdout)
 
     back = ok(run(env, "ssm/put-params", extra=SECRETS))  # re-encrypted under aws/ssm
-    assert [status for status, _, _ in lines(back.stdout)] == ["updated", "updated"]
+    assert [status for status, _, _ in lines(back.stdout)] == ["updated", "updated", "updated"]
     assert ("deleted", "iam-role-policy", KMS_LABEL) in lines(ok(run(env, "aws/setup", extra=APP)).stdout)
     assert iam.list_role_policies(RoleName="CruddurServiceExecutionRole")["PolicyNames"] == ["execution-role-policy"]
 

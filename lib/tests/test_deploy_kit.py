@@ -78,16 +78,16 @@ def test_put_params_never_prints_a_value_and_reports_unchanged(env, tmp_path):
     env_file.write_text(f"# prod secrets\nexport CONNECTION_URL='{SECRET}'\nOTEL_EXPORTER_OTLP_HEADERS={HONEYCOMB}\n")
     first = run(env, "ssm/put-params", "--env-file", str(env_file))
     assert first.returncode == 0, first.stderr
-    assert statuses(first.stdout) == ["created", "created"]
+    assert statuses(first.stdout) == ["created", "created", "created"]
     assert "/cruddur/backend-flask/CONNECTION_URL" in first.stdout
 
     again = run(env, "ssm/put-params", extra={"CONNECTION_URL": SECRET, "OTEL_EXPORTER_OTLP_HEADERS": HONEYCOMB})
     assert again.returncode == 0, again.stderr
-    assert statuses(again.stdout) == ["unchanged", "unchanged"]
+    assert statuses(again.stdout) == ["unchanged", "unchanged", "unchanged"]
 
     changed = run(env, "ssm/put-params",
                   extra={"CONNECTION_URL": SECRET + "x", "OTEL_EXPORTER_OTLP_HEADERS": HONEYCOMB})
-    assert statuses(changed.stdout) == ["updated", "unchanged"]
+    assert statuses(changed.stdout) == ["updated", "unchanged", "unchanged"]
 
     for result in (first, again, changed):
         for secret in ("Sup3r-s3cret-Pw", "hc-s3cret-key"):
@@ -95,13 +95,18 @@ def test_put_params_never_prints_a_value_and_reports_unchanged(env, tmp_path):
     stored = client(env, "ssm").get_parameter(Name="/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS",
                                               WithDecryption=True)["Parameter"]
     assert (stored["Type"], stored["Value"]) == ("SecureString", HONEYCOMB)
+    # the ADOT sidecar's form of the same key, derived from the header (either form gives both)
+    key = client(env, "ssm").get_parameter(Name="/cruddur/backend-flask/HONEYCOMB_API_KEY",
+                                           WithDecryption=True)["Parameter"]
+    assert (key["Type"], key["Value"]) == ("SecureString", "hc-s3cret-key")
 
 
 def test_put_params_names_the_missing_variable(env):
     result = run(env, "ssm/put-params", extra={"CONNECTION_URL": SECRET})
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "error: OTEL_EXPORTER_OTLP_HEADERS not set in the environment: set it (or pass --env-file FILE)"]
+        "error: HONEYCOMB_API_KEY (or OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=KEY) not set in the environment: "
+        "set it (or pass --env-file FILE)"]
 
 
 # -- setup and teardown ---------------------------------------------------------------------------
@@ -166,7 +171,9 @@ def test_setup_converges_then_teardown_empties_the_account(env):
     policy = client(env, "iam").get_role_policy(RoleName="CruddurServiceExecutionRole",
                                                 PolicyName="execution-role-policy")["PolicyDocument"]
     ssm_stmt = next(s for s in policy["Statement"] if s["Action"] == "ssm:GetParameters")
-    assert ssm_stmt["Resource"] == "arn:aws:ssm:us-east-1:123456789012:parameter/cruddur/backend-flask/*"
+    # exactly the parameters the task definitions read (the ADOT sidecar's key; no wildcard)
+    prefix = "arn:aws:ssm:us-east-1:123456789012:parameter/cruddur/backend-flask/"
+    assert ssm_stmt["Resource"] == [prefix + "CONNECTION_URL", prefix + "HONEYCOMB_API_KEY"]
 
     second = run(env, "aws/setup")
     assert second.returncode == 0, second.stderr
@@ -186,11 +193,13 @@ def test_setup_converges_then_teardown_empties_the_account(env):
     gone = run(env, "aws/teardown", "--yes")
     assert gone.returncode == 0, gone.stderr
     kept = sorted(line.split()[2] for line in gone.stdout.splitlines() if line.startswith("kept"))
-    assert kept == ["/cruddur/backend-flask/CONNECTION_URL", "/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS",
-                    "cruddur-messages", "cruddur-user-pool"]  # the pool holds the users: data
+    assert kept == ["/cruddur/backend-flask/CONNECTION_URL", "/cruddur/backend-flask/HONEYCOMB_API_KEY",
+                    "/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS", "cruddur-messages",
+                    "cruddur-user-pool"]  # the pool holds the users: data
     assert "remains" not in statuses(gone.stdout)
     left = {k: v for k, v in remaining(env).items() if v}
     assert left == {"dynamodb": ["cruddur-messages"], "ssm": ["/cruddur/backend-flask/CONNECTION_URL",
+                                                                "/cruddur/backend-flask/HONEYCOMB_API_KEY",
                                                                 "/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS"]}
 
     everything = run(env, "aws/teardown", "--yes", "--include-data")

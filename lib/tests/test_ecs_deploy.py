@@ -41,7 +41,11 @@ def test_deploy_creates_then_skips_a_noop_then_updates(world):
     assert len(vpc_conf["subnets"]) >= 2 and len(vpc_conf["securityGroups"]) == 1  # one subnet per AZ
     assert svc["loadBalancers"][0]["containerPort"] == 4567
     td = w.client(server, "ecs").describe_task_definition(taskDefinition="backend-flask:1")["taskDefinition"]
-    assert td["containerDefinitions"][0]["image"].endswith("/backend-flask:aaa111")
+    # pinned: the digest ECR gave the tag at deploy time, not the tag
+    [aaa111] = w.client(server, "ecr").describe_images(repositoryName="backend-flask",
+                                                       imageIds=[{"imageTag": "aaa111"}])["imageDetails"]
+    assert td["containerDefinitions"][0]["image"].endswith(f"/backend-flask@{aaa111['imageDigest']}")
+    assert f"image backend-flask:aaa111 is {aaa111['imageDigest']}: the task definition pins the digest" in first.stderr
 
     again = w.run("backend/deploy", "--tag", "aaa111", env=env)
     assert again.returncode == 0, again.stderr
@@ -99,3 +103,82 @@ def test_help_lists_the_shared_flags(world):
     assert proc.returncode == 0
     for flag in ("--cluster", "--service", "--region", "--timeout", "--interval", "--tag", "--dry-run"):
         assert flag in proc.stdout
+
+
+def _digest(server, tag: str) -> str:
+    return w.client(server, "ecr").describe_images(repositoryName="backend-flask",
+                                                   imageIds=[{"imageTag": tag}])["imageDetails"][0]["imageDigest"]
+
+
+def _pinned_image(server, revision: str) -> str:
+    td = w.client(server, "ecs").describe_task_definition(taskDefinition=revision)["taskDefinition"]
+    return next(c["image"] for c in td["containerDefinitions"] if c["name"] == "backend-flask")
+
+
+def test_a_re_pushed_tag_changes_nothing_that_runs_until_a_deploy_pins_its_new_digest(world):
+    server, env = world
+    running = _service(server)[0]["taskDefinition"]
+    old = _digest(server, "bbb222")
+    deploy = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2", env=env)
+    assert deploy.returncode == 0, deploy.stderr
+    assert _service(server)[0]["taskDefinition"] == running
+    assert _pinned_image(server, running).endswith(f"/backend-flask@{old}")
+    same = w.run("ecs/diff", "--tag", "bbb222", "--only", "task-definition", env=env)
+    assert (same.returncode, same.stdout) == (0, ""), same.stdout + same.stderr  # the tag names the pinned digest
+
+    w.push_image(server, "backend-flask", "bbb222", build="bbb222, rebuilt")  # the tag moves to another image
+    new = _digest(server, "bbb222")
+    assert new != old
+    # what ECS runs is what the revision pins: the re-push changed nothing there
+    assert _pinned_image(server, running).endswith(f"/backend-flask@{old}")
+    drift = w.run("ecs/diff", "--tag", "bbb222", "--only", "task-definition", env=env)
+    assert drift.returncode == 1, drift.stdout + drift.stderr
+    assert drift.stdout.splitlines()[0] == (f"# backend-flask: backend-flask:bbb222 names {new} now; the deployed "
+                                            f"revision pins {old} (the tag was re-pushed, or the service runs "
+                                            "another build)")
+    assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask@{old}"' in drift.stdout
+    assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:bbb222"' in drift.stdout
+
+    redeploy = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2", env=env)
+    assert redeploy.returncode == 0, redeploy.stderr
+    now = _service(server)[0]["taskDefinition"]
+    assert now != running and _pinned_image(server, now).endswith(f"/backend-flask@{new}")
+    after = w.run("ecs/diff", "--tag", "bbb222", "--only", "task-definition", env=env)
+    assert (after.returncode, after.stdout) == (0, ""), after.stdout + after.stderr
+
+
+def test_tracing_sidecar_is_one_setting_and_deploy_registers_the_choice(world):
+    server, env = world
+    daemon = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2",
+                   env={**env, "TRACING_SIDECAR": "xray-daemon"})
+    assert daemon.returncode == 0, daemon.stderr
+    td = w.client(server, "ecs").describe_task_definition(taskDefinition=_service(server)[0]["taskDefinition"])[
+        "taskDefinition"]
+    by_name = {c["name"]: c for c in td["containerDefinitions"]}
+    assert sorted(by_name) == ["backend-flask", "xray"]
+    assert by_name["xray"]["image"] == "public.ecr.aws/xray/aws-xray-daemon:3.3.13"  # public: not pinned by deploy
+    assert {s["name"] for s in by_name["backend-flask"]["secrets"]} == {"CONNECTION_URL", "OTEL_EXPORTER_OTLP_HEADERS"}
+
+    adot = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2", env=env)  # the default again
+    assert adot.returncode == 0, adot.stderr
+    td = w.client(server, "ecs").describe_task_definition(taskDefinition=_service(server)[0]["taskDefinition"])[
+        "taskDefinition"]
+    by_name = {c["name"]: c for c in td["containerDefinitions"]}
+    assert sorted(by_name) == ["backend-flask", "otel-collector"]
+    assert [s["name"] for s in by_name["backend-flask"]["secrets"]] == ["CONNECTION_URL"]
+    assert [s["name"] for s in by_name["otel-collector"]["secrets"]] == ["HONEYCOMB_API_KEY"]
+
+    wrong = w.run("backend/deploy", "--tag", "bbb222", env={**env, "TRACING_SIDECAR": "zipkin"})
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip().splitlines()[-1] == (
+        "error: TRACING_SIDECAR='zipkin' is not known: use 'adot' (the AWS Distro for OpenTelemetry collector) or "
+        "'xray-daemon' (the X-Ray daemon, until its end of support on 2027-02-25)")
+
+
+def test_diff_without_a_tag_compares_as_written(world):
+    server, env = world
+    proc = w.run("ecs/diff", "--only", "task-definition", env={k: v for k, v in env.items() if k != "IMAGE_TAG"})
+    assert proc.returncode == 1, proc.stderr  # the deployed digest against an unset tag: different, no look-up
+    assert "Traceback" not in proc.stderr and not proc.stdout.startswith("#")
+    assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:<unset IMAGE_TAG>"' \
+        in proc.stdout

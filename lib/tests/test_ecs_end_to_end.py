@@ -110,7 +110,7 @@ def _teardown_to_empty(server, env):
     gone = _ok(w.run("aws/teardown", "--yes", env=env, timeout=120))
     assert "remains" not in gone.stdout
     assert left(server) == {"dynamodb": ["cruddur-messages"], "cognito": ["cruddur-user-pool"],
-                            "ssm": sorted(f"/cruddur/backend-flask/{k}" for k in SECRETS)}
+                            "ssm": sorted(f"/cruddur/backend-flask/{k}" for k in (*SECRETS, "HONEYCOMB_API_KEY"))}
     idp = w.client(server, "cognito-idp")
     [pool] = idp.list_user_pools(MaxResults=60)["UserPools"]
     assert "PostConfirmation" not in (idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"].get("LambdaConfig")

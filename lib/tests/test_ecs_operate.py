@@ -177,7 +177,8 @@ def test_logs_by_container_task_and_since(world):
     _put_logs(server, "backend-flask/backend-flask/aaaa1111", "GET /api/health-check 200", "booted")
     _put_logs(server, "backend-flask/backend-flask/bbbb2222", "other task")
     _put_logs(server, "backend-flask/backend-flask/cccc3333", "an hour ago", at=time.time() - 3600)
-    _put_logs(server, "xray/xray/aaaa1111", "[Info] Successfully sent batch of 1 segments")
+    _put_logs(server, "otel-collector/otel-collector/aaaa1111", "Everything is ready. Begin running and processing "
+              "data. segments")
 
     app = w.run("ecs/logs", env=env)
     assert app.returncode == 0, app.stderr
@@ -186,7 +187,7 @@ def test_logs_by_container_task_and_since(world):
     assert "an hour ago" not in messages and not any("segments" in m for m in messages)
     assert app.stdout.splitlines()[0].split(" ")[1] == "aaaa1111"
 
-    assert "segments" in w.run("ecs/logs", "--container", "xray", env=env).stdout
+    assert "segments" in w.run("ecs/logs", "--container", "otel-collector", env=env).stdout
     only = w.run("ecs/logs", "--task", "bbbb2222", "--since", "2h", env=env).stdout
     assert [line.split(" ", 2)[2] for line in only.splitlines()] == ["other task"]
     assert "an hour ago" in w.run("ecs/logs", "--since", "2h", env=env).stdout

@@ -168,3 +168,36 @@ def test_the_token_is_new_again_after_the_window():
     now[0] += 2  # 601 s after the first completed
     send()
     assert len(writes) == 2
+
+
+# -- ECR: digests and re-pushed tags, as ECR keeps them (cruddur_kit.local.emulator.ecr_digests) ---------------
+
+def _manifest(config_digest: str) -> str:
+    return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                       "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
+                                  "digest": config_digest}, "layers": []})
+
+
+def test_an_image_digest_is_the_sha256_of_its_manifest_and_a_re_pushed_tag_leaves_the_old_image(aws_env):
+    import hashlib
+
+    ecr = client(aws_env, "ecr")
+    repo = f"digests-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=repo)
+    first, second = _manifest("sha256:" + "1" * 64), _manifest("sha256:" + "2" * 64)
+    ecr.put_image(repositoryName=repo, imageManifest=first, imageTag="v1")
+    [old] = ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": "v1"}])["imageDetails"]
+    assert old["imageDigest"] == "sha256:" + hashlib.sha256(first.encode()).hexdigest()
+
+    ecr.put_image(repositoryName=repo, imageManifest=second, imageTag="v1")  # the tag moves to another build
+    [new] = ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": "v1"}])["imageDetails"]
+    assert new["imageDigest"] == "sha256:" + hashlib.sha256(second.encode()).hexdigest() != old["imageDigest"]
+    [kept] = ecr.describe_images(repositoryName=repo, imageIds=[{"imageDigest": old["imageDigest"]}])["imageDetails"]
+    assert kept.get("imageTags", []) == []  # still there, untagged, for the lifecycle policy to expire
+    untagged = ecr.list_images(repositoryName=repo, filter={"tagStatus": "UNTAGGED"})["imageIds"]
+    assert [i["imageDigest"] for i in untagged] == [old["imageDigest"]]
+
+    ecr.create_repository(repositoryName=repo + "-immutable", imageTagMutability="IMMUTABLE")
+    ecr.put_image(repositoryName=repo + "-immutable", imageManifest=first, imageTag="v1")
+    with pytest.raises(ClientError, match="ImageAlreadyExistsException|ImageTagAlreadyExistsException"):
+        ecr.put_image(repositoryName=repo + "-immutable", imageManifest=second, imageTag="v1")

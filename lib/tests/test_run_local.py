@@ -84,12 +84,13 @@ def test_smoke_passes_with_make_up_running(built, tmp_path):
     assert code == 0, run.text()
     assert run.out[-1] == "smoke: passed"
     assert f"settings   the local stack's (make up): AWS_ENDPOINT_URL={up.endpoint}" in run.stderr
-    assert re.search(r"^OK +xray: cruddur-local/xray-daemon:\w+ \(stand-in: public\.ecr\.aws/xray/aws-xray-daemon:"
-                     r"[\d.]+ cannot be pulled here\)$", run.stdout, re.M), run.stdout
+    assert re.search(r"^OK +otel-collector: cruddur-local/adot-collector:\w+ \(stand-in: public\.ecr\.aws/"
+                     r"aws-observability/aws-otel-collector:v[\d.]+ cannot be pulled here\)$", run.stdout, re.M), \
+        run.stdout
     assert re.search(r"^OK +container backend-flask HEALTHY after [\d.]+s \(CMD python -I -S "
                      r"/backend-flask/bin/health-check\)$", run.stdout, re.M), run.stdout
     assert "GET /api/health-check via 127.0.0.1:" in run.stdout
-    for secret in (up.pg_url, LOCAL_OTLP_HEADERS):
+    for secret in (up.pg_url, LOCAL_OTLP_HEADERS, LOCAL_OTLP_HEADERS.split("=", 1)[1]):
         assert secret not in run.stdout + run.stderr
 
 
@@ -124,13 +125,14 @@ def otlp_receiver():
 
 def test_a_request_in_the_task_reaches_the_sidecar_the_emulator_and_the_logs(local_stack, built, otlp_receiver,
                                                                              docker_engine):
-    """One plain run of the real task definition: the app's segment reaches the X-Ray stand-in over the task's
+    """One plain run of the real task definition with TRACING_SIDECAR=xray-daemon (the X-Ray daemon stays
+    selectable until its end of support): the app's segment reaches the X-Ray stand-in over the task's
     localhost with the trace id of the app's log line; the OTLP exporter reaches a collector on the host's
     loopback through the relays; the logs land in CloudWatch where bin/ecs/logs reads them; secrets are in no
     container's argv and credentials in no container's environment; Ctrl-C stops it as ECS does."""
     otlp_url, spans = otlp_receiver
     port = network.free_port()
-    env = {**local_stack["env"], "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_url}
+    env = {**local_stack["env"], "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_url, "TRACING_SIDECAR": "xray-daemon"}
     run = run_local("--port-override", f"{port}:4567", env=env)
     try:
         task_id = run.wait_for(r"^task +backend-flask (\w{32}) from aws/json/task-definitions/backend-flask.json")[1]
@@ -172,6 +174,48 @@ def test_a_request_in_the_task_reaches_the_sidecar_the_emulator_and_the_logs(loc
     events = aws(local_stack, "logs").get_log_events(logGroupName="/cruddur/backend-flask", logStreamName=stream)
     assert any(root in e["message"] for e in events["events"]), "the app's line is not in CloudWatch Logs"
     assert_bin_ecs_logs_reads(local_stack, task_id, root)
+    for secret in local_stack["secrets"]:
+        assert secret not in run.stdout + run.stderr
+
+
+def test_the_adot_sidecar_takes_the_apps_segment_and_spans_and_alone_holds_the_honeycomb_key(local_stack, built,
+                                                                                              docker_engine):
+    """The real task definition as written (TRACING_SIDECAR=adot, the default): the app's X-Ray segment (2000/udp)
+    and its OTLP spans (4318) reach the ADOT collector's stand-in over the task's localhost, the collector turns
+    HEALTHY by the image's /healthcheck, and the Honeycomb key is in the collector's environment only."""
+    ports = {name: network.free_port() for name in ("app", "otlp-grpc", "otlp-http")}
+    xray_port = network.free_port("udp")
+    run = run_local("--port-override", f"{ports['app']}:4567", "--port-override", f"{xray_port}:2000/udp",
+                    "--port-override", f"{ports['otlp-grpc']}:4317", "--port-override", f"{ports['otlp-http']}:4318",
+                    env=local_stack["env"])
+    try:
+        task_id = run.wait_for(r"^task +backend-flask (\w{32}) from aws/json/task-definitions/backend-flask.json")[1]
+        run.wait_for(r"^otel-collector +\| adot-collector stand-in: \$\{env:HONEYCOMB_API_KEY\} is set "
+                     r"\(value not printed\)$")
+        healthy = set()  # in either order: the collector's first check (15 s) usually comes before the app's (30 s)
+        while healthy != {"backend-flask", "otel-collector"}:
+            healthy.add(run.wait_for(r"^healthy +(backend-flask|otel-collector) ", timeout=180)[1])
+        root = f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"
+        import urllib.request
+        request = urllib.request.Request(f"http://127.0.0.1:{ports['app']}/api/activities/home",
+                                         headers={"X-Amzn-Trace-Id": f"Root={root};Sampled=1"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        run.wait_for(rf"^otel-collector +\| adot-collector stand-in: segment trace_id={root} id=\w+ "
+                     r"name=backend-flask$")
+        run.wait_for(r"^otel-collector +\| adot-collector stand-in: otlp /v1/traces \d+ bytes", timeout=60)
+        key = local_stack["secrets"][2]
+        for container in task_containers(docker_engine, task=task_id):
+            name = container.labels["cruddur.run-local.container"]
+            env = container.attrs["Config"].get("Env") or []
+            holds_key = any(key in e or e.startswith("HONEYCOMB_API_KEY=") for e in env)
+            assert holds_key == (name == "otel-collector"), name
+        run.signal(signal.SIGINT)
+        code = run.finish(timeout=120)
+    finally:
+        run.kill()
+    assert code == 0, run.text()
+    assert "exit codes: backend-flask 0, otel-collector 0" in run.stderr
     for secret in local_stack["secrets"]:
         assert secret not in run.stdout + run.stderr
 
@@ -293,22 +337,22 @@ def test_an_unknown_service_is_one_line(local_stack):
 
 
 def test_an_image_neither_local_nor_pullable_is_one_line(local_stack, built):
-    run = run_local("--smoke", "--image", "xray=127.0.0.1:9/nothing:1", env=local_stack["env"])
+    run = run_local("--smoke", "--image", "otel-collector=127.0.0.1:9/nothing:1", env=local_stack["env"])
     assert run.finish(timeout=60) == 1
-    assert error_line(run) == ("error: container xray: --image 127.0.0.1:9/nothing:1 is neither local nor pullable: "
-                               "build or load it first (make image builds the local ones)")
+    assert error_line(run) == ("error: container otel-collector: --image 127.0.0.1:9/nothing:1 is neither local nor "
+                               "pullable: build or load it first (make image builds the local ones)")
 
 
 def test_a_missing_ssm_parameter_is_one_line(local_stack, built):
     ssm = aws(local_stack, "ssm")
-    name = "/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS"
+    name = "/cruddur/backend-flask/HONEYCOMB_API_KEY"  # the collector sidecar's secret
     ssm.delete_parameter(Name=name)
     try:
         run = run_local("--smoke", env=local_stack["env"])
         assert run.finish(timeout=60) == 1
     finally:
-        ssm.put_parameter(Name=name, Value=local_stack["secrets"][1], Type="SecureString")
-    assert error_line(run) == (f"error: container backend-flask: secret OTEL_EXPORTER_OTLP_HEADERS: SSM parameter "
+        ssm.put_parameter(Name=name, Value=local_stack["secrets"][2], Type="SecureString")
+    assert error_line(run) == (f"error: container otel-collector: secret HONEYCOMB_API_KEY: SSM parameter "
                                f"{name} does not exist (ECS would stop the task: ResourceInitializationError: unable "
                                "to pull secrets): run bin/ssm/put-params (for the local stack, make up writes them)")
 

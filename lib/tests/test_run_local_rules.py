@@ -35,14 +35,15 @@ def c(name, essential=True, **kw) -> dict:
 
 def test_the_real_task_definition_reads_as_ecs_runs_it():
     plan = real_plan()
-    app, xray = plan.container("backend-flask"), plan.container("xray")
-    assert app.essential and not xray.essential
-    assert app.depends_on == [("xray", "START")] and app.stop_timeout == 30
+    app, collector = plan.container("backend-flask"), plan.container("otel-collector")
+    assert app.essential and not collector.essential
+    assert app.depends_on == [("otel-collector", "START")] and app.stop_timeout == 30
     assert app.health.command == ["CMD", "python", "-I", "-S", "/backend-flask/bin/health-check"]
     assert app.health.docker()["start_period"] == 60 * 10**9 and app.health.unhealthy_after == 60 + 30 * 4 + 5
     assert app.logs.stream("backend-flask", "abc") == "backend-flask/backend-flask/abc"
-    assert xray.user == "1337" and [(p.container_port, p.protocol) for p in xray.ports] == [(2000, "udp")]
-    assert plan.task_cpu == 256 and plan.task_memory == 512
+    assert [(p.container_port, p.protocol) for p in collector.ports] == [(2000, "udp"), (4317, "tcp"), (4318, "tcp")]
+    assert collector.health.command == ["CMD", "/healthcheck"]
+    assert plan.task_cpu == 256 and plan.task_memory == 1024
 
 
 @pytest.mark.parametrize("doc, complaint", [
@@ -86,7 +87,8 @@ def test_depends_on_conditions_and_stop_order():
         ("app", "its dependency init exited with 2 before it was SUCCESS (dependsOn init SUCCESS)")]
     # shutdown reverses the dependencies: app first, then what it depends on
     assert lifecycle.stop_waves(plan, {"app", "init", "db"}) == [["app"], ["init", "db"]]
-    assert lifecycle.stop_waves(real_plan(), {"backend-flask", "xray"}) == [["backend-flask"], ["xray"]]
+    assert lifecycle.stop_waves(real_plan(), {"backend-flask", "otel-collector"}) == [["backend-flask"],
+                                                                                    ["otel-collector"]]
 
 
 def test_the_host_loopback_ports_a_tasks_settings_name():

@@ -7,7 +7,9 @@ from __future__ import annotations
 import difflib
 import json
 
-from .. import spec as speclib
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .. import images, spec as speclib
 from ..ecs.taskdef import KIT_TAG, registered_by_kit
 from ..ecs.taskdef import normalise as normalise_td
 from ..ecs.watch import describe_service
@@ -91,9 +93,37 @@ def diff(kit: Kit, parts: tuple[str, ...] = ("task-definition", "service")) -> l
     td = {**deployed_td["taskDefinition"], "tags": deployed_td.get("tags") or []}
     lines = []
     if "task-definition" in parts:
-        lines += unified(normalise_td(td), normalise_td(local_td), f"task-definitions/{s.name}.json",
-                         _revision_note(deployed_td))
+        notes = same_images(kit.client("ecr"), td, local_td)
+        body = unified(normalise_td(td), normalise_td(local_td), f"task-definitions/{s.name}.json",
+                       _revision_note(deployed_td))
+        lines += (notes + body) if body else []
     if "service" in parts:
         local_service = {k: v for k, v in local_sd.items() if k in SERVICE_KEYS}
         lines += unified(normalise_service(live), normalise_service(local_service), f"services/{s.name}.json")
     return lines
+
+
+def same_images(ecr, deployed: dict, local: dict) -> list[str]:
+    """Compare images by what they name in ECR: where the local tag resolves to the digest the deployed
+    revision pins (or the two tags name one digest), the local side takes the deployed spelling, so a tag and
+    its digest compare equal. Where they differ, a `#` line says which digest each side names (a re-pushed
+    tag shows here as drift). Changes `local` in place."""
+    deployed_images = {c.get("name"): c.get("image", "") for c in deployed.get("containerDefinitions", [])}
+    notes = []
+    for c in local.get("containerDefinitions", []):
+        theirs, ours = deployed_images.get(c.get("name")), c.get("image", "")
+        if theirs is None or theirs == ours:
+            continue
+        refs = images.ecr_image(theirs), images.ecr_image(ours)
+        if None in refs or refs[0].repository != refs[1].repository or (refs[1].tag or "").startswith("<unset"):
+            continue
+        try:
+            digests = [images.digest_of(ecr, r) for r in refs]
+        except (KitError, BotoCoreError, ClientError):  # a tag ECR cannot look up: compare as written
+            continue
+        if digests[0] and digests[0] == digests[1]:
+            c["image"] = theirs
+        elif digests[1] and refs[0].digest and refs[1].tag:
+            notes.append(f"# {c['name']}: {refs[1]} names {digests[1]} now; the deployed revision pins "
+                         f"{refs[0].digest} (the tag was re-pushed, or the service runs another build)")
+    return notes

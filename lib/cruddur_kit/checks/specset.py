@@ -13,7 +13,7 @@ from typing import Any
 from .. import AWS_JSON
 from .. import templates
 from ..aws import DEFAULT_REGION
-from ..config import CLUSTER, EXECUTION_ROLE, INFRASTRUCTURE_ROLE, TASK_ROLE
+from ..config import ADOT_COLLECTOR_CONFIG, CLUSTER, EXECUTION_ROLE, INFRASTRUCTURE_ROLE, TASK_ROLE, adot_collector_config
 from ..ddb import DEFAULT_TABLE
 
 ACCOUNT = "123456789012"
@@ -76,7 +76,7 @@ class SpecFile:
 _KINDS = {"task-definitions": "task-definition", "services": "service", "policies": "policy",
           "targets": "target", "network": "network", "scaling": "scaling", "capacity-providers": "capacity",
           "load-balancer": "alb", "database": "database", "ecr": "ecr-lifecycle", "xray": "xray-sampling",
-          "db-credentials": "db-credentials", "alarms": "alarm", "cognito": "cognito"}
+          "db-credentials": "db-credentials", "alarms": "alarm", "cognito": "cognito", "tracing": "tracing-sidecar"}
 
 
 def _kind(rel_parts: tuple[str, ...]) -> str:
@@ -138,10 +138,29 @@ class SpecSet:
                 if group:
                     groups.add(group)
         region = self.variables.region
+        beside = self.root.parent / "otel" / ADOT_COLLECTOR_CONFIG.name  # a tree's own collector config, if it has one
+        self.variables["ADOT_COLLECTOR_CONFIG"] = adot_collector_config(
+            self.variables, beside if beside.exists() else ADOT_COLLECTOR_CONFIG)
+        self.variables["SSM_PARAMETER_ARNS"] = self.ssm_parameter_arns()
         self.variables["ECR_REPOSITORY_ARNS"] = [f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{r}"
                                                  for r in sorted(repos)]
         self.variables["LOG_STREAM_ARNS"] = [f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{g}:log-stream:*"
                                              for g in sorted(groups)]
+
+    def ssm_parameter_arns(self) -> list[str]:
+        """The SSM parameters the task definitions (as written: the default sidecar) name, as ARNs."""
+        found = set()
+        for f in self.files:
+            if f.kind != "task-definition" or not isinstance(f.raw, dict):
+                continue
+            for c in f.raw.get("containerDefinitions") or []:
+                for secret in c.get("secrets") or []:
+                    value = str(templates.render({"v": secret.get("valueFrom", "")}, self.variables)["v"])
+                    if ":secretsmanager:" in value:
+                        continue
+                    found.add(value if value.startswith("arn:") else
+                              f"arn:aws:ssm:{self.variables.region}:{ACCOUNT}:parameter/{value.lstrip('/')}")
+        return sorted(found)
 
     def of(self, kind: str) -> list[SpecFile]:
         return [f for f in self.files if f.kind == kind and not f.error]

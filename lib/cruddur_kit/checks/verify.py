@@ -1,6 +1,7 @@
 """`bin/ecs/verify`: the live account agrees with aws/json — read-only, a bounded number of batched calls.
 
-Roles exist and trust ecs-tasks; images are in ECR; secrets exist (SSM parameters and Secrets Manager
+Roles exist and trust ecs-tasks; images are in ECR and a deployed service pins the digest its tag names now;
+secrets exist (SSM parameters and Secrets Manager
 secrets, metadata only) and the execution role may read them, and decrypt them when a customer-managed
 KMS key encrypts them; log groups exist or may be created; cluster, subnets, security groups and target
 groups exist and match the specs. A deployed service: the images of the revision it runs are in ECR, its
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 
+from .. import images
 from .. import kms as kmslib
 from .. import spec as speclib
 from ..ecs.watch import describe_service
@@ -20,9 +22,10 @@ from ..errors import KitError
 from ..kit import Kit
 from .groups import admits_cidr, admits_group
 from .live import Lenient
-from .model import NG, SKIP, Report
+from .model import NG, SKIP, WARN, Report
 from .ports import image_ports, where
 from .rules.cross import allows
+from .rules import tracing
 from .rules.iam import as_list
 
 ECS_TASKS = "ecs-tasks.amazonaws.com"
@@ -88,6 +91,8 @@ def roles(report, clients, rendered, secret_keys):
         report.record("role.trust", subject, [] if ECS_TASKS in trusted else [
             NG("AssumeRolePolicyDocument", f"trusts {trusted or 'no service'}, not {ECS_TASKS}",
                "run bin/aws/setup (policies/*-trust.json) to restore the trust policy", cause="role.trust")])
+        if "taskRoleArn" in uses:
+            report.record("role.task-policy-tracing", subject, _tracing_problems(iam, name, rendered))
         if "executionRoleArn" not in uses:
             continue
         attached = [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
@@ -113,6 +118,21 @@ def roles(report, clients, rendered, secret_keys):
         report.record("role.kms-decrypt", subject, _decrypt_problems(clients, doc, secret_keys))
 
 
+def _tracing_problems(iam, role: str, rendered) -> list:
+    """The task role lets the tracing sidecar (ADOT collector or X-Ray daemon) send to X-Ray."""
+    sidecars = [found[1]["name"] for _, td, _ in rendered if (found := tracing.sidecar(td))
+                and td.get("taskRoleArn", "").endswith(f"/{role}")]
+    if not sidecars:
+        return []
+    inline = [_policy(iam.get_role_policy(RoleName=role, PolicyName=p)["PolicyDocument"])
+              for p in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+    doc = {"Statement": [st for d in inline for st in as_list(d.get("Statement"))]}
+    missing = [a for a in tracing.XRAY_ACTIONS if not allows(doc, a, "*")]
+    return [NG("policy", f"the task role cannot {', '.join(missing)}: the {sidecars[0]} sidecar's traces never reach "
+               "X-Ray (AccessDeniedException in its log)", "run bin/aws/setup (policies/task-role-policy.json)",
+               cause="role.task-policy-tracing")] if missing else []
+
+
 def _decrypt_problems(clients, doc, secret_keys):
     """The execution role may kms:Decrypt every customer-managed key that encrypts a task's secret."""
     problems, resolved = [], {}
@@ -133,10 +153,10 @@ def _execution_needs(rendered):
     needs = {("ecr:GetAuthorizationToken", "*")}
     for _, td, _ in rendered:
         for c in td["containerDefinitions"]:
-            if ".dkr.ecr." in c["image"]:
-                host, path = c["image"].split("/", 1)
-                account, region = host.split(".")[0], host.split(".")[3]
-                needs.add(("ecr:BatchGetImage", f"arn:aws:ecr:{region}:{account}:repository/{path.split(':')[0]}"))
+            ref = images.ecr_image(c["image"])
+            if ref is not None:  # by tag or by digest
+                account, region = ref.host.split(".")[0], ref.host.split(".")[3]
+                needs.add(("ecr:BatchGetImage", f"arn:aws:ecr:{region}:{account}:repository/{ref.repository}"))
             opts = (c.get("logConfiguration") or {}).get("options") or {}
             if opts.get("awslogs-group"):
                 arn = td["executionRoleArn"].split(":")
@@ -146,24 +166,81 @@ def _execution_needs(rendered):
 
 
 def _images(report, clients, rendered, variables):
+    """image.exists for each ECR image (a tag or a digest), then image.deployed: what the live service pins."""
     ecr = clients("ecr")
-    for _, td, _ in rendered:
+    digests = {}  # (service, container) -> the digest the spec's image names in ECR now
+    for s, td, _ in rendered:
         for c in td["containerDefinitions"]:
-            image = c["image"]
-            if ".dkr.ecr." not in image:
+            ref = images.ecr_image(c["image"])
+            if ref is None:
                 continue
-            repo, _, tag = image.split("/", 1)[1].partition(":")
-            subject = f"ecr image {repo}:{tag}"
-            if tag.startswith("<unset"):
+            subject = f"ecr image {ref}"
+            if (ref.tag or "").startswith("<unset"):
                 report.record("image.exists", subject, [SKIP("", "IMAGE_TAG is not set: pass --tag SHA")])
                 continue
+            ids = [{"imageDigest": ref.digest}] if ref.digest else [{"imageTag": ref.tag}]
             try:
-                ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag}])
+                found = ecr.describe_images(repositoryName=ref.repository, imageIds=ids)["imageDetails"]
+                digests[(s.name, c["name"])] = found[0]["imageDigest"]
                 report.record("image.exists", subject, [])
             except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException) as e:
                 report.record("image.exists", subject, [NG("", f"{e.response['Error']['Code']}: "
                               "tasks stop with CannotPullContainerError", "bin/backend/build && bin/backend/push",
                               cause="image.missing")])
+    _deployed_images(report, clients, rendered, digests)
+
+
+def _deployed_images(report, clients, rendered, digests):
+    """What each deployed service's live revision runs: image.deployed — it pins its ECR images by digest
+    (bin/backend/deploy does), the digest the spec's tag names now (a re-pushed tag, or another build running,
+    shows as drift); tracing.deployed — its tracing sidecar passes the tracing rules lint applies to the specs
+    (a revision registered by hand or by an older kit is checked as it runs)."""
+    ecs = clients("ecs")
+    by_cluster: dict[str, list[str]] = {}
+    for s, td, sd in rendered:
+        if any(key[0] == s.name for key in digests) or tracing.sidecar(td):
+            by_cluster.setdefault(sd["cluster"], []).append(s.name)
+    for cluster, names in sorted(by_cluster.items()):
+        live = []
+        for i in range(0, len(names), 10):  # DescribeServices takes 10 names a call
+            live += [svc for svc in ecs.describe_services(cluster=cluster, services=names[i:i + 10])["services"]
+                     if svc.get("status") == "ACTIVE"]
+        for svc in live:
+            td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+            revision = svc["taskDefinition"].rsplit("/", 1)[-1]
+            if tracing.sidecar(td):
+                report.record("tracing.deployed", f"task definition {revision} (service {svc['serviceName']})",
+                              [p for check in tracing.TASKDEF_CHECKS for p in check(td)])
+            for c in td["containerDefinitions"]:
+                wanted = digests.get((svc["serviceName"], c["name"]))
+                ref = images.ecr_image(c.get("image", ""))
+                if wanted is None or ref is None:
+                    continue
+                subject = f"service {cluster}/{svc['serviceName']} container {c['name']}"
+                if not ref.digest:
+                    problem = WARN("image", f"{revision} runs {ref} by tag: a re-push of that tag changes what new "
+                                   "tasks run", "bin/backend/deploy (it registers the image pinned by digest)",
+                                   cause="image.unpinned")
+                elif ref.digest != wanted and not _has_digest(clients("ecr"), ref):
+                    problem = NG("image", f"{revision} pins {ref.digest}, which ECR no longer holds (expired by the "
+                                 "lifecycle policy or deleted): new tasks stop with CannotPullContainerError",
+                                 "bin/backend/deploy --tag TAG (pins what the tag names now)", cause="image.missing")
+                elif ref.digest != wanted:
+                    problem = WARN("image", f"{revision} pins {ref.digest}, but the spec's image names {wanted} "
+                                   "now (its tag was re-pushed, or the service runs another build)",
+                                   "bin/ecs/diff shows it; bin/backend/deploy --tag TAG runs what the tag names now",
+                                   cause="image.drift")
+                else:
+                    problem = None
+                report.record("image.deployed", subject, [problem] if problem else [])
+
+
+def _has_digest(ecr, ref) -> bool:
+    try:
+        return bool(ecr.describe_images(repositoryName=ref.repository,
+                                        imageIds=[{"imageDigest": ref.digest}])["imageDetails"])
+    except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException):
+        return False
 
 
 def secrets(report, clients, rendered) -> dict:

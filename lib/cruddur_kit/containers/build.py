@@ -70,6 +70,12 @@ LOCAL_IMAGES: dict[str, LocalImage] = {image.name: image for image in (
     LocalImage("xray-daemon", "stand-in X-Ray daemon: receives segments on 2000/udp, lists them on 2000/tcp",
                {"Dockerfile": LOCAL / "xray-daemon" / "Dockerfile", "daemon.py": LOCAL / "xray-daemon" / "daemon.py"},
                stands_in_for=("public.ecr.aws/xray/aws-xray-daemon", "amazon/aws-xray-daemon")),
+    LocalImage("adot-collector", "stand-in ADOT collector: X-Ray segments on 2000/udp, OTLP/HTTP on 4318, "
+               "health_check on 13133, exports nothing",
+               {"Dockerfile": LOCAL / "adot-collector" / "Dockerfile",
+                "collector.py": LOCAL / "adot-collector" / "collector.py",
+                "healthcheck": LOCAL / "adot-collector" / "healthcheck"},
+               stands_in_for=("public.ecr.aws/aws-observability/aws-otel-collector", "amazon/aws-otel-collector")),
     LocalImage("otel-collector", "stand-in OpenTelemetry Collector: OTLP/HTTP on 4318, exports nothing",
                {"Dockerfile": LOCAL / "otel-collector" / "Dockerfile",
                 "collector.py": LOCAL / "otel-collector" / "collector.py"},

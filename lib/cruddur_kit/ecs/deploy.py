@@ -41,17 +41,23 @@ def render(name: str, variables) -> Rendered:
     return Rendered(s, speclib.task_definition(s, variables), speclib.service_definition(s, variables))
 
 
-def check_images(ecr, td: dict, account: str, region: str) -> None:
-    """Fail before registering when an image in this account's ECR is not there (CannotPullContainerError)."""
-    host = f"{account}.dkr.ecr.{region}.amazonaws.com/"
-    for c in td.get("containerDefinitions", []):
-        image = c.get("image", "")
-        if not image.startswith(host) or ":" not in image[len(host):]:
+def pin_images(ecr, td: dict, account: str, region: str, say: Callable | None = None) -> dict:
+    """The task definition with each of this account's ECR images pinned by digest (`REPO@sha256:...`), so a
+    re-pushed tag can never change what ECS runs; fails before registering when an image is not in ECR (ECS
+    would stop the tasks with CannotPullContainerError)."""
+    td = {**td, "containerDefinitions": [dict(c) for c in td.get("containerDefinitions", [])]}
+    for c in td["containerDefinitions"]:
+        ref = images.ecr_image(c.get("image", ""), account, region)
+        if ref is None:
             continue
-        repo, tag = image[len(host):].rsplit(":", 1)
-        if images.image_digest(ecr, repo, tag) is None:
-            raise KitError(f"image {repo}:{tag} is not in ECR: run bin/backend/build and bin/backend/push "
+        digest = images.digest_of(ecr, ref)
+        if digest is None:
+            raise KitError(f"image {ref} is not in ECR: run bin/backend/build and bin/backend/push "
                            f"for that commit, or pass --tag with a pushed tag")
+        c["image"] = images.EcrImage(ref.host, ref.repository, None, digest).pinned
+        if say and not ref.digest:
+            say(f"image {ref} is {digest}: the task definition pins the digest")
+    return td
 
 
 def _network(nc: dict | None) -> dict:

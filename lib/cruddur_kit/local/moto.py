@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> None:
     # MotoServer already says for the servers the tests start
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop is a clean exit
-    from .emulator import cognito_srp, control, dynamodb_idempotency  # AWS where moto is not (emulator/*.py)
+    from .emulator import cognito_srp, control, dynamodb_idempotency, ecr_digests  # AWS where moto is not
+
+    ecr_digests.install()  # digests are the manifest's sha256; a re-pushed tag leaves the old image untagged
 
     app = control.install(DomainDispatcherApplication(create_backend_app))  # ECS deployments, the default VPC
     from .emulator import logs_filter

@@ -25,7 +25,7 @@ DEFAULT_AWS_PORT = 4566
 FRONTEND_PORT = 3000  # the original Cruddur frontend's dev server
 FRONTEND_URL = f"http://localhost:{FRONTEND_PORT}"
 # The local stack holds every secret the task definitions name, so bin/ecs/run-local can run them: without a
-# Honeycomb key in the environment, OTEL_EXPORTER_OTLP_HEADERS gets this placeholder (not a key).
+# Honeycomb key in the environment, OTEL_EXPORTER_OTLP_HEADERS and HONEYCOMB_API_KEY get this placeholder (not a key).
 LOCAL_OTLP_HEADERS = "x-honeycomb-team=local-placeholder"
 
 
@@ -128,8 +128,11 @@ def provision(database_url: str, table: str, log: Callable[[str], None], clients
     status, group = ddb.seed_conversation(dynamodb, table, database_url)  # what bin/ddb/seed writes
     log(f"dynamodb: demo conversation andrewbrown <-> bayko {status} ({group})")
 
+    keys = ssm.with_honeycomb_pair({k: os.environ.get(k, "")
+                                    for k in ("HONEYCOMB_API_KEY", "OTEL_EXPORTER_OTLP_HEADERS")})
     values = {"CONNECTION_URL": database_url,
-              "OTEL_EXPORTER_OTLP_HEADERS": os.environ.get("OTEL_EXPORTER_OTLP_HEADERS") or LOCAL_OTLP_HEADERS}
+              "OTEL_EXPORTER_OTLP_HEADERS": keys.get("OTEL_EXPORTER_OTLP_HEADERS") or LOCAL_OTLP_HEADERS,
+              "HONEYCOMB_API_KEY": keys.get("HONEYCOMB_API_KEY") or LOCAL_OTLP_HEADERS.split("=", 1)[1]}
     parameters = ssm.put_parameters(clients("ssm"), ssm.DEFAULT_PREFIX, values)
     for name, status in parameters:
         log(f"ssm: {name} {status}")  # names only: the values are secrets

@@ -20,7 +20,9 @@ from ...resources import scaling
 def command(kit: Kit, no_wait: bool, skip_lint: bool) -> None:
     """Deploy --service (any aws/json/services/NAME.json) at image --tag.
 
-    Registers the rendered task definition unless an equal revision is live, creates the service
+    Pins each image from this account's ECR by the digest its tag names now (REPO@sha256:...), so a
+    re-pushed tag cannot change what runs; registers the rendered task definition unless an equal
+    revision is live, creates the service
     (with its network configuration) when missing or updates it, then waits at most --timeout
     seconds on the ECS service deployment it started, showing its status and lifecycle stage, the
     traffic shifted, bake time left, alarm states, running/desired per revision, new service events
@@ -32,7 +34,8 @@ def command(kit: Kit, no_wait: bool, skip_lint: bool) -> None:
     gate(kit.region, skip_lint, log)
     rendered = deploylib.render(kit.service, kit.vars)
     ecs = kit.client("ecs")
-    deploylib.check_images(kit.client("ecr"), rendered.task_definition, kit.vars["AWS_ACCOUNT_ID"], kit.region)
+    rendered.task_definition = deploylib.pin_images(kit.client("ecr"), rendered.task_definition,
+                                                    kit.vars["AWS_ACCOUNT_ID"], kit.region, say=log)
     log(f"deploying {rendered.name} ({kit.tag}) to cluster {rendered.cluster}")
     change = deploylib.create_or_update(ecs, rendered, dry_run=kit.dry_run, report=kit.report)
     # autoscaling needs the service to exist, so the first deploy is where it can be applied

@@ -13,7 +13,7 @@ from ...kit import Kit
 @kit_command(cluster=True, service=True, timeout=None, interval=True, read_only=True,
              timeout_help="With --follow: stop after this many seconds (default: until Ctrl-C).")
 @click.option("--container", default=None, help="Container (default: the service's first essential one; "
-              "e.g. xray for the sidecar).")
+              "e.g. otel-collector for the tracing sidecar).")
 @click.option("--task", "task_id", default=None, help="Only this task's lines (its id).")
 @click.option("--since", default="10m", show_default=True, help="Start from: 30s, 10m, 2h, 1d or an ISO time.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines as they arrive.")

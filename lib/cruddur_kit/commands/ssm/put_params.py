@@ -24,9 +24,14 @@ from ...output import log
               help="a customer-managed KMS key (id, ARN or alias/NAME) to encrypt with [env SSM_KMS_KEY_ID; "
                    f"default: the AWS-managed {ssm.AWS_MANAGED_KEY}]; then run bin/aws/setup so tasks may decrypt")
 def command(kit: Kit, env_file, prefix, names, kms_key_id):
-    source = envfile.read(env_file) if env_file else os.environ
+    # either form of the Honeycomb key gives both parameters (the sidecar's and the app's)
+    source = ssm.with_honeycomb_pair(envfile.read(env_file) if env_file else os.environ)
     keys = list(names or ssm.BACKEND_SECRETS)
     missing = [k for k in keys if not source.get(k)]
+    if {"HONEYCOMB_API_KEY", "OTEL_EXPORTER_OTLP_HEADERS"} <= set(missing):  # one key, two forms: ask for one
+        missing = [k for k in missing if k != "OTEL_EXPORTER_OTLP_HEADERS"]
+        missing[missing.index("HONEYCOMB_API_KEY")] = ("HONEYCOMB_API_KEY (or "
+                                                       "OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=KEY)")
     if missing:
         where = env_file or "the environment"
         raise KitError(f"{', '.join(missing)} not set in {where}: set {'it' if len(missing) == 1 else 'them'} "

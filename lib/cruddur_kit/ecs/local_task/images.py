@@ -33,7 +33,8 @@ def parse_overrides(values: tuple[str, ...], plan: TaskPlan) -> dict[str, str]:
     for value in values:
         name, sep, image = value.partition("=")
         if not sep or not name or not image:
-            raise KitError(f"--image {value!r} is not NAME=IMAGE: e.g. --image xray=cruddur-local/xray-daemon:TAG")
+            raise KitError(f"--image {value!r} is not NAME=IMAGE: "
+                           "e.g. --image otel-collector=cruddur-local/adot-collector:TAG")
         if name not in plan.names:
             raise KitError(f"--image {value}: the task definition has no container {name} "
                            f"(it has: {', '.join(plan.names)})")

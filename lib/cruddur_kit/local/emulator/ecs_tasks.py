@@ -134,11 +134,27 @@ def image_digest(account: str, region: str, image: str) -> str | None:
         return None
 
 
+def tagged_names(account: str, region: str, images: list[str]) -> list[str]:
+    """`HOST/REPO:TAG` for every tag that names an image pinned by digest (`HOST/REPO@sha256:...`) in this
+    account's ECR, so a behaviour registered for a tag also applies to the digest a deploy pinned."""
+    host = f"{account}.dkr.ecr.{region}.amazonaws.com/"
+    names = []
+    for image in images:
+        if not image.startswith(host) or "@" not in image:
+            continue
+        repo, digest = image[len(host):].split("@", 1)
+        repository = ecr_backends[account][region].repositories.get(repo)
+        for found in (repository.images if repository else []):
+            if found.get_image_digest() == digest:
+                names += [f"{host}{repo}:{tag}" for tag in found.image_tags]
+    return names
+
+
 def plan_for(td, account: str, region: str, launched: float, health_delay: float, unhealthy_delay: float) -> Plan:
     images = [c.get("image", "") for c in td.container_definitions]
     span = CLOCK.span
     missing = next((i for i in images if missing_ecr_image(account, region, i)), None)
-    rule = BEHAVIOURS_REGISTRY.find(td, images)
+    rule = BEHAVIOURS_REGISTRY.find(td, images + tagged_names(account, region, images))
     if missing or (rule and rule.behaviour == "pull-error"):
         image = missing or images[0]
         reason = (rule.reason if rule and rule.reason else
