@@ -24,7 +24,6 @@ from cruddur_kit.checks import causes
 from cruddur_kit.checks.doctor import doctor
 from cruddur_kit.checks.model import Status
 from cruddur_kit.checks.verify import verify
-from cruddur_kit.ecs import deploy as deploylib
 from cruddur_kit.kit import Kit
 from cruddur_kit.local import moto as motolib
 

@@ -13,7 +13,8 @@ from typing import Any
 from .. import AWS_JSON
 from .. import templates
 from ..aws import DEFAULT_REGION
-from ..config import ADOT_COLLECTOR_CONFIG, CLUSTER, EXECUTION_ROLE, INFRASTRUCTURE_ROLE, TASK_ROLE, adot_collector_config
+from ..config import (ADOT_COLLECTOR_CONFIG, CLUSTER, EXECUTION_ROLE, INFRASTRUCTURE_ROLE, TASK_ROLE,
+                      adot_collector_config)
 from ..ddb import DEFAULT_TABLE
 
 ACCOUNT = "123456789012"
