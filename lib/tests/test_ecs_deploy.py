@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 import ecs_world as w
+from cruddur_kit import images
 
 
 @pytest.fixture(scope="module")
@@ -175,10 +176,14 @@ def test_tracing_sidecar_is_one_setting_and_deploy_registers_the_choice(world):
         "'xray-daemon' (the X-Ray daemon, until its end of support on 2027-02-25)")
 
 
-def test_diff_without_a_tag_compares_as_written(world):
+def test_diff_without_a_tag_compares_the_git_sha_as_written(world):
+    """No --tag and no IMAGE_TAG: Kit.tag's rule takes HEAD's sha, which was never pushed here; diff compares it as
+    written (the deployed digest against a tag ECR does not hold: different, no failed look-up)."""
     server, env = world
+    if not _service(server):  # run alone: deploy first, as the tests above did
+        assert w.run("backend/deploy", "--tag", "aaa111", "--interval", "0.2", env=env).returncode == 0
     proc = w.run("ecs/diff", "--only", "task-definition", env={k: v for k, v in env.items() if k != "IMAGE_TAG"})
-    assert proc.returncode == 1, proc.stderr  # the deployed digest against an unset tag: different, no look-up
+    assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and not proc.stdout.startswith("#")
-    assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:<unset IMAGE_TAG>"' \
-        in proc.stdout
+    assert (f'+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{images.git_sha()}"'
+            in proc.stdout)

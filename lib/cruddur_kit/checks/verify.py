@@ -202,9 +202,12 @@ def _deployed_images(report, clients, rendered, digests):
             by_cluster.setdefault(sd["cluster"], []).append(s.name)
     for cluster, names in sorted(by_cluster.items()):
         live = []
-        for i in range(0, len(names), 10):  # DescribeServices takes 10 names a call
-            live += [svc for svc in ecs.describe_services(cluster=cluster, services=names[i:i + 10])["services"]
-                     if svc.get("status") == "ACTIVE"]
+        try:
+            for i in range(0, len(names), 10):  # DescribeServices takes 10 names a call
+                live += [svc for svc in ecs.describe_services(cluster=cluster, services=names[i:i + 10])["services"]
+                         if svc.get("status") == "ACTIVE"]
+        except ecs.exceptions.ClusterNotFoundException:
+            continue  # nothing deployed there: the cluster check names the missing cluster
         for svc in live:
             td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
             revision = svc["taskDefinition"].rsplit("/", 1)[-1]

@@ -12,7 +12,7 @@ from functools import cache
 
 from ... import spec as speclib
 from .. import shapes
-from ..model import NG, WARN
+from ..model import NG, SKIP, WARN
 from ..registry import rule
 
 BAKE_MINUTES = (0, 1440)  # bakeTimeInMinutes (ECS Developer Guide; the API model gives no range)
@@ -149,7 +149,9 @@ def traffic_shift(spec, specs):
         elif _placeholder(raw, "roleArn") not in (None, "ECS_INFRASTRUCTURE_ROLE_ARN"):
             yield WARN(f"{path}.roleArn", f"${{{_placeholder(raw, 'roleArn')}}} is not a role bin/aws/setup makes",
                        'use "${ECS_INFRASTRUCTURE_ROLE_ARN}"')
-        if adv.get("testListenerRule") and not any("testListener" in (a.doc or {}) for a in specs.of("alb")):
+        if adv.get("testListenerRule") and (broken := specs.unparsed("alb")):
+            yield SKIP(f"{path}.testListenerRule", f"{broken.rel} does not parse: checked once it does")
+        elif adv.get("testListenerRule") and not any("testListener" in (a.doc or {}) for a in specs.of("alb")):
             yield NG(f"{path}.testListenerRule", "a test listener rule, but load-balancer/alb.json has no "
                      "testListener", 'add "testListener": {"Protocol": "HTTP", "Port": 8080} to alb.json')
     target = specs.target_for(spec)
@@ -190,6 +192,9 @@ def alarms(spec, specs):
     if len(names) > MAX_ALARMS:
         yield NG("$.deploymentConfiguration.alarms.alarmNames", f"{len(names)} alarms: ECS takes at most "
                  f"{MAX_ALARMS}", f"keep {MAX_ALARMS} or fewer")
+    if broken := specs.unparsed("alarm"):
+        yield SKIP("$.deploymentConfiguration.alarms.alarmNames", f"{broken.rel} does not parse: checked once it does")
+        return
     known = alarm_names(specs)
     for i, n in enumerate(names):
         if n not in known:
@@ -222,6 +227,6 @@ def alarm_shape(spec, specs):
         if name in seen:
             yield NG(f"$.alarms[{i}].AlarmName", f"alarm {name!r} is defined twice", "give each alarm its own name")
         seen.add(name)
-        if name and name not in used:
+        if name and name not in used and not specs.unparsed("service"):  # a broken service file names none
             yield WARN(f"$.alarms[{i}].AlarmName", f"no service's deploymentConfiguration.alarms names {name!r}",
                        "name it in the service's alarms, or remove it")
