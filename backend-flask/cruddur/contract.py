@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from .body_limit import read_body
 from .errors import ApiError, ValidationFailed
-from .identity import current_user_optional, current_user_required
+from .identity import current_user_optional, current_user_required, token_checked
 from .pagination import parse_page_request
 
 AuthMode = Literal["none", "optional", "required"]
@@ -25,6 +25,9 @@ AuthMode = Literal["none", "optional", "required"]
 class Contract:
     summary: str
     auth: AuthMode = "none"
+    # With auth="optional": the answer is the same public page for every caller. A sent token is still verified
+    # in full (401 when bad, the answer private), but no users row is looked up and the view gets no g.user.
+    same_for_every_caller: bool = False
     body: type[BaseModel] | None = None
     response: Any = None  # a pydantic model, or list[Model]
     status: int = 200
@@ -32,6 +35,10 @@ class Contract:
     query: dict[str, str | dict] = field(default_factory=dict)  # name -> description, or OpenAPI parameter fields
     errors: tuple[int, ...] = ()
     tags: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.same_for_every_caller and self.auth != "optional":
+            raise ValueError("same_for_every_caller needs auth='optional' (a required caller is always looked up)")
 
 
 def _codes_for(model: type[BaseModel], error: dict) -> str:
@@ -83,6 +90,8 @@ def contract(summary: str, **options) -> Callable:
         def wrapper(*args, **kwargs):
             if spec.auth == "required":
                 g.user = current_user_required()
+            elif spec.same_for_every_caller:
+                token_checked()
             elif spec.auth == "optional":
                 g.user = current_user_optional()
             if spec.body is not None:

@@ -84,7 +84,8 @@ def build_document(app: Flask) -> dict:
         if spec.body:
             statuses.add(413)
         if spec.auth != "none":
-            statuses |= {401} if spec.auth == "optional" else {401, 403}
+            # 403 user_not_registered comes from the users-row lookup, which a same-for-every-caller view skips
+            statuses |= {401} if spec.same_for_every_caller else {401, 403}
         if spec.auth != "none" or spec.body or spec.paginated:
             statuses.add(503)
         for status in sorted(statuses):

@@ -2,7 +2,10 @@
 import re
 
 import jsonschema
+import pytest
 from openapi_spec_validator import validate
+
+from cruddur.contract import contract
 
 
 def test_document_is_valid_openapi(client):
@@ -67,3 +70,13 @@ def test_what_the_server_answers_before_any_route_is_documented_on_every_operati
                 if status in statuses:
                     assert operation["responses"][status]["content"]["application/json"]["schema"] == {
                         "$ref": "#/components/schemas/ErrorBody"}
+
+
+def test_a_same_for_every_caller_route_documents_401_but_no_403_and_needs_optional_auth(client):
+    # Home verifies a sent token (401) but looks up no users row, so it never answers 403 user_not_registered.
+    responses = client.get("/api/openapi.json").get_json()["paths"]["/api/activities/home"]["get"]["responses"]
+    assert "401" in responses and "403" not in responses
+    notifications = client.get("/api/openapi.json").get_json()["paths"]["/api/activities/notifications"]["get"]
+    assert {"401", "403"} <= set(notifications["responses"])
+    with pytest.raises(ValueError, match="same_for_every_caller needs auth='optional'"):
+        contract("acts as the caller", auth="required", same_for_every_caller=True)

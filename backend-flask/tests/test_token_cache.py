@@ -18,6 +18,7 @@ from cruddur import create_app
 from cruddur.auth import LEEWAY, VerifiedTokens
 from cruddur.config import ConfigError, Settings
 from cruddur.db import make_pool
+from cruddur.telemetry import logs
 from psycopg_pool import ConnectionPool
 from testkit import serve
 
@@ -197,6 +198,52 @@ def test_a_cached_token_of_a_user_deleted_from_the_database_fails_at_once(cached
         conn.execute("DELETE FROM users WHERE handle = 'londo'")
     r = _get(cached_app, token)
     assert r.status_code == 403 and r.get_json()["error"] == "user_not_registered"
+
+
+HOME = "/api/activities/home"
+
+
+def test_a_deleted_users_token_reads_on_home_exactly_what_anyone_can_and_nothing_private(
+        cached_app, sign, database_url, monkeypatch):
+    # Home is the same public page for every caller: its token is verified in full, but no users row is
+    # looked up. A deleted user's valid token there gets the anonymous answer (private, never cached);
+    # every route that acts as the caller or answers about them refuses it at once.
+    logged = []
+    monkeypatch.setattr(logs, "write_line", logged.append)
+    token = sign(exp=int(time.time()) + 600)
+    client = cached_app.test_client()
+    assert _get(cached_app, token).status_code == 200  # cached now, and londo is registered
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM users WHERE handle = 'londo'")
+    signed_in = client.get(HOME, headers={"Authorization": f"Bearer {token}"})
+    anonymous = client.get(HOME)
+    assert signed_in.status_code == 200 and signed_in.get_data() == anonymous.get_data()
+    assert signed_in.get_json() and "londo" not in {a["handle"] for a in signed_in.get_json()}
+    assert signed_in.headers["Cache-Control"] == "no-store" and "Cache-Control" not in anonymous.headers
+    r = _get(cached_app, token)
+    assert r.status_code == 403 and r.get_json()["error"] == "user_not_registered"
+    r = client.post("/api/activities", json={"message": "still here?", "ttl": "7-days"},
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403 and r.get_json()["error"] == "user_not_registered"
+    # The log says home was a signed-in call (the token's sub, never the token), with no users row behind it.
+    sub = jwt.decode(token, options={"verify_signature": False})["sub"]
+    home_line = next(line for line in logged if line.get("route") == HOME and line.get("user_sub"))
+    assert home_line["user_sub"] == sub and home_line["user_uuid"] is None
+    assert token not in json.dumps(logged)
+
+
+def test_a_bad_token_on_home_still_fails_though_no_user_is_looked_up(cached_app, sign, jwks):
+    client = cached_app.test_client()
+    expired = sign(exp=int(time.time()) - 60, iat=int(time.time()) - 3600)
+    other_client = sign(client_id="someone-else", exp=int(time.time()) + 600)
+    for token, error in ((expired, "token_expired"), (other_client, None), ("x.y.z", None)):
+        r = client.get(HOME, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401, (token, r.get_json())
+        assert error is None or r.get_json()["error"] == error
+        assert r.headers["Cache-Control"] == "no-store"
+    for empty in ("Bearer null", "Bearer undefined", "Bearer "):  # no token (issue 12): the public answer
+        r = client.get(HOME, headers={"Authorization": empty})
+        assert r.status_code == 200 and "Cache-Control" not in r.headers
 
 
 def test_with_the_cache_off_every_request_is_checked_in_full(settings, jwks, sign, monkeypatch):

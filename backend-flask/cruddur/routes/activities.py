@@ -14,8 +14,8 @@ bp = Blueprint("activities", __name__)
 
 
 @bp.get("/home")
-@contract("Top-level unexpired activities, newest first.", auth="optional", paginated=True,
-          response=list[Activity])
+@contract("Top-level unexpired activities, newest first.", auth="optional", same_for_every_caller=True,
+          paginated=True, response=list[Activity])
 def home(page):
     return rendered_response(service.home_rendered(page, render_page))
 

@@ -219,6 +219,7 @@ def init_app(app: Flask) -> None:
             "xray_trace_id": ctx.xray_trace_id if hasattr(ctx, "xray_trace_id") else xray.trace_id(),
             "otel_trace_id": ctx.otel_trace_id if hasattr(ctx, "otel_trace_id") else otel.trace_id(),
             "user_uuid": ctx.get("user_uuid"),  # g.get: getattr's miss raises and catches an AttributeError
+            "user_sub": ctx.get("user_sub"),  # the verified token's sub: set where no users row is looked up too
         })
         return response
 
