@@ -39,6 +39,12 @@ CAUSES: list[Cause] = [
     Cause("role.trust", "a role does not trust ecs-tasks.amazonaws.com", VD),
     Cause("role.execution-policy", "the execution role cannot pull the image, write the logs or read a secret",
           VD),
+    Cause("role.task-policy-tracing", "the task role cannot write to X-Ray: the tracing sidecar's traces are lost",
+          V),
+    Cause("image.drift", "the service pins another digest than the one its tag names now (a re-pushed tag, or "
+          "another build running)", V, catalogued=False),
+    Cause("image.unpinned", "the service's revision runs an image by tag, not by digest (registered by hand or an "
+          "older kit)", V, catalogued=False),
     Cause("role.kms-decrypt", "the execution role cannot decrypt a secret under a customer-managed KMS key", VD),
     Cause("secret.missing", "an SSM parameter or Secrets Manager secret the tasks read does not exist", VD),
     Cause("cluster.missing", "the cluster does not exist or is not ACTIVE", V, catalogued=False),
