@@ -5,9 +5,6 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-# The one-time `ruff format .` of the whole tree is still to come; until it lands the format check is off.
-# TODO(format): set RUFF_FORMAT_CHECK := 1 in the commit that runs `ruff format .` (make lint then checks both).
-RUFF_FORMAT_CHECK ?= 0
 REQS := requirements-dev.txt backend-flask/requirements.txt backend-flask/constraints.txt pyproject.toml
 
 .PHONY: help venv up test image bench lint docs clean lock
@@ -32,9 +29,9 @@ up: venv ## run the whole local stack and the API on 127.0.0.1:4567 (Ctrl-C stop
 test: venv lint ## lint, then run the whole test suite against real PostgreSQL and the local AWS emulator
 	@bin/dev/test
 
-lint: venv ## ruff check (pyproject.toml [tool.ruff]); exit 1 on any finding
+lint: venv ## ruff check and ruff format --check (pyproject.toml [tool.ruff]); exit 1 on any finding
 	@$(VENV)/bin/ruff check .
-	@if [[ "$(RUFF_FORMAT_CHECK)" == 1 ]]; then $(VENV)/bin/ruff format --check .; fi
+	@$(VENV)/bin/ruff format --check .
 
 image: venv ## build the backend image and the local stand-in images (Docker; no registry needed)
 	@bin/dev/image

@@ -1,5 +1,6 @@
 """Fixtures shared by every test tree: a real PostgreSQL, the local AWS emulator over HTTP, Cognito
 users with real tokens, and a fresh app per test (Flask tutorial style)."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,6 @@ from cruddur_kit import LOCAL_DIR, cognito
 from cruddur_kit.local import moto as motolib
 from cruddur_kit.local import postgres as pglocal
 from testkit import REGION, aws_client, own_moto
-
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -30,8 +30,11 @@ def local_dir_of_our_own(tmp_path_factory):
 @pytest.fixture(scope="session")
 def pg_server_url():
     """A server we may create databases on: CRUDDUR_TEST_PG_URL if it answers, else an embedded one."""
-    handle = pglocal.ensure(os.environ.get("CRUDDUR_TEST_PG_URL"), data_dir=LOCAL_DIR / "postgres-test",
-                            port=int(os.environ.get("CRUDDUR_TEST_PG_PORT", 5434)))
+    handle = pglocal.ensure(
+        os.environ.get("CRUDDUR_TEST_PG_URL"),
+        data_dir=LOCAL_DIR / "postgres-test",
+        port=int(os.environ.get("CRUDDUR_TEST_PG_PORT", 5434)),
+    )
     yield handle.server_url
     handle.stop()
 
@@ -59,8 +62,12 @@ def moto_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def aws_env(moto_server):
     """Point every boto3 client in this process (and child processes) at the emulator."""
-    values = {**motolib.DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": moto_server.endpoint,
-              "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+    values = {
+        **motolib.DUMMY_CREDENTIALS,
+        "AWS_ENDPOINT_URL": moto_server.endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     yield values
@@ -104,11 +111,18 @@ def database_url(pg_server_url, template_db):
 def settings(database_url, aws_env, cognito_pool):
     from cruddur.config import Settings
 
-    return Settings(connection_url=database_url, aws_region=REGION,
-                    cognito_user_pool_id=cognito_pool.pool_id, cognito_client_id=cognito_pool.client_id,
-                    aws_endpoint_url=aws_env["AWS_ENDPOINT_URL"], frontend_url="http://localhost:3000",
-                    backend_url="http://localhost:4567", db_pool_min=1, db_pool_max=4,
-                    ddb_message_table=f"cruddur-messages-{uuid.uuid4().hex[:8]}")
+    return Settings(
+        connection_url=database_url,
+        aws_region=REGION,
+        cognito_user_pool_id=cognito_pool.pool_id,
+        cognito_client_id=cognito_pool.client_id,
+        aws_endpoint_url=aws_env["AWS_ENDPOINT_URL"],
+        frontend_url="http://localhost:3000",
+        backend_url="http://localhost:4567",
+        db_pool_min=1,
+        db_pool_max=4,
+        ddb_message_table=f"cruddur-messages-{uuid.uuid4().hex[:8]}",
+    )
 
 
 @pytest.fixture

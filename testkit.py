@@ -1,13 +1,14 @@
 """Helpers for tests (imported by test modules; fixtures live in conftest.py)."""
+
 from __future__ import annotations
 
 import http.server
 import re
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
-from collections.abc import Callable
 
 import boto3
 from botocore.config import Config
@@ -35,8 +36,9 @@ class LocalServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                request = Request(self.command, self.path, dict(self.headers.items()),
-                                  self.rfile.read(length) if length else b"")
+                request = Request(
+                    self.command, self.path, dict(self.headers.items()), self.rfile.read(length) if length else b""
+                )
                 status, body, *rest = respond(request)
                 self.send_response(status)
                 self.send_header("Content-Type", rest[0] if rest else "application/json")
@@ -74,8 +76,9 @@ def own_moto(log_dir: Path, **env):
     """A moto server of our own on a free loopback port (MOTO_* settings as keywords), stopped after."""
     from cruddur_kit.local import moto as motolib
 
-    server = motolib.MotoServer(port=motolib.free_port(), env={k: str(v) for k, v in env.items()},
-                                log_path=log_dir / "moto.log").start()
+    server = motolib.MotoServer(
+        port=motolib.free_port(), env={k: str(v) for k, v in env.items()}, log_path=log_dir / "moto.log"
+    ).start()
     try:
         yield server
     finally:
@@ -88,8 +91,9 @@ def stubbed_client(service: str):
     Stubber), for what the emulator cannot produce; fails if a stubbed answer goes unused."""
     from botocore.stub import Stubber
 
-    client = boto3.client(service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x",
-                          endpoint_url="http://127.0.0.1:9")  # never reached
+    client = boto3.client(
+        service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x", endpoint_url="http://127.0.0.1:9"
+    )  # never reached
     with Stubber(client) as stub:
         client.stub = stub
         yield client

@@ -1,4 +1,5 @@
 """gunicorn sized from the CPU this container actually gets (a 0.25 vCPU task is not a 4-core laptop)."""
+
 import json
 import os
 import sys
@@ -6,7 +7,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # gunicorn_worker.py sits beside this file
 from gunicorn_worker import BufferingThreadWorker
-
 
 # cgroup v2's CPU limit; the path is overridable so a test can feed a fake one.
 CPU_MAX_PATH = os.environ.get("GUNICORN_CPU_MAX_PATH", "/sys/fs/cgroup/cpu.max")
@@ -50,11 +50,20 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # One JSON object per request; the query string is left out (search terms are user data).
-access_log_format = json.dumps({
-    "time": "%(t)s", "type": "access", "method": "%(m)s", "path": "%(U)s", "status": "%(s)s",
-    "bytes": "%(B)s", "duration_ms": "%(M)s", "remote": "%(h)s", "user_agent": "%(a)s",
-    "trace_id": "%({x-amzn-trace-id}i)s",
-})
+access_log_format = json.dumps(
+    {
+        "time": "%(t)s",
+        "type": "access",
+        "method": "%(m)s",
+        "path": "%(U)s",
+        "status": "%(s)s",
+        "bytes": "%(B)s",
+        "duration_ms": "%(M)s",
+        "remote": "%(h)s",
+        "user_agent": "%(a)s",
+        "trace_id": "%({x-amzn-trace-id}i)s",
+    }
+)
 
 
 def on_starting(server):

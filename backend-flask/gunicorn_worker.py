@@ -15,6 +15,7 @@ there reaches a thread, so a thread never waits on a client. A request not all t
 
 Connections still waiting in the accept queue at a graceful stop are served (DrainingThreadWorker).
 """
+
 from __future__ import annotations
 
 import errno
@@ -63,17 +64,38 @@ class DrainingThreadWorker(ThreadWorker):
 CLIENT_ERRORS = [
     ((http_errors.LimitRequestLine,), 414, "URI Too Long", "request_line_too_long"),
     ((http_errors.LimitRequestHeaders,), 431, "Request Header Fields Too Large", "request_headers_too_large"),
-    ((http_errors.InvalidRequestLine, http_errors.InvalidRequestMethod, http_errors.InvalidHTTPVersion),
-     400, "Bad Request", "request_line_invalid"),
-    ((http_errors.InvalidHeader, http_errors.InvalidHeaderName, http_errors.ObsoleteFolding,
-      http_errors.InvalidSchemeHeaders), 400, "Bad Request", "header_invalid"),
-    ((http_errors.InvalidChunkSize, http_errors.ChunkMissingTerminator, http_errors.InvalidChunkExtension),
-     400, "Bad Request", "body_chunk_invalid"),
+    (
+        (http_errors.InvalidRequestLine, http_errors.InvalidRequestMethod, http_errors.InvalidHTTPVersion),
+        400,
+        "Bad Request",
+        "request_line_invalid",
+    ),
+    (
+        (
+            http_errors.InvalidHeader,
+            http_errors.InvalidHeaderName,
+            http_errors.ObsoleteFolding,
+            http_errors.InvalidSchemeHeaders,
+        ),
+        400,
+        "Bad Request",
+        "header_invalid",
+    ),
+    (
+        (http_errors.InvalidChunkSize, http_errors.ChunkMissingTerminator, http_errors.InvalidChunkExtension),
+        400,
+        "Bad Request",
+        "body_chunk_invalid",
+    ),
     ((http_errors.UnsupportedTransferCoding,), 501, "Not Implemented", "transfer_coding_unsupported"),
     ((http_errors.ExpectationFailed,), 417, "Expectation Failed", "expectation_failed"),
     ((http_errors.ForbiddenProxyRequest,), 403, "Forbidden", "forbidden"),
-    ((http_errors.InvalidProxyLine, http_errors.InvalidProxyHeader, http_errors.InvalidH2CPreface),
-     400, "Bad Request", "bad_request"),
+    (
+        (http_errors.InvalidProxyLine, http_errors.InvalidProxyHeader, http_errors.InvalidH2CPreface),
+        400,
+        "Bad Request",
+        "bad_request",
+    ),
 ]
 APP_FAULTS = (http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName)
 
@@ -91,9 +113,10 @@ def client_error(exc: BaseException) -> tuple[int, str, str] | None:
 def json_error(status: int, reason: str, code: str) -> bytes:
     """A whole HTTP/1.1 answer: the error as the app writes it, and the headers every answer carries."""
     body = json.dumps({"error": code}).encode()
-    return (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n\r\n"
-            ).encode() + body
+    return (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n\r\n"
+    ).encode() + body
 
 
 def _head_end(data: bytearray, start: int = 0) -> tuple[int, int]:
@@ -142,7 +165,7 @@ def chunked_progress(data: bytearray, pos: int) -> tuple[bool | None, int]:
             return None, pos
         size = int(size_text, 16)
         if size == 0:  # the last chunk: then trailer lines, if any, and a blank line
-            rest = data[line_end + 1:]
+            rest = data[line_end + 1 :]
             return rest.startswith((b"\r\n", b"\n")) or _head_end(rest)[0] >= 0, pos
         if line_end + 1 + size + 2 > len(data):  # the chunk's data and its CRLF are not all here
             return False, pos
@@ -289,7 +312,7 @@ class BufferingThreadWorker(DrainingThreadWorker):
         return True
 
     def _verdict(self, conn):
-        """"wait" for more, "run" the request, or (status, reason, code) to answer without running it."""
+        """ "wait" for more, "run" the request, or (status, reason, code) to answer without running it."""
         data = conn.pending
         head_end, body_start = _head_end(data, max(0, conn.scanned - 3))
         if head_end < 0:

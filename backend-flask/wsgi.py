@@ -1,4 +1,5 @@
 """gunicorn's entry point: `gunicorn -c gunicorn.conf.py wsgi:app`. A missing setting stops start-up in one line."""
+
 import sys
 
 from cruddur import create_app

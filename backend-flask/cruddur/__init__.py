@@ -1,4 +1,5 @@
 """The Cruddur API: `create_app()` builds everything; nothing is live at import."""
+
 from __future__ import annotations
 
 import uuid
@@ -79,10 +80,15 @@ def _init_cors(app: Flask, settings: Settings) -> None:
     # always_send=False: CORS headers answer a browser's cross-origin request (it always carries Origin).
     # flask-cors's default also sends them without one, listing every allowed origin in a header that may
     # hold only one, and costs every curl, ALB and health-check request the work.
-    CORS(app, resources={r"/api/*": {"origins": settings.cors_origins}},
-         allow_headers=["Authorization", "Content-Type", "X-Amzn-Trace-Id", "traceparent"],
-         expose_headers=["Link", "X-Amzn-Trace-Id"], methods=["GET", "HEAD", "POST", "PUT", "OPTIONS"],
-         max_age=600, always_send=False)
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": settings.cors_origins}},
+        allow_headers=["Authorization", "Content-Type", "X-Amzn-Trace-Id", "traceparent"],
+        expose_headers=["Link", "X-Amzn-Trace-Id"],
+        methods=["GET", "HEAD", "POST", "PUT", "OPTIONS"],
+        max_age=600,
+        always_send=False,
+    )
     # With always_send=False a request without Origin gets nothing from flask-cors, yet its after_request
     # hook still matches the path and builds empty header sets for it: ~7% of a cached home request's
     # CPU. Browsers send Origin on every cross-origin request and preflight, so run the hook for those only.
@@ -103,4 +109,3 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(activities.bp, url_prefix="/api/activities")
     app.register_blueprint(users.bp, url_prefix="/api")
     app.register_blueprint(messages.bp, url_prefix="/api")
-

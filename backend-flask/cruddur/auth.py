@@ -6,6 +6,7 @@ The remembered answer is used only while the token is unexpired and the key that
 the key set holds for its kid, so it never outlives what a full verification would accept. Only successes
 are remembered: a bad token pays the full check every time, as before.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Callable, Mapping
 
 import jwt
 from jwt import PyJWKClient, PyJWKClientError
@@ -153,8 +154,13 @@ class CognitoVerifier:
             raise Unauthorized("token_expired") from None
         except (jwt.PyJWTError, RecursionError):
             raise Unauthorized("token_invalid") from None
-        if (claims.get("token_use") != "access" or claims.get("client_id") != self.client_id
-                or not _times_are_sane(claims) or not isinstance(claims["sub"], str) or not SUB.fullmatch(claims["sub"])):
+        if (
+            claims.get("token_use") != "access"
+            or claims.get("client_id") != self.client_id
+            or not _times_are_sane(claims)
+            or not isinstance(claims["sub"], str)
+            or not SUB.fullmatch(claims["sub"])
+        ):
             raise Unauthorized("token_invalid")
         return kid, key, MappingProxyType(claims)
 

@@ -4,6 +4,7 @@ Sessions and resources are not thread-safe, clients are: the client is shared by
 Timeouts are short and bounded (settings.aws_*), and throttling is retried with backoff by boto3's
 "standard" retry mode, so an unreachable DynamoDB gives a 503 quickly instead of a hang.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,12 @@ log = logging.getLogger("cruddur.aws")
 
 # Codes that mean "DynamoDB cannot serve this right now" even after boto3's retries.
 UNAVAILABLE_CODES = {
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "InternalServerError", "ServiceUnavailable", "ResourceNotFoundException",
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "ResourceNotFoundException",
 }
 
 
@@ -61,8 +66,14 @@ def init_app(app: Flask, settings: Settings) -> None:
         # Anything else is a bug on our side: say which refusal it was (the 500 line only has a type),
         # then the generic handler logs it and answers 500 with an id.
         reasons = [r.get("Code") for r in e.response.get("CancellationReasons", [])]
-        log.error("dynamodb refused", extra={"error_type": code or "ClientError", "operation": e.operation_name,
-                                             "cancellation_reasons": reasons or None})
+        log.error(
+            "dynamodb refused",
+            extra={
+                "error_type": code or "ClientError",
+                "operation": e.operation_name,
+                "cancellation_reasons": reasons or None,
+            },
+        )
         return app.handle_user_exception(RuntimeError(f"DynamoDB {e.operation_name} failed: {code}"))
 
 

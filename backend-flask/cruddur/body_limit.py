@@ -3,6 +3,7 @@ larger one is a 413 JSON answer, decided from its Content-Length before a byte o
 first byte past the cap of a chunked one (werkzeug reads no further: Flask's MAX_CONTENT_LENGTH is one past
 the cap). The gunicorn worker reads bodies up to the same cap before a thread runs the request
 (gunicorn_worker.py reads it from MAX_CONTENT_LENGTH)."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app, request

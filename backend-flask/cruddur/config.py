@@ -1,9 +1,10 @@
 """Settings read from the environment once, inside the app factory (never at import)."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Mapping
 from urllib.parse import quote
 
 
@@ -109,11 +110,11 @@ class Settings:
         url = (self.backend_url or "").strip()
         return "" if url in ("", "*") else url.rstrip("/")
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         required = {
             "CONNECTION_URL": "connection_url",

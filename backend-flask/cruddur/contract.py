@@ -3,12 +3,14 @@
 The decorator enforces it and records it; openapi.py builds the document from the same records,
 so the document says what the code enforces.
 """
+
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from flask import g, request
 from pydantic import BaseModel, ValidationError

@@ -1,10 +1,11 @@
 """The PostgreSQL connection pool: created closed in the factory, opened by init_app, closed at exit."""
+
 from __future__ import annotations
 
 import atexit
 import select
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import psycopg
 from flask import Flask, current_app

@@ -1,4 +1,5 @@
 """One place turns every failure into JSON: 4xx with a stable code, 503 for a dependency, 500 with an id."""
+
 from __future__ import annotations
 
 import logging
@@ -114,6 +115,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(e: Exception):
         error_id = getattr(g, "trace_id", None) or uuid.uuid4().hex
-        log.error("unhandled error", extra={"error_type": type(e).__name__, "error_id": error_id},
-                  exc_info=app.config.get("LOG_TRACEBACKS", True))
+        log.error(
+            "unhandled error",
+            extra={"error_type": type(e).__name__, "error_id": error_id},
+            exc_info=app.config.get("LOG_TRACEBACKS", True),
+        )
         return _json({"error": "internal_error", "error_id": error_id}, 500)

@@ -9,11 +9,13 @@ Thread-safe, with a stampede guard: one thread per key rebuilds an expired page 
 for that key wait for it and share its result (or its error), so a burst after expiry runs one query,
 not one per thread, and a database outage makes them all wait one pool timeout, not one each in turn.
 """
+
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Generic, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 from flask import Flask, current_app
 
@@ -85,8 +87,9 @@ class TTLCache(Generic[T]):
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    app.extensions[EXTENSION] = (TTLCache(settings.home_feed_cache_seconds)
-                                 if settings.home_feed_cache_seconds > 0 else None)
+    app.extensions[EXTENSION] = (
+        TTLCache(settings.home_feed_cache_seconds) if settings.home_feed_cache_seconds > 0 else None
+    )
 
 
 def home_feed() -> TTLCache | None:

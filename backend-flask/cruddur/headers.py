@@ -1,4 +1,5 @@
 """Headers every answer carries: `nosniff` always, `Cache-Control: no-store` on answers about a signed-in caller."""
+
 from __future__ import annotations
 
 from flask import Flask, g

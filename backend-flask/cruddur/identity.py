@@ -1,4 +1,5 @@
 """Who is calling: the verified Cognito token mapped to a `users` row."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,8 +43,9 @@ def _from_request() -> CurrentUser | None:
     row = users_store.by_cognito_user_id(sub)
     if row is None:  # a valid Cognito user that has no users row (post-confirmation never ran, or deleted since)
         raise Forbidden("user_not_registered", message="run bin/cognito/sync-users")
-    user = CurrentUser(uuid=str(row["uuid"]), handle=row["handle"], display_name=row["display_name"],
-                       cognito_user_id=sub)
+    user = CurrentUser(
+        uuid=str(row["uuid"]), handle=row["handle"], display_name=row["display_name"], cognito_user_id=sub
+    )
     g.user_uuid = user.uuid  # for the request log
     return user
 

@@ -2,6 +2,7 @@
 
 The bin/db scripts call these same functions, and `bin/ecs/run-task` runs them in the service's network.
 """
+
 from __future__ import annotations
 
 import os
@@ -83,7 +84,11 @@ def cli() -> None:
 def migrate_cmd(url):
     """Apply pending migrations (idempotent)."""
     applied = migrate(_url(url))
-    click.echo(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "migrations: unchanged (up to date)")
+    click.echo(
+        f"applied {len(applied)} migration(s): {', '.join(applied)}"
+        if applied
+        else "migrations: unchanged (up to date)"
+    )
 
 
 @cli.command("rollback")

@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, built from the contracts the views enforce."""
+
 from __future__ import annotations
 
 import re
@@ -12,12 +13,22 @@ from pydantic.json_schema import models_json_schema
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 REF = "#/components/schemas/{model}"
-VALIDATION = {"description": "Validation failed: every failing field's code",
-              "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}
-STATUS_TEXT = {400: "Malformed request", 401: "Missing or invalid token", 403: "Not registered",
-               404: "Not found", 408: "The request did not arrive in time", 409: "Conflict",
-               413: "Request body over the limit (MAX_REQUEST_BODY_BYTES)", 414: "Request line too long",
-               431: "Request headers too large", 503: "A dependency is unavailable"}
+VALIDATION = {
+    "description": "Validation failed: every failing field's code",
+    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}},
+}
+STATUS_TEXT = {
+    400: "Malformed request",
+    401: "Missing or invalid token",
+    403: "Not registered",
+    404: "Not found",
+    408: "The request did not arrive in time",
+    409: "Conflict",
+    413: "Request body over the limit (MAX_REQUEST_BODY_BYTES)",
+    414: "Request line too long",
+    431: "Request headers too large",
+    503: "A dependency is unavailable",
+}
 # What the server itself answers, before any route runs, to a request it cannot read (gunicorn_worker.py):
 # a client can meet these on every operation.
 ANY_REQUEST = {400, 408, 414, 431}
@@ -44,8 +55,10 @@ def _schema(annotation) -> dict:
 def _error(status: int) -> dict:
     if status == 422:
         return VALIDATION
-    return {"description": STATUS_TEXT.get(status, "Error"),
-            "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}}}
+    return {
+        "description": STATUS_TEXT.get(status, "Error"),
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}},
+    }
 
 
 def build_document(app: Flask) -> dict:
@@ -59,19 +72,42 @@ def build_document(app: Flask) -> dict:
         if spec is None:
             continue
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
-        params = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "string", "format": "uuid"} if name.endswith("uuid")
-                   else {"type": "string", "pattern": "^[A-Za-z0-9_]{1,32}$"}}
-                  for name in rule.arguments]
-        params += [{"name": name, "in": "query", "required": False, "schema": {"type": "string"},
-                    **({"description": text} if isinstance(text, str) else text)}  # str, or the parameter's fields
-                   for name, text in spec.query.items()]
+        params = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"}
+                if name.endswith("uuid")
+                else {"type": "string", "pattern": "^[A-Za-z0-9_]{1,32}$"},
+            }
+            for name in rule.arguments
+        ]
+        params += [
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                **({"description": text} if isinstance(text, str) else text),
+            }  # str, or the parameter's fields
+            for name, text in spec.query.items()
+        ]
         if spec.paginated:
             params += [
-                {"name": "limit", "in": "query", "required": False,
-                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
-                {"name": "cursor", "in": "query", "required": False,
-                 "description": "opaque; copy it from the Link header", "schema": {"type": "string"}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                },
+                {
+                    "name": "cursor",
+                    "in": "query",
+                    "required": False,
+                    "description": "opaque; copy it from the Link header",
+                    "schema": {"type": "string"},
+                },
             ]
         responses: dict = {str(spec.status): {"description": "OK"}}
         if spec.response is not None:
@@ -79,7 +115,8 @@ def build_document(app: Flask) -> dict:
             models.update(_models(spec.response))
         if spec.paginated:
             responses[str(spec.status)]["headers"] = {
-                "Link": {"description": 'the next page: <url>; rel="next"', "schema": {"type": "string"}}}
+                "Link": {"description": 'the next page: <url>; rel="next"', "schema": {"type": "string"}}
+            }
         statuses = set(spec.errors) | ANY_REQUEST | ({422} if spec.body or spec.paginated else set())
         if spec.body:
             statuses.add(413)
@@ -90,8 +127,12 @@ def build_document(app: Flask) -> dict:
             statuses.add(503)
         for status in sorted(statuses):
             responses[str(status)] = _error(status)
-        operation = {"summary": spec.summary, "operationId": rule.endpoint.replace(".", "_"),
-                     "parameters": params, "responses": responses}
+        operation = {
+            "summary": spec.summary,
+            "operationId": rule.endpoint.replace(".", "_"),
+            "parameters": params,
+            "responses": responses,
+        }
         if spec.tags:
             operation["tags"] = list(spec.tags)
         if spec.auth == "required":
@@ -100,22 +141,37 @@ def build_document(app: Flask) -> dict:
             operation["security"] = [{"cognito": []}, {}]
         if spec.body is not None:
             models.add(spec.body)
-            operation["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": {"$ref": REF.format(model=spec.body.__name__)}}}}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": REF.format(model=spec.body.__name__)}}},
+            }
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
         for method in methods:  # operation ids are unique per document: one per method when a rule has several
             paths.setdefault(path, {})[method.lower()] = (
-                operation if len(methods) == 1 else {**operation, "operationId": f"{operation['operationId']}_{method.lower()}"})
-    _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
-                                 ref_template=REF)
+                operation
+                if len(methods) == 1
+                else {**operation, "operationId": f"{operation['operationId']}_{method.lower()}"}
+            )
+    _, defs = models_json_schema(
+        [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)], ref_template=REF
+    )
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Cruddur API", "version": "1.0.0",
-                 "description": "The Cruddur backend. Lists are keyset-paginated: follow the Link header."},
+        "info": {
+            "title": "Cruddur API",
+            "version": "1.0.0",
+            "description": "The Cruddur backend. Lists are keyset-paginated: follow the Link header.",
+        },
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}),
-            "securitySchemes": {"cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                                            "description": "a Cognito access token"}},
+            "securitySchemes": {
+                "cognito": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "a Cognito access token",
+                }
+            },
         },
     }

@@ -1,4 +1,5 @@
 """Keyset pagination: `?limit=` (default 20, max 100), an opaque `?cursor=`, the next page in `Link`."""
+
 from __future__ import annotations
 
 import base64
@@ -83,6 +84,7 @@ def parse_page_request(args) -> PageRequest:
 @dataclass(frozen=True)
 class RenderedPage:
     """A page ready to send, reusable across requests: the JSON body and the encoded next cursor."""
+
     body: bytes
     cursor: str | None
     # The last Link built for it and the request URL it was built from: a cached page goes to the same
@@ -106,8 +108,10 @@ def _link(cursor: str) -> str:
 
 def render_page(page: Page, body: Any = None) -> RenderedPage:
     """The page's items as the JSON body (or `body` when given), and its next cursor, encoded."""
-    return RenderedPage(jsonify(page.items if body is None else body).get_data(),
-                        encode_cursor(page.next_cursor) if page.next_cursor is not None else None)
+    return RenderedPage(
+        jsonify(page.items if body is None else body).get_data(),
+        encode_cursor(page.next_cursor) if page.next_cursor is not None else None,
+    )
 
 
 def rendered_response(rendered: RenderedPage) -> Response:

@@ -1,4 +1,5 @@
 """Path parameters checked before they reach a store."""
+
 from __future__ import annotations
 
 import uuid

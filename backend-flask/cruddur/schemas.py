@@ -1,5 +1,6 @@
 """Request and response shapes. Requests are validated with these models; responses are documented
 with them (and checked against the OpenAPI document by the tests)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,8 +10,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 TTL_INTERVALS = {
-    "30-days": "30 days", "7-days": "7 days", "3-days": "3 days", "1-day": "1 day",
-    "12-hours": "12 hours", "3-hours": "3 hours", "1-hour": "1 hour",
+    "30-days": "30 days",
+    "7-days": "7 days",
+    "3-days": "3 days",
+    "1-day": "1 day",
+    "12-hours": "12 hours",
+    "3-hours": "3 hours",
+    "1-hour": "1 hour",
 }
 Ttl = Literal["30-days", "7-days", "3-days", "1-day", "12-hours", "3-hours", "1-hour"]
 MAX_SEARCH_TERM = 256
@@ -30,8 +36,17 @@ class Request(BaseModel):
 
 
 class SearchQuery(Request):
-    term: str = Field(min_length=1, max_length=MAX_SEARCH_TERM, json_schema_extra={"codes": {
-        "blank": "search_term_blank", "too_long": "search_term_exceed_max_chars", "invalid": "search_term_invalid"}})
+    term: str = Field(
+        min_length=1,
+        max_length=MAX_SEARCH_TERM,
+        json_schema_extra={
+            "codes": {
+                "blank": "search_term_blank",
+                "too_long": "search_term_exceed_max_chars",
+                "invalid": "search_term_invalid",
+            }
+        },
+    )
 
 
 class CreateActivity(Request):
@@ -40,8 +55,9 @@ class CreateActivity(Request):
 
 
 class CreateReply(Request):
-    message: str = Field(min_length=1, max_length=1024,
-                         json_schema_extra={"codes": {"too_long": "message_exceed_max_chars_1024"}})
+    message: str = Field(
+        min_length=1, max_length=1024, json_schema_extra={"codes": {"too_long": "message_exceed_max_chars_1024"}}
+    )
 
 
 class UpdateProfile(Request):
@@ -51,10 +67,14 @@ class UpdateProfile(Request):
 
 class CreateMessage(Request):
     """Start a conversation with `handle`, or append to `message_group_uuid`: exactly one of them."""
-    message: str = Field(min_length=1, max_length=1024,
-                         json_schema_extra={"codes": {"too_long": "message_exceed_max_chars_1024"}})
+
+    message: str = Field(
+        min_length=1, max_length=1024, json_schema_extra={"codes": {"too_long": "message_exceed_max_chars_1024"}}
+    )
     handle: str | None = Field(default=None, min_length=1, max_length=32)
-    message_group_uuid: UUID | None = Field(default=None, json_schema_extra={"codes": {"invalid": "message_group_uuid_invalid"}})
+    message_group_uuid: UUID | None = Field(
+        default=None, json_schema_extra={"codes": {"invalid": "message_group_uuid_invalid"}}
+    )
 
 
 class Activity(BaseModel):

@@ -1,4 +1,5 @@
 """The activity endpoints: success, auth failures, every validation error."""
+
 import json
 import uuid
 
@@ -7,8 +8,18 @@ import pytest
 
 SEED_LONDO = "6f2a1c1e-8a51-4f36-9f5a-0d9d7a1b0003"
 SEED_ALT = "6f2a1c1e-8a51-4f36-9f5a-0d9d7a1b0002"
-ACTIVITY_KEYS = {"uuid", "handle", "display_name", "message", "replies_count", "reposts_count", "likes_count",
-                 "reply_to_activity_uuid", "expires_at", "created_at"}
+ACTIVITY_KEYS = {
+    "uuid",
+    "handle",
+    "display_name",
+    "message",
+    "replies_count",
+    "reposts_count",
+    "likes_count",
+    "reply_to_activity_uuid",
+    "expires_at",
+    "created_at",
+}
 
 
 def post(client, auth, handle, message="hello", ttl="1-day"):
@@ -18,6 +29,7 @@ def post(client, auth, handle, message="hello", ttl="1-day"):
 
 
 # --- home -------------------------------------------------------------------------------------------
+
 
 def test_home_lists_top_level_unexpired_activities_newest_first(client):
     r = client.get("/api/activities/home")
@@ -47,6 +59,7 @@ def test_home_rejects_a_bad_token_instead_of_ignoring_it(client):
 
 # --- create -----------------------------------------------------------------------------------------
 
+
 def test_create_returns_the_activity_and_it_leads_the_feed(client, auth):
     created = post(client, auth, "bayko", "  first crud  ", "3-hours")
     assert set(created) == ACTIVITY_KEYS
@@ -72,15 +85,18 @@ def test_create_requires_a_token(client):
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("body, codes", [
-    ({}, ["message_blank", "ttl_blank"]),
-    ({"message": "", "ttl": ""}, ["message_blank", "ttl_invalid"]),
-    ({"message": "   ", "ttl": "7-days"}, ["message_blank"]),
-    ({"message": "x" * 281, "ttl": "7-days"}, ["message_exceed_max_chars"]),
-    ({"message": "ok", "ttl": "2-days"}, ["ttl_invalid"]),
-    ({"message": 42, "ttl": "7-days"}, ["message_invalid"]),
-    ({"message": "x" * 281, "ttl": None}, ["message_exceed_max_chars", "ttl_invalid"]),
-])
+@pytest.mark.parametrize(
+    "body, codes",
+    [
+        ({}, ["message_blank", "ttl_blank"]),
+        ({"message": "", "ttl": ""}, ["message_blank", "ttl_invalid"]),
+        ({"message": "   ", "ttl": "7-days"}, ["message_blank"]),
+        ({"message": "x" * 281, "ttl": "7-days"}, ["message_exceed_max_chars"]),
+        ({"message": "ok", "ttl": "2-days"}, ["ttl_invalid"]),
+        ({"message": 42, "ttl": "7-days"}, ["message_invalid"]),
+        ({"message": "x" * 281, "ttl": None}, ["message_exceed_max_chars", "ttl_invalid"]),
+    ],
+)
 def test_create_lists_every_failing_field(client, auth, body, codes):
     r = client.post("/api/activities", json=body, headers=auth("bayko"))
     assert r.status_code == 422
@@ -91,11 +107,14 @@ def test_create_accepts_exactly_280_characters(client, auth):
     assert len(post(client, auth, "bayko", "x" * 280)["message"]) == 280
 
 
-@pytest.mark.parametrize("data, content_type, code", [
-    ("{not json", "application/json", "body_invalid_json"),
-    ("message=hi", "application/x-www-form-urlencoded", "body_invalid_json"),
-    ('["a list"]', "application/json", "body_not_an_object"),
-])
+@pytest.mark.parametrize(
+    "data, content_type, code",
+    [
+        ("{not json", "application/json", "body_invalid_json"),
+        ("message=hi", "application/x-www-form-urlencoded", "body_invalid_json"),
+        ('["a list"]', "application/json", "body_not_an_object"),
+    ],
+)
 def test_create_rejects_malformed_bodies_with_json(client, auth, data, content_type, code):
     r = client.post("/api/activities", data=data, content_type=content_type, headers=auth("bayko"))
     assert r.status_code == 400
@@ -103,6 +122,7 @@ def test_create_rejects_malformed_bodies_with_json(client, auth, data, content_t
 
 
 # --- reply ------------------------------------------------------------------------------------------
+
 
 def test_reply_increments_the_parent_and_appears_in_the_thread(client, auth):
     reply = client.post(f"/api/activities/{SEED_LONDO}/reply", json={"message": "Indeed."}, headers=auth("bayko"))
@@ -143,12 +163,15 @@ def test_reply_requires_a_token(client):
     assert client.post(f"/api/activities/{SEED_LONDO}/reply", json={"message": "hi"}).status_code == 401
 
 
-@pytest.mark.parametrize("body, codes", [
-    ({}, ["message_blank"]),
-    ({"message": ""}, ["message_blank"]),
-    ({"message": "x" * 1025}, ["message_exceed_max_chars_1024"]),
-    ({"message": ["x"]}, ["message_invalid"]),
-])
+@pytest.mark.parametrize(
+    "body, codes",
+    [
+        ({}, ["message_blank"]),
+        ({"message": ""}, ["message_blank"]),
+        ({"message": "x" * 1025}, ["message_exceed_max_chars_1024"]),
+        ({"message": ["x"]}, ["message_invalid"]),
+    ],
+)
 def test_reply_validation(client, auth, body, codes):
     r = client.post(f"/api/activities/{SEED_LONDO}/reply", json=body, headers=auth("bayko"))
     assert r.status_code == 422 and r.get_json() == codes
@@ -160,6 +183,7 @@ def test_reply_with_a_malformed_uuid_is_422(client, auth):
 
 
 # --- notifications ----------------------------------------------------------------------------------
+
 
 def test_notifications_are_replies_to_me_and_mentions_of_me(client, auth):
     mention = post(client, auth, "bayko", "hey @AndrewBrown look")
@@ -181,8 +205,11 @@ def test_notifications_do_not_include_my_own_mentions_of_myself(client, auth):
 def test_a_reply_mentioning_the_parent_s_author_and_others_notifies_each_once(client, auth):
     # One statement writes the reply and its notifications (stores/activities.py): the parent's author is
     # told once, as a reply; everyone else mentioned, as a mention; the replier, never.
-    reply = client.post(f"/api/activities/{SEED_LONDO}/reply", headers=auth("bayko"),
-                        json={"message": "@londo @AndrewBrown @bayko see this"})
+    reply = client.post(
+        f"/api/activities/{SEED_LONDO}/reply",
+        headers=auth("bayko"),
+        json={"message": "@londo @AndrewBrown @bayko see this"},
+    )
     assert reply.status_code == 200
     uuid_ = reply.get_json()["uuid"]
     for handle, kind in (("londo", "reply"), ("andrewbrown", "mention")):
@@ -196,6 +223,7 @@ def test_notifications_require_a_token(client):
 
 
 # --- search -----------------------------------------------------------------------------------------
+
 
 def test_search_finds_unexpired_messages_by_words(client, auth):
     hit = post(client, auth, "bayko", "Deploying containers to Fargate today")
@@ -217,17 +245,22 @@ def test_search_term_that_cannot_be_searched_is_422(client, term, code):
     assert r.status_code == 422 and r.get_json() == [code]
 
 
-@pytest.mark.parametrize("path", ["/api/activities/@a%00b", "/api/users/@a%00b/short", "/api/activities/@no-such-handle"])
+@pytest.mark.parametrize(
+    "path", ["/api/activities/@a%00b", "/api/users/@a%00b/short", "/api/activities/@no-such-handle"]
+)
 def test_a_handle_no_user_can_have_is_404(client, path):
     r = client.get(path)
     assert r.status_code == 404 and r.get_json() == {"error": "user_not_found"}
 
 
-@pytest.mark.parametrize("path, body, code", [
-    ("/api/activities", {"message": "a\u0000b", "ttl": "1-day"}, "message_invalid"),
-    ("/api/profile/update", {"display_name": "x\u0000", "bio": ""}, "display_name_invalid"),
-    ("/api/messages", {"message": "hi", "handle": "bay\u0000ko"}, "handle_invalid"),
-])
+@pytest.mark.parametrize(
+    "path, body, code",
+    [
+        ("/api/activities", {"message": "a\u0000b", "ttl": "1-day"}, "message_invalid"),
+        ("/api/profile/update", {"display_name": "x\u0000", "bio": ""}, "display_name_invalid"),
+        ("/api/messages", {"message": "hi", "handle": "bay\u0000ko"}, "handle_invalid"),
+    ],
+)
 def test_a_nul_character_in_a_body_is_422_naming_the_field(client, auth, path, body, code):
     r = client.post(path, data=json.dumps(body), content_type="application/json", headers=auth("andrewbrown"))
     assert r.status_code == 422 and r.get_json() == [code]
@@ -238,6 +271,7 @@ def test_search_handles_operator_characters_safely(client):
 
 
 # --- profile and thread -----------------------------------------------------------------------------
+
 
 def test_profile_has_no_cognito_sub_and_counts_cruds(client):
     r = client.get("/api/activities/@andrewbrown")
@@ -251,10 +285,16 @@ def test_profile_has_no_cognito_sub_and_counts_cruds(client):
 def test_cruds_count_counts_what_the_profile_lists(client, auth, database_url):
     """Replies and expired cruds are not on the profile, so not in its count (it counted both)."""
     for message in ("one", "two"):
-        assert client.post("/api/activities", json={"message": message, "ttl": "1-day"},
-                           headers=auth("bayko")).status_code == 200
-    assert client.post(f"/api/activities/{SEED_LONDO}/reply", json={"message": "a reply"},
-                       headers=auth("bayko")).status_code == 200
+        assert (
+            client.post("/api/activities", json={"message": message, "ttl": "1-day"}, headers=auth("bayko")).status_code
+            == 200
+        )
+    assert (
+        client.post(
+            f"/api/activities/{SEED_LONDO}/reply", json={"message": "a reply"}, headers=auth("bayko")
+        ).status_code
+        == 200
+    )
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("UPDATE activities SET expires_at = now() - interval '1 second' WHERE message = 'one'")
     body = client.get("/api/activities/@bayko?limit=100").get_json()
@@ -270,7 +310,9 @@ def test_profile_handle_is_case_insensitive_and_unknown_is_404(client):
 
 
 def test_show_returns_the_activity_with_replies_oldest_first(client, auth):
-    first = client.post(f"/api/activities/{SEED_ALT}/reply", json={"message": "second"}, headers=auth("bayko")).get_json()
+    first = client.post(
+        f"/api/activities/{SEED_ALT}/reply", json={"message": "second"}, headers=auth("bayko")
+    ).get_json()
     body = client.get(f"/api/activities/@altbrown/status/{SEED_ALT}").get_json()
     assert body["activity"]["uuid"] == SEED_ALT
     assert [r["message"] for r in body["replies"]] == ["Welcome aboard, Alt!", "second"]

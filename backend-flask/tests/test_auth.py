@@ -1,5 +1,5 @@
 """Cognito token verification: keys fetched once with a timeout, refreshed on an unknown kid (rate-limited)."""
-import json
+
 import time
 import urllib.request
 
@@ -73,8 +73,9 @@ def test_unknown_kid_after_the_window_refetches_once(proxied_app, jwks, tokens):
 def test_a_hung_key_server_is_503_within_the_timeout(proxied_app, jwks, tokens):
     jwks.hang = True
     started = time.monotonic()
-    r = proxied_app.test_client().get("/api/activities/notifications",
-                                      headers={"Authorization": f"Bearer {tokens['londo']}"})
+    r = proxied_app.test_client().get(
+        "/api/activities/notifications", headers={"Authorization": f"Bearer {tokens['londo']}"}
+    )
     assert r.status_code == 503 and r.get_json()["error"] == "auth_unavailable"
     assert r.headers["Retry-After"] == "2"
     assert time.monotonic() - started < 2.5
@@ -88,7 +89,6 @@ def test_malformed_authorization_headers_are_401(client, header):
 
 def test_an_id_token_is_not_an_access_token(client, cognito_pool):
     from cruddur_kit import cognito
-
     from testkit import aws_client
 
     token = cognito.id_token(aws_client("cognito-idp"), cognito_pool, "lmollari@centari.com")

@@ -1,5 +1,6 @@
 """CONNECTION_URL built from libpq's PG* variables: what ECS gives the container with DB_CREDENTIALS=rds
 (PGUSER/PGPASSWORD from the RDS-managed secret, PGHOST/PGPORT/PGDATABASE as plain environment)."""
+
 from __future__ import annotations
 
 import psycopg
@@ -8,13 +9,21 @@ from psycopg.conninfo import conninfo_to_dict
 
 from cruddur.config import ConfigError, Settings
 
-BASE = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_COGNITO_USER_POOL_ID": "us-east-1_x",
-        "AWS_COGNITO_USER_POOL_CLIENT_ID": "c"}
+BASE = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_COGNITO_USER_POOL_ID": "us-east-1_x",
+    "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
+}
 # The characters RDS-generated passwords may contain that break a hand-built URL (Cruddur's entrypoint
 # pasted the password in raw).
 HARD = "p@ss/w:rd#1?%&=+ ~"
-PARTS = {"PGHOST": "cruddur-db.abc.us-east-1.rds.amazonaws.com", "PGPORT": "5432", "PGUSER": "cruddurroot",
-         "PGPASSWORD": HARD, "PGDATABASE": "cruddur"}
+PARTS = {
+    "PGHOST": "cruddur-db.abc.us-east-1.rds.amazonaws.com",
+    "PGPORT": "5432",
+    "PGUSER": "cruddurroot",
+    "PGPASSWORD": HARD,
+    "PGDATABASE": "cruddur",
+}
 
 
 def test_parts_make_a_url_that_parses_back_to_the_same_parts():
@@ -23,8 +32,13 @@ def test_parts_make_a_url_that_parses_back_to_the_same_parts():
     assert HARD not in url
     with pytest.raises(psycopg.ProgrammingError):  # what Cruddur's entrypoint built
         conninfo_to_dict(f"postgresql://cruddurroot:{HARD}@{PARTS['PGHOST']}:5432/cruddur")
-    assert conninfo_to_dict(url) == {"host": PARTS["PGHOST"], "port": "5432", "user": "cruddurroot",
-                                     "password": HARD, "dbname": "cruddur"}
+    assert conninfo_to_dict(url) == {
+        "host": PARTS["PGHOST"],
+        "port": "5432",
+        "user": "cruddurroot",
+        "password": HARD,
+        "dbname": "cruddur",
+    }
 
 
 def test_connection_url_wins_over_the_parts():

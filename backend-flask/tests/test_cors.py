@@ -2,9 +2,14 @@
 
 
 def test_preflight_from_the_frontend_is_answered_without_auth(client):
-    r = client.options("/api/activities", headers={
-        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    r = client.options(
+        "/api/activities",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
     assert r.status_code == 200
     assert r.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     allowed = r.headers["Access-Control-Allow-Headers"].lower()

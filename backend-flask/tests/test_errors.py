@@ -1,4 +1,5 @@
 """Errors are JSON with stable codes: never HTML, never a stack trace, 503 fast when the database is down."""
+
 import time
 
 import pytest
@@ -38,8 +39,15 @@ def dead_db_app(settings):
     app.extensions["db_pool"].close(timeout=0)
 
 
-@pytest.mark.parametrize("path", ["/api/activities/home", "/api/activities/search?term=x",
-                                  "/api/activities/@andrewbrown", "/api/users/@londo/short"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/activities/home",
+        "/api/activities/search?term=x",
+        "/api/activities/@andrewbrown",
+        "/api/users/@londo/short",
+    ],
+)
 def test_database_down_is_503_json_within_2s(dead_db_app, path):
     client = dead_db_app.test_client()
     started = time.monotonic()
@@ -78,11 +86,16 @@ def test_statement_timeout_is_503_not_a_hang(settings):
         app.extensions["db_pool"].close()
 
 
-@pytest.mark.parametrize("missing", ["CONNECTION_URL", "AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID",
-                                     "AWS_DEFAULT_REGION"])
+@pytest.mark.parametrize(
+    "missing", ["CONNECTION_URL", "AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID", "AWS_DEFAULT_REGION"]
+)
 def test_missing_required_setting_names_it(missing):
-    env = {"CONNECTION_URL": "postgresql://x@127.0.0.1/db", "AWS_COGNITO_USER_POOL_ID": "p",
-           "AWS_COGNITO_USER_POOL_CLIENT_ID": "c", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        "CONNECTION_URL": "postgresql://x@127.0.0.1/db",
+        "AWS_COGNITO_USER_POOL_ID": "p",
+        "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     del env[missing]
     with pytest.raises(ConfigError, match=missing):
         Settings.from_env(env)
@@ -96,11 +109,13 @@ def test_wsgi_start_up_fails_in_one_line_naming_the_setting(tmp_path):
 
     backend = Path(__file__).resolve().parents[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONNECTION_URL", "AWS_COGNITO"))}
-    result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=backend, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=backend, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "backend-flask: missing required setting CONNECTION_URL: set it in the environment"]
+        "backend-flask: missing required setting CONNECTION_URL: set it in the environment"
+    ]
 
 
 def test_a_lost_database_is_retried_every_second_not_ever_more_rarely(app):

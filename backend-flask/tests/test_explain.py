@@ -1,6 +1,7 @@
 """Every list query is index-backed: EXPLAIN on 30k generated activities (plus replies and notifications)
 shows an index on activities and no sequential scan of it — for the first page and a later one, with the
 planner's custom plan (the actual parameters) and its generic plan (what a prepared statement may reuse)."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,11 @@ def big_db(pg_server_url, template_db):
     name = f"cruddur_explain_{uuid.uuid4().hex[:10]}"
     admin = with_database(pg_server_url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            psycopg.sql.Identifier(name), psycopg.sql.Identifier(template_db)))
+        conn.execute(
+            psycopg.sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                psycopg.sql.Identifier(name), psycopg.sql.Identifier(template_db)
+            )
+        )
     url = with_database(pg_server_url, name)
     manage.generate(url, activities=30_000, users=100)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -49,8 +53,9 @@ def _ids(url: str) -> dict:
     with psycopg.connect(url) as conn:
         bench1 = conn.execute("SELECT uuid FROM users WHERE handle = 'bench1'").fetchone()[0]
         bench7 = conn.execute("SELECT uuid FROM users WHERE handle = 'bench7'").fetchone()[0]
-        parent = conn.execute("SELECT reply_to_activity_uuid FROM activities "
-                              "WHERE reply_to_activity_uuid IS NOT NULL LIMIT 1").fetchone()[0]
+        parent = conn.execute(
+            "SELECT reply_to_activity_uuid FROM activities WHERE reply_to_activity_uuid IS NOT NULL LIMIT 1"
+        ).fetchone()[0]
     return {"bench1": bench1, "bench7": bench7, "parent": parent}
 
 
@@ -62,8 +67,10 @@ QUERIES = {
     "search-absent-term": lambda ids, cursor: activities.search_query("zeppelin", 20, cursor),
     "replies": lambda ids, cursor: activities.replies_query(ids["parent"], 20, cursor),
     "notifications": lambda ids, cursor: activities.notifications_query(ids["bench1"], 20, cursor),
-    "profile-cruds-count": lambda ids, cursor: (f"SELECT {activities.cruds_count_sql('%(user_uuid)s')}",
-                                                {"user_uuid": ids["bench7"]}),
+    "profile-cruds-count": lambda ids, cursor: (
+        f"SELECT {activities.cruds_count_sql('%(user_uuid)s')}",
+        {"user_uuid": ids["bench7"]},
+    ),
 }
 
 
@@ -93,7 +100,9 @@ def explain(url: str, sql: str, params: dict, generic: bool) -> dict:
         text, values = _as_prepared(sql, params)
         conn.execute(f"PREPARE q AS {text}")
         args = psycopg.sql.SQL(", ").join(psycopg.sql.Literal(v) for v in values)
-        return conn.execute(psycopg.sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE q({})").format(args)).fetchone()[0][0]["Plan"]
+        return conn.execute(psycopg.sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE q({})").format(args)).fetchone()[0][0][
+            "Plan"
+        ]
 
 
 @pytest.mark.parametrize("generic", [False, True], ids=["custom-plan", "generic-plan"])
@@ -107,8 +116,9 @@ def test_list_query_uses_an_index_and_never_scans_activities(big_db, query, curs
     on_activities = [n for n in nodes if n.get("Relation Name") == "activities"]
     assert on_activities, "the plan does not read activities"
     assert [n["Node Type"] for n in on_activities if n["Node Type"] == "Seq Scan"] == [], nodes
-    indexes = {n.get("Index Name") for n in nodes if n["Node Type"] in ("Index Scan", "Index Only Scan",
-                                                                        "Bitmap Index Scan")}
+    indexes = {
+        n.get("Index Name") for n in nodes if n["Node Type"] in ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
+    }
     assert any(i and i.startswith("activities_") for i in indexes), nodes
     if query == "notifications":
         assert "notifications_feed_idx" in indexes, nodes
@@ -119,7 +129,9 @@ def test_list_query_uses_an_index_and_never_scans_activities(big_db, query, curs
 def test_the_data_set_is_big_enough_to_matter(big_db):
     """Guard: with a few rows the planner scans anyway; the test above needs the generated volume."""
     with psycopg.connect(big_db) as conn:
-        counts = conn.execute("SELECT count(*) FILTER (WHERE reply_to_activity_uuid IS NULL), "
-                              "count(*) FILTER (WHERE reply_to_activity_uuid IS NOT NULL), "
-                              "(SELECT count(*) FROM notifications) FROM activities").fetchone()
+        counts = conn.execute(
+            "SELECT count(*) FILTER (WHERE reply_to_activity_uuid IS NULL), "
+            "count(*) FILTER (WHERE reply_to_activity_uuid IS NOT NULL), "
+            "(SELECT count(*) FROM notifications) FROM activities"
+        ).fetchone()
     assert counts[0] >= 30_000 and counts[1] >= 3_000 and counts[2] >= 1_500

@@ -1,6 +1,7 @@
 """The home feed's first-page cache (cruddur/feed_cache.py): hits, expiry, invalidation on a write in
 this process, cursor pages never cached, off at 0, one builder per key. Real PostgreSQL behind the API;
 rows written straight to the database stand for another worker's writes (which the cache cannot see)."""
+
 from __future__ import annotations
 
 import sys
@@ -38,9 +39,12 @@ def all_waiting(threads, deadline: float = 5.0) -> None:
 def insert_from_elsewhere(database_url: str, message: str, age: str = "0 seconds") -> None:
     """A crud written by another process: this worker's cache is not told."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("INSERT INTO activities (user_uuid, message, expires_at, created_at) "
-                     "SELECT uuid, %s, now() + interval '1 day', now() - %s::interval FROM users "
-                     "WHERE handle = 'bayko'", (message, age))
+        conn.execute(
+            "INSERT INTO activities (user_uuid, message, expires_at, created_at) "
+            "SELECT uuid, %s, now() + interval '1 day', now() - %s::interval FROM users "
+            "WHERE handle = 'bayko'",
+            (message, age),
+        )
 
 
 def messages(response) -> list[str]:
@@ -83,11 +87,11 @@ def test_each_limit_is_its_own_entry_and_a_hit_keeps_its_link_header(client, dat
 
 def test_posting_or_replying_here_empties_the_cache_at_once(client, auth, clock):
     client.get(HOME)
-    posted = client.post("/api/activities", json={"message": "my own crud", "ttl": "1-day"},
-                         headers=auth("andrewbrown")).get_json()
+    posted = client.post(
+        "/api/activities", json={"message": "my own crud", "ttl": "1-day"}, headers=auth("andrewbrown")
+    ).get_json()
     assert messages(client.get(HOME))[0] == "my own crud"
-    reply = client.post(f"/api/activities/{posted['uuid']}/reply", json={"message": "a reply"},
-                        headers=auth("bayko"))
+    reply = client.post(f"/api/activities/{posted['uuid']}/reply", json={"message": "a reply"}, headers=auth("bayko"))
     assert reply.status_code == 200
     assert client.get(HOME).get_json()[0]["replies_count"] == 1
 
@@ -116,17 +120,25 @@ def test_a_ttl_of_zero_turns_the_cache_off(settings, database_url):
 
 @pytest.mark.parametrize("raw, expected", [("", 1.0), ("0", 0.0), ("0.25", 0.25), ("5", 5.0)])
 def test_the_ttl_setting(raw, expected):
-    env = {"CONNECTION_URL": "postgresql://x", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_COGNITO_USER_POOL_ID": "p", "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
-           "HOME_FEED_CACHE_SECONDS": raw}
+    env = {
+        "CONNECTION_URL": "postgresql://x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_COGNITO_USER_POOL_ID": "p",
+        "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
+        "HOME_FEED_CACHE_SECONDS": raw,
+    }
     assert Settings.from_env(env).home_feed_cache_seconds == expected
 
 
 @pytest.mark.parametrize("raw", ["-1", "soon", "nan", "inf"])
 def test_a_bad_ttl_stops_start_up_naming_the_setting(raw):
-    env = {"CONNECTION_URL": "postgresql://x", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_COGNITO_USER_POOL_ID": "p", "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
-           "HOME_FEED_CACHE_SECONDS": raw}
+    env = {
+        "CONNECTION_URL": "postgresql://x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_COGNITO_USER_POOL_ID": "p",
+        "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
+        "HOME_FEED_CACHE_SECONDS": raw,
+    }
     with pytest.raises(ConfigError, match="HOME_FEED_CACHE_SECONDS"):
         Settings.from_env(env)
 

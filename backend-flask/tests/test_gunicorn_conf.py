@@ -3,6 +3,7 @@
 The sizing is read through gunicorn itself (`--print-config`), so the test fails if gunicorn stops
 accepting the file, and a real gunicorn serves a request and stops cleanly on SIGTERM.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,11 +23,11 @@ BACKEND = Path(__file__).resolve().parents[1]
 CONF = BACKEND / "gunicorn.conf.py"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 ECS_STOP_TIMEOUT = 30
-APP = '''
+APP = """
 def app(environ, start_response):
     start_response("200 OK", [("Content-Type", "application/json")])
     return [b'{"success": true}']
-'''
+"""
 
 
 def resolved_config(tmp_path: Path, cpu_max: str | None, **env) -> dict[str, str]:
@@ -38,9 +39,13 @@ def resolved_config(tmp_path: Path, cpu_max: str | None, **env) -> dict[str, str
         fake.write_text(cpu_max + "\n")
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
     full_env.update({"GUNICORN_CPU_MAX_PATH": str(fake), **env})
-    result = subprocess.run([str(GUNICORN), "-c", str(CONF), "--print-config", "--chdir", str(tmp_path),
-                             "tinyapp:app"],
-                            env=full_env, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [str(GUNICORN), "-c", str(CONF), "--print-config", "--chdir", str(tmp_path), "tinyapp:app"],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     settings = {}
     for line in result.stdout.splitlines():
@@ -50,14 +55,17 @@ def resolved_config(tmp_path: Path, cpu_max: str | None, **env) -> dict[str, str
     return settings
 
 
-@pytest.mark.parametrize("cpu_max, workers", [
-    ("25000 100000", 1),     # 0.25 vCPU (256 cpu units): one process, threads overlap the I/O waits
-    ("50000 100000", 1),     # 0.5 vCPU
-    ("100000 100000", 1),    # 1 vCPU
-    ("200000 100000", 2),    # 2 vCPU
-    ("400000 100000", 4),    # 4 vCPU
-    ("1600000 100000", 8),   # capped: more processes only add connections to PostgreSQL
-])
+@pytest.mark.parametrize(
+    "cpu_max, workers",
+    [
+        ("25000 100000", 1),  # 0.25 vCPU (256 cpu units): one process, threads overlap the I/O waits
+        ("50000 100000", 1),  # 0.5 vCPU
+        ("100000 100000", 1),  # 1 vCPU
+        ("200000 100000", 2),  # 2 vCPU
+        ("400000 100000", 4),  # 4 vCPU
+        ("1600000 100000", 8),  # capped: more processes only add connections to PostgreSQL
+    ],
+)
 def test_workers_follow_the_cgroup_cpu_quota(tmp_path, cpu_max, workers):
     assert resolved_config(tmp_path, cpu_max)["workers"] == str(workers)
 
@@ -101,10 +109,19 @@ def test_a_real_gunicorn_serves_logs_json_and_stops_on_sigterm(tmp_path):
     (tmp_path / "tinyapp.py").write_text(APP)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
-    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_CPU_MAX_PATH=str(tmp_path / "none"),
-               GUNICORN_WORKERS="1", GUNICORN_ACCESSLOG="-")
-    proc = subprocess.Popen([str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "tinyapp:app"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env.update(
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_CPU_MAX_PATH=str(tmp_path / "none"),
+        GUNICORN_WORKERS="1",
+        GUNICORN_ACCESSLOG="-",
+    )
+    proc = subprocess.Popen(
+        [str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "tinyapp:app"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for_200(proc, port)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health-check?term=secret", timeout=2) as r:
@@ -126,14 +143,21 @@ def test_a_missing_setting_stops_gunicorn_once_in_one_line_before_it_listens():
     that never exits and never answers)."""
     from cruddur_kit.local.moto import free_port
 
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GUNICORN_", "CONNECTION_URL", "AWS_COGNITO", "PG"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "CONNECTION_URL", "AWS_COGNITO", "PG"))
+    }
     env.update(GUNICORN_BIND=f"127.0.0.1:{free_port()}", GUNICORN_WORKERS="1")
-    result = subprocess.run([str(GUNICORN), "-c", str(CONF), "--chdir", str(BACKEND), "wsgi:app"], env=env,
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [str(GUNICORN), "-c", str(CONF), "--chdir", str(BACKEND), "wsgi:app"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 1
     assert [line for line in result.stderr.splitlines() if "[INFO] Starting gunicorn" not in line] == [
-        "backend-flask: missing required setting CONNECTION_URL: set it in the environment"]
+        "backend-flask: missing required setting CONNECTION_URL: set it in the environment"
+    ]
 
 
 def test_sigterm_answers_connections_still_in_the_accept_queue(tmp_path):
@@ -147,10 +171,14 @@ def test_sigterm_answers_connections_still_in_the_accept_queue(tmp_path):
     (tmp_path / "tinyapp.py").write_text(APP)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
-    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_CPU_MAX_PATH=str(tmp_path / "none"),
-               GUNICORN_WORKERS="1")
-    proc = subprocess.Popen([str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "tinyapp:app"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_CPU_MAX_PATH=str(tmp_path / "none"), GUNICORN_WORKERS="1")
+    proc = subprocess.Popen(
+        [str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "tinyapp:app"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     clients = []
     try:
         wait_for_200(proc, port)

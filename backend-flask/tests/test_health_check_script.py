@@ -3,6 +3,7 @@
 Real servers on loopback: a stdlib HTTP server answering the health JSON (up), a closed port (down),
 and a socket that accepts but never answers (hung).
 """
+
 from __future__ import annotations
 
 import json
@@ -89,13 +90,16 @@ def test_default_timeout_is_below_the_ecs_health_check_timeout(hung):
     assert result.returncode == 1 and result.stdout.startswith("[BAD] ")
 
 
-@pytest.mark.parametrize("status, body", [
-    (500, b'{"error": "internal_error"}'),
-    (503, b'{"ready": false}'),
-    (200, b'{"success": false}'),
-    (200, b'<html>not json</html>'),
-    (200, b'[1, 2]'),
-])
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (500, b'{"error": "internal_error"}'),
+        (503, b'{"ready": false}'),
+        (200, b'{"success": false}'),
+        (200, b"<html>not json</html>"),
+        (200, b"[1, 2]"),
+    ],
+)
 def test_anything_but_200_success_true_is_bad(status, body):
     with answering(status, body) as url:
         result = run({"HEALTH_CHECK_URL": f"{url}/api/health-check"})

@@ -2,6 +2,7 @@
 paged route, any search term (PostgreSQL's tsquery parser fails on some), JSON bodies nested thousands deep,
 and bodies over the cap (413 from the declared length, before a byte is read). Through the real server
 (gunicorn's own answers, slow clients, chunked bodies): reliability/test_hostile_clients.py."""
+
 from __future__ import annotations
 
 import base64
@@ -43,10 +44,15 @@ def paged_routes(client, auth):
     r = client.post("/api/messages", json={"message": "hi", "handle": "bayko"}, headers=auth("andrewbrown"))
     group = r.get_json()["message_group_uuid"]
     me = auth("andrewbrown")
-    return [("/api/activities/home", {}), ("/api/activities/notifications", me),
-            ("/api/activities/search?term=seed&", {}), ("/api/activities/@londo", {}),
-            (f"/api/activities/@londo/status/{SEED_LONDO}", {}), ("/api/message_groups", me),
-            (f"/api/messages/{group}", me)]
+    return [
+        ("/api/activities/home", {}),
+        ("/api/activities/notifications", me),
+        ("/api/activities/search?term=seed&", {}),
+        ("/api/activities/@londo", {}),
+        (f"/api/activities/@londo/status/{SEED_LONDO}", {}),
+        ("/api/message_groups", me),
+        (f"/api/messages/{group}", me),
+    ]
 
 
 @pytest.mark.usefixtures("messages_table")
@@ -58,19 +64,37 @@ def test_a_cursor_of_the_wrong_shape_is_422_on_every_paged_route(client, paged_r
         assert r.status_code == 422 and r.get_json() == ["cursor_invalid"], (path, r.status_code, r.get_data()[:200])
 
 
-@pytest.mark.parametrize("term", ["-" * 33 + "a", "-" * 256, "- " * 100 + "a", "-!" * 60 + "a", "-&-|-(-)-<" * 20,
-                                  '"' + "-" * 100 + 'a"', "-\u2003" * 60 + "a", "-\t" * 60 + "a", "or " * 80,
-                                  "a" * 256, '"' * 256, "--_" * 80, "!:*&|<->()" * 20])
+@pytest.mark.parametrize(
+    "term",
+    [
+        "-" * 33 + "a",
+        "-" * 256,
+        "- " * 100 + "a",
+        "-!" * 60 + "a",
+        "-&-|-(-)-<" * 20,
+        '"' + "-" * 100 + 'a"',
+        "-\u2003" * 60 + "a",
+        "-\t" * 60 + "a",
+        "or " * 80,
+        "a" * 256,
+        '"' * 256,
+        "--_" * 80,
+        "!:*&|<->()" * 20,
+    ],
+)
 def test_any_search_term_is_searched_never_a_500(client, term):
     r = client.get("/api/activities/search", query_string={"term": term})
     assert r.status_code == 200 and isinstance(r.get_json(), list), (r.status_code, r.get_data()[:200])
 
 
 def test_a_re_spelled_term_finds_what_the_term_meant(client, auth):
-    client.post("/api/activities", json={"message": "fargate tasks on spot capacity", "ttl": "1-day"},
-                headers=auth("bayko"))
-    found = lambda term: [a["message"] for a in client.get("/api/activities/search",  # noqa: E731
-                                                           query_string={"term": term}).get_json()]
+    client.post(
+        "/api/activities", json={"message": "fargate tasks on spot capacity", "ttl": "1-day"}, headers=auth("bayko")
+    )
+
+    def found(term):
+        return [a["message"] for a in client.get("/api/activities/search", query_string={"term": term}).get_json()]
+
     assert found("fargate") == found('"fargate tasks"') == found("fargate -ec2") == ["fargate tasks on spot capacity"]
     assert found("fargate -spot") == found('fargate -"spot capacity"') == []
     assert found("nothing or fargate") == ["fargate tasks on spot capacity"]
@@ -82,10 +106,13 @@ def pg(pg_server_url):
         yield conn
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
-@given(st.lists(st.sampled_from(list('-"!&|()<>:*_ \t\n\u2003\u00a0\u2010') + ["a", "é", "7", "-a", "x-y", "or", "OR"]),
-                max_size=200).map(lambda pieces: "".join(pieces)[:256]))
+@settings(max_examples=400, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(
+        st.sampled_from(list('-"!&|()<>:*_ \t\n\u2003\u00a0\u2010') + ["a", "é", "7", "-a", "x-y", "or", "OR"]),
+        max_size=200,
+    ).map(lambda pieces: "".join(pieces)[:256])
+)
 def test_postgresql_parses_every_re_spelled_term(pg, term):
     """Property: whatever the term, its re-spelling parses (websearch_to_tsquery raised for 33 dashes)."""
     pg.execute("SELECT websearch_to_tsquery('english', %s)", (websearch_text(term),))
@@ -97,6 +124,7 @@ def test_at_most_max_negations_survive():
 
 
 # --- bodies ----------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("depth", [1_000, 5_000])
 def test_a_json_body_nested_thousands_deep_is_400(client, auth, depth):
@@ -119,8 +147,11 @@ def test_a_body_over_the_cap_is_413_json_from_its_declared_length(app, client, a
 
         readline = read
 
-    r = client.post("/api/activities", headers={**auth("bayko"), "Content-Type": "application/json"},
-                    environ_overrides={"wsgi.input": Unread(), "CONTENT_LENGTH": str(100 * 1024 * 1024)})
+    r = client.post(
+        "/api/activities",
+        headers={**auth("bayko"), "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input": Unread(), "CONTENT_LENGTH": str(100 * 1024 * 1024)},
+    )
     assert r.status_code == 413 and r.get_json()["error"] == "body_too_large" and read == []
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
@@ -133,8 +164,10 @@ def test_the_cap_is_a_setting_and_a_body_at_the_cap_is_read(settings, tokens):
         client, headers = app.test_client(), {"Authorization": f"Bearer {tokens['bayko']}"}
         small = json.dumps({"message": "x" * 150, "ttl": "1-day"})
         assert len(small) <= 200
-        assert client.post("/api/activities", data=small, content_type="application/json",
-                           headers=headers).status_code == 200
+        assert (
+            client.post("/api/activities", data=small, content_type="application/json", headers=headers).status_code
+            == 200
+        )
         big = json.dumps({"message": "x" * 250, "ttl": "1-day"})
         r = client.post("/api/activities", data=big, content_type="application/json", headers=headers)
         assert r.status_code == 413 and "200 bytes" in r.get_json()["message"]
@@ -146,8 +179,12 @@ def test_the_cap_is_a_setting_and_a_body_at_the_cap_is_read(settings, tokens):
 def test_a_bad_cap_setting_stops_start_up_naming_it(value, error):
     from cruddur.config import ConfigError, Settings
 
-    env = {"CONNECTION_URL": "postgresql://x@127.0.0.1/db", "AWS_COGNITO_USER_POOL_ID": "p",
-           "AWS_COGNITO_USER_POOL_CLIENT_ID": "c", "AWS_DEFAULT_REGION": "us-east-1",
-           "MAX_REQUEST_BODY_BYTES": value}
+    env = {
+        "CONNECTION_URL": "postgresql://x@127.0.0.1/db",
+        "AWS_COGNITO_USER_POOL_ID": "p",
+        "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "MAX_REQUEST_BODY_BYTES": value,
+    }
     with pytest.raises(ConfigError, match=f"MAX_REQUEST_BODY_BYTES.*{error}"):
         Settings.from_env(env)

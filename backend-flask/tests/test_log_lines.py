@@ -1,4 +1,5 @@
 """The log line writer: whole lines, in order, nothing lost on a graceful stop, backpressure when full."""
+
 from __future__ import annotations
 
 import json

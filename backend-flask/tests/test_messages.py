@@ -1,6 +1,8 @@
 """Direct messages on DynamoDB (the emulator over HTTP) with emulator-issued Cognito tokens:
 start, reply, list, paginate, every forbidden access, validation codes, 503 when DynamoDB is away."""
+
 import uuid
+from datetime import UTC
 
 import pytest
 
@@ -34,13 +36,19 @@ def test_start_reply_and_list_between_two_users(client, auth):
         r = client.get(f"/api/messages/{group}", headers=auth(reader))
         assert r.status_code == 200
         assert [(m["handle"], m["message"]) for m in r.get_json()] == [
-            ("andrewbrown", "Hi Bayko!"), ("bayko", "Hello Andrew.")]  # oldest first
+            ("andrewbrown", "Hi Bayko!"),
+            ("bayko", "Hello Andrew."),
+        ]  # oldest first
         assert r.get_json()[-1]["uuid"] == reply["uuid"]
 
     mine = client.get("/api/message_groups", headers=auth("andrewbrown")).get_json()
     assert len(mine) == 1 and set(mine[0]) == {"uuid", "display_name", "handle", "message", "created_at"}
     assert (mine[0]["uuid"], mine[0]["handle"], mine[0]["message"], mine[0]["created_at"]) == (
-        group, "bayko", "Hello Andrew.", reply["created_at"])
+        group,
+        "bayko",
+        "Hello Andrew.",
+        reply["created_at"],
+    )
     theirs = client.get("/api/message_groups", headers=auth("bayko")).get_json()
     assert [(g["uuid"], g["handle"], g["message"]) for g in theirs] == [(group, "andrewbrown", "Hello Andrew.")]
 
@@ -56,8 +64,7 @@ def test_three_users_inbox_is_most_recent_first_and_names_are_current(client, au
     send(client, auth, "bayko", with_bayko, "three")
     inbox = client.get("/api/message_groups", headers=auth("andrewbrown")).get_json()
     assert [(g["handle"], g["message"]) for g in inbox] == [("bayko", "three"), ("londo", "two")]
-    assert [g["handle"] for g in client.get("/api/message_groups", headers=auth("londo")).get_json()] == [
-        "andrewbrown"]
+    assert [g["handle"] for g in client.get("/api/message_groups", headers=auth("londo")).get_json()] == ["andrewbrown"]
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("UPDATE users SET display_name = 'Bayko the Renamed' WHERE handle = 'bayko'")
@@ -82,8 +89,9 @@ def test_a_third_user_cannot_read_or_append_and_learns_nothing(client, auth):
     for target in (group, unknown):
         r = client.get(f"/api/messages/{target}", headers=auth("londo"))
         assert r.status_code == 404 and r.get_json() == {"error": "message_group_not_found"}
-        r = client.post("/api/messages", json={"message": "let me in", "message_group_uuid": target},
-                        headers=auth("londo"))
+        r = client.post(
+            "/api/messages", json={"message": "let me in", "message_group_uuid": target}, headers=auth("londo")
+        )
         assert r.status_code == 404 and r.get_json() == {"error": "message_group_not_found"}
     assert client.get("/api/message_groups", headers=auth("londo")).get_json() == []
     msgs = client.get(f"/api/messages/{group}", headers=auth("andrewbrown")).get_json()
@@ -98,19 +106,26 @@ def test_every_endpoint_requires_a_token(client):
     assert r.status_code == 401 and r.get_json() == {"error": "authorization_required"}
 
 
-@pytest.mark.parametrize("body, codes", [
-    ({}, ["message_blank"]),
-    ({"message": "hi"}, ["handle_blank"]),
-    ({"message": "   ", "handle": "bayko"}, ["message_blank"]),
-    ({"message": "x" * 1025, "handle": "bayko"}, ["message_exceed_max_chars_1024"]),
-    ({"message": "hi", "handle": "ghost"}, ["handle_not_found"]),
-    ({"message": "hi", "handle": "andrewbrown"}, ["handle_is_self"]),
-    ({"message": "hi", "message_group_uuid": "not-a-uuid"}, ["message_group_uuid_invalid"]),
-    ({"message": "hi", "handle": "bayko", "message_group_uuid": str(uuid.uuid4())},
-     ["handle_and_message_group_uuid_both_given"]),
-    ({"message": "", "handle": "", "message_group_uuid": "x"},
-     ["message_blank", "handle_blank", "message_group_uuid_invalid"]),
-])
+@pytest.mark.parametrize(
+    "body, codes",
+    [
+        ({}, ["message_blank"]),
+        ({"message": "hi"}, ["handle_blank"]),
+        ({"message": "   ", "handle": "bayko"}, ["message_blank"]),
+        ({"message": "x" * 1025, "handle": "bayko"}, ["message_exceed_max_chars_1024"]),
+        ({"message": "hi", "handle": "ghost"}, ["handle_not_found"]),
+        ({"message": "hi", "handle": "andrewbrown"}, ["handle_is_self"]),
+        ({"message": "hi", "message_group_uuid": "not-a-uuid"}, ["message_group_uuid_invalid"]),
+        (
+            {"message": "hi", "handle": "bayko", "message_group_uuid": str(uuid.uuid4())},
+            ["handle_and_message_group_uuid_both_given"],
+        ),
+        (
+            {"message": "", "handle": "", "message_group_uuid": "x"},
+            ["message_blank", "handle_blank", "message_group_uuid_invalid"],
+        ),
+    ],
+)
 def test_send_validation(client, auth, body, codes):
     r = client.post("/api/messages", json=body, headers=auth("andrewbrown"))
     assert r.status_code == 422 and r.get_json() == codes
@@ -170,13 +185,16 @@ def test_cursor_from_another_query_or_user_is_rejected(client, auth):
     assert r.status_code == 422
 
 
-@pytest.mark.parametrize("position", [
-    ["2026-01-01T00:00:00+00:00", "x"],
-    {"pk": "MSG#x", "sk": "nope"},
-    {"pk": "MSG#{group}", "sk": "2026-01-01T00:00:00#" + str(uuid.UUID(int=1))},  # naive timestamp
-    {"pk": "MSG#{group}", "sk": "2026-01-01T00:00:00+00:00#" + str(uuid.UUID(int=1)), "extra": "x"},
-    {"pk": "MSG#{group}", "sk": 5},
-])
+@pytest.mark.parametrize(
+    "position",
+    [
+        ["2026-01-01T00:00:00+00:00", "x"],
+        {"pk": "MSG#x", "sk": "nope"},
+        {"pk": "MSG#{group}", "sk": "2026-01-01T00:00:00#" + str(uuid.UUID(int=1))},  # naive timestamp
+        {"pk": "MSG#{group}", "sk": "2026-01-01T00:00:00+00:00#" + str(uuid.UUID(int=1)), "extra": "x"},
+        {"pk": "MSG#{group}", "sk": 5},
+    ],
+)
 def test_forged_message_cursors_are_422(client, auth, position):
     group = start(client, auth, "andrewbrown", "bayko", "a")
     if isinstance(position, dict):
@@ -195,6 +213,7 @@ def test_a_well_formed_cursor_of_my_conversation_is_honoured(client, auth):
 
 # The emulator's transactions are not isolated (moto restores a deep copy of the table when one is
 # cancelled, erasing writes that committed meanwhile), so races are built here as exact interleavings.
+
 
 def test_a_start_that_loses_the_race_joins_the_winners_conversation(app, auth):
     from cruddur.stores.messages import MessageStore, User, store
@@ -223,7 +242,7 @@ def test_a_start_that_loses_the_race_joins_the_winners_conversation(app, auth):
 
 def test_an_append_racing_a_newer_message_retries_after_it(app, auth):
     """Another server (clock ahead) committed a newer message after we read the conversation row."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from cruddur.stores import messages as messages_store
     from cruddur.stores.messages import User, store
@@ -235,7 +254,7 @@ def test_an_append_racing_a_newer_message_retries_after_it(app, auth):
     with app.app_context():
         s = store()
         stale = s.conversation(me.uuid, group)
-        ahead = datetime.now(timezone.utc) + timedelta(seconds=30)
+        ahead = datetime.now(UTC) + timedelta(seconds=30)
         real_now = messages_store._now
         messages_store._now = lambda: ahead
         try:
@@ -251,8 +270,8 @@ def test_an_append_racing_a_newer_message_retries_after_it(app, auth):
 
 
 def test_append_to_a_conversation_row_that_vanished_is_409(app, auth, settings):
-    from testkit import aws_client
     from cruddur.stores.messages import User, grp_key, store
+    from testkit import aws_client
 
     c = app.test_client()
     group = start(c, auth, "andrewbrown", "bayko", "first")
@@ -260,9 +279,11 @@ def test_append_to_a_conversation_row_that_vanished_is_409(app, auth, settings):
     with app.app_context():
         s = store()
         stale = s.conversation(ids["andrewbrown"]["uuid"].__str__(), group)
-        aws_client("dynamodb").delete_item(TableName=settings.ddb_message_table,
-                                           Key=grp_key(str(ids["bayko"]["uuid"]), group))
+        aws_client("dynamodb").delete_item(
+            TableName=settings.ddb_message_table, Key=grp_key(str(ids["bayko"]["uuid"]), group)
+        )
         from cruddur.errors import Conflict
+
         with pytest.raises(Conflict):
             s.append(group, User.of(ids["andrewbrown"]), str(ids["bayko"]["uuid"]), "x", mine=stale)
     msgs = c.get(f"/api/messages/{group}", headers=auth("andrewbrown")).get_json()
@@ -281,14 +302,18 @@ def test_unreachable_dynamodb_is_503_json_quickly(settings, auth, moto_server):
     from cruddur import create_app
     from cruddur_kit.local.moto import free_port
 
-    broken = settings.with_overrides(cognito_jwks_url=settings.jwks_url,  # auth still works
-                                     aws_endpoint_url=f"http://127.0.0.1:{free_port()}")  # nothing listens
+    broken = settings.with_overrides(
+        cognito_jwks_url=settings.jwks_url,  # auth still works
+        aws_endpoint_url=f"http://127.0.0.1:{free_port()}",
+    )  # nothing listens
     app = create_app(broken, TESTING=True)
     try:
         c = app.test_client()
-        for r in (c.get("/api/message_groups", headers=auth("andrewbrown")),
-                  c.get(f"/api/messages/{uuid.uuid4()}", headers=auth("andrewbrown")),
-                  c.post("/api/messages", json={"message": "hi", "handle": "bayko"}, headers=auth("andrewbrown"))):
+        for r in (
+            c.get("/api/message_groups", headers=auth("andrewbrown")),
+            c.get(f"/api/messages/{uuid.uuid4()}", headers=auth("andrewbrown")),
+            c.post("/api/messages", json={"message": "hi", "handle": "bayko"}, headers=auth("andrewbrown")),
+        ):
             assert r.status_code == 503 and r.get_json() == {"error": "dynamodb_unavailable"}
             assert r.headers["Retry-After"] == "2"
     finally:
@@ -306,8 +331,13 @@ def test_missing_table_is_503_not_500(settings, auth):
         app.extensions["db_pool"].close()
 
 
-THROTTLED = (400, {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
-                   "message": "Rate of requests exceeds the allowed throughput."})
+THROTTLED = (
+    400,
+    {
+        "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+        "message": "Rate of requests exceeds the allowed throughput.",
+    },
+)
 
 
 class FakeDynamo:
@@ -336,8 +366,10 @@ def against(fake, settings, auth, method, url, **kw):
     from cruddur import create_app
 
     with fake as endpoint:
-        app = create_app(settings.with_overrides(cognito_jwks_url=settings.jwks_url, aws_endpoint_url=endpoint,
-                                                 aws_max_attempts=3), TESTING=True)
+        app = create_app(
+            settings.with_overrides(cognito_jwks_url=settings.jwks_url, aws_endpoint_url=endpoint, aws_max_attempts=3),
+            TESTING=True,
+        )
         try:
             return getattr(app.test_client(), method)(url, headers=auth("andrewbrown"), **kw)
         finally:
@@ -346,8 +378,9 @@ def against(fake, settings, auth, method, url, **kw):
 
 @pytest.mark.parametrize("throttles, status, calls", [(2, 200, 3), (5, 503, 3)])
 def test_throttling_is_retried_with_backoff_then_503(settings, auth, throttles, status, calls):
-    fake = FakeDynamo(lambda op, n: THROTTLED if n <= throttles else (200, {"Items": [], "Count": 0,
-                                                                          "ScannedCount": 0}))
+    fake = FakeDynamo(
+        lambda op, n: THROTTLED if n <= throttles else (200, {"Items": [], "Count": 0, "ScannedCount": 0})
+    )
     r = against(fake, settings, auth, "get", "/api/message_groups")
     assert r.status_code == status
     assert r.get_json() == ([] if status == 200 else {"error": "dynamodb_unavailable"})
@@ -355,11 +388,15 @@ def test_throttling_is_retried_with_backoff_then_503(settings, auth, throttles, 
 
 
 def test_a_transaction_cancelled_for_throttling_is_503_not_409(settings, auth):
-    cancelled = (400, {"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-                       "message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
-                                  "[None, ThrottlingError, None, None]",
-                       "CancellationReasons": [{"Code": "None"}, {"Code": "ThrottlingError"},
-                                               {"Code": "None"}, {"Code": "None"}]})
+    cancelled = (
+        400,
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+            "[None, ThrottlingError, None, None]",
+            "CancellationReasons": [{"Code": "None"}, {"Code": "ThrottlingError"}, {"Code": "None"}, {"Code": "None"}],
+        },
+    )
     fake = FakeDynamo(lambda op, n: (200, {}) if op == "GetItem" else cancelled)
     r = against(fake, settings, auth, "post", "/api/messages", json={"message": "hi", "handle": "bayko"})
     assert r.status_code == 503 and r.get_json() == {"error": "dynamodb_unavailable"}

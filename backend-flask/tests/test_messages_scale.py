@@ -1,8 +1,9 @@
 """The figure: a conversation of 10,000 messages. Its newest page is ONE DynamoDB query, and paging
 through all of it reads each message exactly once (counted on the app's own DynamoDB client)."""
+
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,19 +15,30 @@ N = 10_000
 def bulk_messages(table, group, sender, n):
     """n older messages written straight into the table with BatchWriteItem (fast), one second apart."""
     ddb = aws_client("dynamodb")
-    base = datetime.now(timezone.utc) - timedelta(days=30)
+    base = datetime.now(UTC) - timedelta(days=30)
     items = []
     for i in range(n):
         created_at = (base + timedelta(seconds=i)).isoformat(timespec="microseconds")
         message_uuid = str(uuid.uuid4())
-        items.append({"PutRequest": {"Item": {
-            "pk": {"S": f"MSG#{group}"}, "sk": {"S": f"{created_at}#{message_uuid}"},
-            "message_group_uuid": {"S": group}, "message_uuid": {"S": message_uuid},
-            "message": {"S": f"bulk {i}"}, "user_uuid": {"S": sender["uuid"]},
-            "user_handle": {"S": sender["handle"]}, "user_display_name": {"S": sender["display_name"]},
-            "created_at": {"S": created_at}}}})
+        items.append(
+            {
+                "PutRequest": {
+                    "Item": {
+                        "pk": {"S": f"MSG#{group}"},
+                        "sk": {"S": f"{created_at}#{message_uuid}"},
+                        "message_group_uuid": {"S": group},
+                        "message_uuid": {"S": message_uuid},
+                        "message": {"S": f"bulk {i}"},
+                        "user_uuid": {"S": sender["uuid"]},
+                        "user_handle": {"S": sender["handle"]},
+                        "user_display_name": {"S": sender["display_name"]},
+                        "created_at": {"S": created_at},
+                    }
+                }
+            }
+        )
     for start in range(0, n, 25):
-        pending = {table: items[start:start + 25]}
+        pending = {table: items[start : start + 25]}
         while pending:
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
 
@@ -52,8 +64,7 @@ def counted(app):
 
 
 @pytest.mark.usefixtures("messages_table")
-def test_ten_thousand_messages_newest_page_is_one_query_and_each_is_read_once(app, client, auth, settings,
-                                                                              counted):
+def test_ten_thousand_messages_newest_page_is_one_query_and_each_is_read_once(app, client, auth, settings, counted):
     from cruddur.pagination import decode_cursor, encode_cursor
     from cruddur.stores.messages import store
 

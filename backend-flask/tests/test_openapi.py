@@ -1,4 +1,5 @@
 """/api/openapi.json documents every route the app serves, and the document is valid OpenAPI 3.1."""
+
 import re
 
 import jsonschema
@@ -27,8 +28,11 @@ def test_every_route_is_documented_with_its_methods(app, client):
 
 
 def test_every_view_declares_a_contract(app):
-    missing = [rule.endpoint for rule in app.url_map.iter_rules()
-               if rule.endpoint != "static" and not hasattr(app.view_functions[rule.endpoint], "contract")]
+    missing = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and not hasattr(app.view_functions[rule.endpoint], "contract")
+    ]
     assert missing == []
 
 
@@ -69,7 +73,8 @@ def test_what_the_server_answers_before_any_route_is_documented_on_every_operati
             for status in ("400", "413", "414", "431"):
                 if status in statuses:
                     assert operation["responses"][status]["content"]["application/json"]["schema"] == {
-                        "$ref": "#/components/schemas/ErrorBody"}
+                        "$ref": "#/components/schemas/ErrorBody"
+                    }
 
 
 def test_a_same_for_every_caller_route_documents_401_but_no_403_and_needs_optional_auth(client):

@@ -11,8 +11,11 @@ def bulk_activities(database_url, handle, n, message="bulk crud number"):
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO activities (user_uuid, message, expires_at, created_at) "
-            "SELECT u.uuid, %s || ' ' || g, now() + interval '1 day', now() - interval '1 day' + (g %% 7) * interval '1 second' "
-            "FROM users u, generate_series(1, %s) g WHERE u.handle = %s", (message, n, handle))
+            "SELECT u.uuid, %s || ' ' || g, now() + interval '1 day', "
+            "now() - interval '1 day' + (g %% 7) * interval '1 second' "
+            "FROM users u, generate_series(1, %s) g WHERE u.handle = %s",
+            (message, n, handle),
+        )
 
 
 def walk(client, url, key=None, **kw):
@@ -69,19 +72,22 @@ def test_notifications_paginate(client, auth):
     assert len(set(seen)) == 5 and pages == 3
 
 
-@pytest.mark.parametrize("query, codes", [
-    ("limit=0", ["limit_invalid"]),
-    ("limit=101", ["limit_invalid"]),
-    ("limit=ten", ["limit_invalid"]),
-    ("limit=", ["limit_invalid"]),  # schemathesis found an empty limit accepted as the default
-    ("limit=5_0", ["limit_invalid"]),  # int() reads it as 50
-    ("limit=%205", ["limit_invalid"]),
-    ("limit=%D9%A5", ["limit_invalid"]),  # an Arabic-Indic 5: int() takes it
-    ("cursor=%%%", ["cursor_invalid"]),
-    ("cursor=" + encode_cursor({"not": "a position"}), ["cursor_invalid"]),
-    ("cursor=" + encode_cursor(["2026-01-01T00:00:00", "not-a-uuid"]), ["cursor_invalid"]),
-    ("limit=0&cursor=bad!", ["limit_invalid", "cursor_invalid"]),
-])
+@pytest.mark.parametrize(
+    "query, codes",
+    [
+        ("limit=0", ["limit_invalid"]),
+        ("limit=101", ["limit_invalid"]),
+        ("limit=ten", ["limit_invalid"]),
+        ("limit=", ["limit_invalid"]),  # schemathesis found an empty limit accepted as the default
+        ("limit=5_0", ["limit_invalid"]),  # int() reads it as 50
+        ("limit=%205", ["limit_invalid"]),
+        ("limit=%D9%A5", ["limit_invalid"]),  # an Arabic-Indic 5: int() takes it
+        ("cursor=%%%", ["cursor_invalid"]),
+        ("cursor=" + encode_cursor({"not": "a position"}), ["cursor_invalid"]),
+        ("cursor=" + encode_cursor(["2026-01-01T00:00:00", "not-a-uuid"]), ["cursor_invalid"]),
+        ("limit=0&cursor=bad!", ["limit_invalid", "cursor_invalid"]),
+    ],
+)
 def test_bad_page_parameters_are_422(client, query, codes):
     r = client.get(f"/api/activities/home?{query}")
     assert r.status_code == 422 and r.get_json() == codes

@@ -1,4 +1,5 @@
 """The API is stateless: callers send a bearer token, and no request opens a cookie session."""
+
 import pytest
 from flask import session
 

@@ -1,10 +1,10 @@
 """Tracing and request logs end to end: a real UDP socket stands in for the X-Ray daemon, a real
 OTLP/HTTP server (protobuf, gzip) for Honeycomb, real PostgreSQL and the DynamoDB emulator behind."""
+
 from __future__ import annotations
 
 import gzip
 import json
-import os
 import secrets
 import socket
 
@@ -28,7 +28,7 @@ class XRayDaemon:
     def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
-        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
 
     def documents(self, wait: float = 2.0) -> list[dict]:
         docs = []
@@ -36,7 +36,7 @@ class XRayDaemon:
         while True:
             try:
                 data = self.sock.recv(65535)
-            except socket.timeout:
+            except TimeoutError:
                 return docs
             header, _, body = data.decode().partition("\n")
             assert json.loads(header) == {"format": "json", "version": 1}
@@ -102,19 +102,21 @@ def walk(entity: dict):
         yield from walk(sub)
 
 
-def test_one_request_traced_in_xray_and_otel_and_logged_once(client, auth, messages_table, xray_daemon, otlp,
-                                                             capfd):
+def test_one_request_traced_in_xray_and_otel_and_logged_once(client, auth, messages_table, xray_daemon, otlp, capfd):
     headers = auth("andrewbrown")
     token = headers["Authorization"].split()[1]
     root, xparent = f"1-{secrets.token_hex(4)}-{secrets.token_hex(12)}", secrets.token_hex(8)
     otel_trace, otel_parent = secrets.token_hex(16), secrets.token_hex(8)
     capfd.readouterr()
 
-    r = client.get("/api/message_groups", headers={
-        **headers,
-        "X-Amzn-Trace-Id": f"Root={root};Parent={xparent};Sampled=1",
-        "traceparent": f"00-{otel_trace}-{otel_parent}-01",
-    })
+    r = client.get(
+        "/api/message_groups",
+        headers={
+            **headers,
+            "X-Amzn-Trace-Id": f"Root={root};Parent={xparent};Sampled=1",
+            "traceparent": f"00-{otel_trace}-{otel_parent}-01",
+        },
+    )
     assert r.status_code == 200, r.get_json()
     assert r.headers["X-Amzn-Trace-Id"].startswith(f"Root={root}")
 
@@ -173,14 +175,19 @@ def test_token_body_and_query_never_reach_stdout_or_stderr(client, auth, capfd):
     assert r.status_code in (200, 201), r.get_json()
     bad = client.post("/api/activities", json={"message": body, "ttl": "never"}, headers=headers)
     assert bad.status_code == 422
-    denied = client.post("/api/activities", json={"message": body, "ttl": "7-days"}, headers={"Authorization": f"Bearer {token}x"})
+    denied = client.post(
+        "/api/activities", json={"message": body, "ttl": "7-days"}, headers={"Authorization": f"Bearer {token}x"}
+    )
     assert denied.status_code == 401
     telemetry.shutdown()
 
     out, err = capfd.readouterr()
     logged = lines(out)
-    assert [(x["route"], x["status"]) for x in logged] == [("/api/activities", r.status_code),
-                                                           ("/api/activities", 422), ("/api/activities", 401)]
+    assert [(x["route"], x["status"]) for x in logged] == [
+        ("/api/activities", r.status_code),
+        ("/api/activities", 422),
+        ("/api/activities", 401),
+    ]
     for secret in (token, body, query, HONEYCOMB_KEY):
         assert secret not in out and secret not in err
 

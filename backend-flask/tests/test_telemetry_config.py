@@ -1,5 +1,6 @@
 """Telemetry switches: what turns each tracer on or off, the sampling rule, and tracing that is off
 (or pointed at nothing) staying out of the way."""
+
 from __future__ import annotations
 
 import json
@@ -12,19 +13,26 @@ from cruddur import create_app
 from cruddur.config import ConfigError, Settings
 from cruddur.telemetry import xray
 
-BASE = {"CONNECTION_URL": "postgresql://u@127.0.0.1/db", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_COGNITO_USER_POOL_ID": "us-east-1_x", "AWS_COGNITO_USER_POOL_CLIENT_ID": "c"}
+BASE = {
+    "CONNECTION_URL": "postgresql://u@127.0.0.1/db",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_COGNITO_USER_POOL_ID": "us-east-1_x",
+    "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
+}
 
 
-@pytest.mark.parametrize("env, xray_on, otel_on", [
-    ({}, False, False),
-    ({"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}, True, False),
-    ({"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000", "AWS_XRAY_SDK_ENABLED": "false"}, False, False),
-    ({"AWS_XRAY_SDK_ENABLED": "true"}, True, False),
-    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "https://api.honeycomb.io"}, False, True),
-    ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318/v1/traces"}, False, True),
-    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "https://api.honeycomb.io", "OTEL_SDK_DISABLED": "true"}, False, False),
-])
+@pytest.mark.parametrize(
+    "env, xray_on, otel_on",
+    [
+        ({}, False, False),
+        ({"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}, True, False),
+        ({"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000", "AWS_XRAY_SDK_ENABLED": "false"}, False, False),
+        ({"AWS_XRAY_SDK_ENABLED": "true"}, True, False),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "https://api.honeycomb.io"}, False, True),
+        ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318/v1/traces"}, False, True),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "https://api.honeycomb.io", "OTEL_SDK_DISABLED": "true"}, False, False),
+    ],
+)
 def test_what_turns_tracing_on(env, xray_on, otel_on):
     settings = Settings.from_env({**BASE, **env})
     assert (settings.xray_enabled, settings.otel_enabled) == (xray_on, otel_on)
@@ -45,7 +53,9 @@ def test_the_sampling_rule_files_are_the_rules_the_image_carries():
     assert rules["version"] == 2
     assert rules["default"] == {"fixed_target": 5, "rate": 0.1}
     assert [(r["url_path"], r["http_method"], r["fixed_target"], r["rate"]) for r in rules["rules"]] == [
-        ("/api/health-check", "GET", 0, 0), ("*", "*", 5, 0.1)]
+        ("/api/health-check", "GET", 0, 0),
+        ("*", "*", 5, 0.1),
+    ]
 
 
 def test_health_checks_are_never_sampled_and_other_requests_are():
@@ -69,19 +79,22 @@ def udp():
 def received(sock) -> bytes | None:
     try:
         return sock.recv(65535)
-    except socket.timeout:
+    except TimeoutError:
         return None
 
 
 def test_sdk_disabled_sends_nothing_even_with_a_daemon_named(settings, udp, monkeypatch, capfd):
-    address = "127.0.0.1:%d" % udp.getsockname()[1]
+    address = f"127.0.0.1:{udp.getsockname()[1]}"
     env = {**BASE, "AWS_XRAY_DAEMON_ADDRESS": address, "AWS_XRAY_SDK_ENABLED": "false"}
     assert Settings.from_env(env).xray_enabled is False
-    app = create_app(settings.with_overrides(xray_enabled=Settings.from_env(env).xray_enabled,
-                                             xray_daemon_address=address))
+    app = create_app(
+        settings.with_overrides(xray_enabled=Settings.from_env(env).xray_enabled, xray_daemon_address=address)
+    )
     try:
-        r = app.test_client().get("/api/users/@andrewbrown/short",
-                                  headers={"X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"})
+        r = app.test_client().get(
+            "/api/users/@andrewbrown/short",
+            headers={"X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"},
+        )
     finally:
         app.extensions["db_pool"].close()
     assert r.status_code == 200 and "X-Amzn-Trace-Id" not in r.headers

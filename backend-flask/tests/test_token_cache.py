@@ -2,6 +2,7 @@
 check (cruddur/db.py check_quietly, DB_CHECK_QUIETLY): bounded, thread-safe, off by one setting each, and
 with both on every token that must fail still fails at once — expired, another pool or client, a key gone
 from the JWKS, a user deleted from the database."""
+
 from __future__ import annotations
 
 import json
@@ -13,13 +14,13 @@ import jwt
 import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from psycopg_pool import ConnectionPool
 
 from cruddur import create_app
 from cruddur.auth import LEEWAY, VerifiedTokens
 from cruddur.config import ConfigError, Settings
 from cruddur.db import make_pool
 from cruddur.telemetry import logs
-from psycopg_pool import ConnectionPool
 from testkit import serve
 
 OUR_KID = "token-cache-test-key"
@@ -27,6 +28,7 @@ PROTECTED = "/api/activities/notifications"
 
 
 # --- the cache itself -------------------------------------------------------------------------------------
+
 
 def test_the_cache_keeps_at_most_its_size_and_drops_the_least_recently_used():
     cache = VerifiedTokens(size=2)
@@ -74,8 +76,13 @@ def test_threads_sharing_the_cache_never_push_it_past_its_size():
 
 @pytest.mark.parametrize("value, expected", [(None, 4096), ("0", 0), ("10", 10)])
 def test_the_size_is_a_setting_and_zero_turns_the_cache_off(value, expected, settings):
-    env = {"CONNECTION_URL": "postgresql://x", "AWS_DEFAULT_REGION": "us-east-1", "AWS_COGNITO_USER_POOL_ID": "p",
-           "AWS_COGNITO_USER_POOL_CLIENT_ID": "c", **({"AUTH_TOKEN_CACHE_SIZE": value} if value else {})}
+    env = {
+        "CONNECTION_URL": "postgresql://x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_COGNITO_USER_POOL_ID": "p",
+        "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
+        **({"AUTH_TOKEN_CACHE_SIZE": value} if value else {}),
+    }
     assert Settings.from_env(env).auth_token_cache_size == expected
     app = create_app(settings.with_overrides(auth_token_cache_size=expected))
     try:
@@ -84,16 +91,24 @@ def test_the_size_is_a_setting_and_zero_turns_the_cache_off(value, expected, set
         app.extensions["db_pool"].close()
 
 
-@pytest.mark.parametrize("name, value", [("AUTH_TOKEN_CACHE_SIZE", "-1"), ("AUTH_TOKEN_CACHE_SIZE", "many"),
-                                         ("DB_CHECK_QUIETLY", "sometimes")])
+@pytest.mark.parametrize(
+    "name, value",
+    [("AUTH_TOKEN_CACHE_SIZE", "-1"), ("AUTH_TOKEN_CACHE_SIZE", "many"), ("DB_CHECK_QUIETLY", "sometimes")],
+)
 def test_a_bad_setting_stops_start_up_naming_it(name, value):
-    env = {"CONNECTION_URL": "postgresql://x", "AWS_DEFAULT_REGION": "us-east-1", "AWS_COGNITO_USER_POOL_ID": "p",
-           "AWS_COGNITO_USER_POOL_CLIENT_ID": "c", name: value}
+    env = {
+        "CONNECTION_URL": "postgresql://x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_COGNITO_USER_POOL_ID": "p",
+        "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
+        name: value,
+    }
     with pytest.raises(ConfigError, match=name):
         Settings.from_env(env)
 
 
 # --- the token checks with the cache on ------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def our_key():
@@ -109,8 +124,9 @@ class Jwks:
         self.mine = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
         self.mine.update(kid=OUR_KID, alg="RS256", use="sig")
         self.ours = True
-        self.server = serve(lambda request: (200, json.dumps(
-            {"keys": self.real + ([self.mine] if self.ours else [])}).encode()))
+        self.server = serve(
+            lambda request: (200, json.dumps({"keys": self.real + ([self.mine] if self.ours else [])}).encode())
+        )
         self.url = f"{self.server.url}/jwks.json"
 
 
@@ -123,8 +139,9 @@ def jwks(settings, our_key):
 
 @pytest.fixture
 def cached_app(settings, jwks):
-    app = create_app(settings.with_overrides(cognito_jwks_url=jwks.url, auth_token_cache_size=64,
-                                             db_check_quietly=True))
+    app = create_app(
+        settings.with_overrides(cognito_jwks_url=jwks.url, auth_token_cache_size=64, db_check_quietly=True)
+    )
     yield app
     app.extensions["db_pool"].close()
 
@@ -132,9 +149,11 @@ def cached_app(settings, jwks):
 @pytest.fixture
 def sign(tokens, our_key):
     """A token with londo's real claims (changed as asked), signed by our key, which the app trusts."""
+
     def make(**changes):
         claims = {**jwt.decode(tokens["londo"], options={"verify_signature": False}), **changes}
         return jwt.encode(claims, our_key, algorithm="RS256", headers={"kid": OUR_KID})
+
     return make
 
 
@@ -164,9 +183,11 @@ def test_a_cached_token_fails_once_it_expires(cached_app, sign):
     assert r.status_code == 401 and r.get_json() == {"error": "token_expired"}
 
 
-@pytest.mark.parametrize("changes", [{"client_id": "another-app-client"},
-                                     {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_another"}],
-                         ids=["another client", "another pool"])
+@pytest.mark.parametrize(
+    "changes",
+    [{"client_id": "another-app-client"}, {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_another"}],
+    ids=["another client", "another pool"],
+)
 def test_a_token_of_another_pool_or_client_fails_beside_a_cached_valid_one(cached_app, sign, changes):
     exp = int(time.time()) + 600
     assert _get(cached_app, sign(exp=exp)).status_code == 200
@@ -204,7 +225,8 @@ HOME = "/api/activities/home"
 
 
 def test_a_deleted_users_token_reads_on_home_exactly_what_anyone_can_and_nothing_private(
-        cached_app, sign, database_url, monkeypatch):
+    cached_app, sign, database_url, monkeypatch
+):
     # Home is the same public page for every caller: its token is verified in full, but no users row is
     # looked up. A deleted user's valid token there gets the anonymous answer (private, never cached);
     # every route that acts as the caller or answers about them refuses it at once.
@@ -222,8 +244,11 @@ def test_a_deleted_users_token_reads_on_home_exactly_what_anyone_can_and_nothing
     assert signed_in.headers["Cache-Control"] == "no-store" and "Cache-Control" not in anonymous.headers
     r = _get(cached_app, token)
     assert r.status_code == 403 and r.get_json()["error"] == "user_not_registered"
-    r = client.post("/api/activities", json={"message": "still here?", "ttl": "7-days"},
-                    headers={"Authorization": f"Bearer {token}"})
+    r = client.post(
+        "/api/activities",
+        json={"message": "still here?", "ttl": "7-days"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 403 and r.get_json()["error"] == "user_not_registered"
     # The log says home was a signed-in call (the token's sub, never the token), with no users row behind it.
     sub = jwt.decode(token, options={"verify_signature": False})["sub"]
@@ -263,6 +288,7 @@ def test_with_the_cache_off_every_request_is_checked_in_full(settings, jwks, sig
 
 # --- the pool's quiet check -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("quietly", [True, False], ids=["quiet check", "round-trip check"])
 def test_a_connection_the_server_ended_is_replaced_not_served(settings, database_url, quietly):
     pool = make_pool(settings.with_overrides(db_pool_min=1, db_pool_max=1, db_check_quietly=quietly))
@@ -286,8 +312,9 @@ def test_a_connection_the_server_ended_is_replaced_not_served(settings, database
 def test_the_quiet_check_sends_nothing_to_a_healthy_connection(settings, monkeypatch):
     round_trips = []
     real = ConnectionPool.check_connection
-    monkeypatch.setattr(ConnectionPool, "check_connection",
-                        staticmethod(lambda conn: round_trips.append(conn) or real(conn)))
+    monkeypatch.setattr(
+        ConnectionPool, "check_connection", staticmethod(lambda conn: round_trips.append(conn) or real(conn))
+    )
     pool = make_pool(settings.with_overrides(db_pool_min=1, db_pool_max=1, db_check_quietly=True))
     pool.open(wait=True)
     try:

@@ -1,4 +1,5 @@
 """Users: the short card and profile updates."""
+
 import pytest
 
 
@@ -15,7 +16,9 @@ def test_short_unknown_is_404_json(client):
 
 
 def test_update_profile_returns_the_updated_profile(client, auth):
-    r = client.post("/api/profile/update", json={"display_name": "Andrew B.", "bio": "Hi!"}, headers=auth("andrewbrown"))
+    r = client.post(
+        "/api/profile/update", json={"display_name": "Andrew B.", "bio": "Hi!"}, headers=auth("andrewbrown")
+    )
     assert r.status_code == 200
     body = r.get_json()
     assert body["handle"] == "andrewbrown" and body["display_name"] == "Andrew B." and body["bio"] == "Hi!"
@@ -31,12 +34,15 @@ def test_update_profile_requires_a_token(client):
     assert client.post("/api/profile/update", json={"display_name": "x"}).status_code == 401
 
 
-@pytest.mark.parametrize("body, codes", [
-    ({}, ["display_name_blank"]),
-    ({"display_name": " "}, ["display_name_blank"]),
-    ({"display_name": "x" * 65, "bio": "y" * 281}, ["display_name_exceed_max_chars", "bio_exceed_max_chars"]),
-    ({"display_name": "ok", "bio": 5}, ["bio_invalid"]),
-])
+@pytest.mark.parametrize(
+    "body, codes",
+    [
+        ({}, ["display_name_blank"]),
+        ({"display_name": " "}, ["display_name_blank"]),
+        ({"display_name": "x" * 65, "bio": "y" * 281}, ["display_name_exceed_max_chars", "bio_exceed_max_chars"]),
+        ({"display_name": "ok", "bio": 5}, ["bio_invalid"]),
+    ],
+)
 def test_update_profile_validation(client, auth, body, codes):
     r = client.post("/api/profile/update", json=body, headers=auth("bayko"))
     assert r.status_code == 422 and r.get_json() == codes

@@ -1,4 +1,5 @@
 """The deployment and developer kit behind every bin/ script: one library, thin doors."""
+
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

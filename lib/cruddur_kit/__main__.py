@@ -2,6 +2,7 @@
 `GROUP COMMAND [ARGS]` (`ddb patterns get-conversation UUID`), that command. The bin/GROUP/COMMAND doors
 come through here, and --help shows the door's name. One `main` turns errors into one line and an exit code.
 """
+
 from __future__ import annotations
 
 import sys
@@ -47,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if commands.group(name) in commands.LOCAL_GROUPS:
         from .envfile import apply_local
 
-        apply_local(given=_option_value(rest, "--endpoint-url"),
-                    warn=lambda m: print(f"warning: {m}", file=sys.stderr))
+        apply_local(given=_option_value(rest, "--endpoint-url"), warn=lambda m: print(f"warning: {m}", file=sys.stderr))
     try:
         return commands.load(name).main(rest, prog_name=commands.door(name), standalone_mode=False) or 0
     except click.exceptions.Abort:

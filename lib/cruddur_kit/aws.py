@@ -2,6 +2,7 @@
 endpoint with the kit's timeouts and retries. A read-only `Clients` (bin/ecs/verify, diff, doctor, status,
 logs) refuses, before sending, any operation that could change the account or reveal a secret value, and
 counts the calls it lets through."""
+
 from __future__ import annotations
 
 import os
@@ -20,9 +21,14 @@ CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"mode": "sta
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
 READ_EXTRA = {"FilterLogEvents"}  # a read whose name does not say so
 # reads that would return a secret's value: the read-only commands need names only
-VALUE_READS = {("ssm", "GetParameter"), ("ssm", "GetParameters"), ("ssm", "GetParametersByPath"),
-               ("ssm", "GetParameterHistory"), ("secretsmanager", "GetSecretValue"),
-               ("secretsmanager", "BatchGetSecretValue")}
+VALUE_READS = {
+    ("ssm", "GetParameter"),
+    ("ssm", "GetParameters"),
+    ("ssm", "GetParametersByPath"),
+    ("ssm", "GetParameterHistory"),
+    ("secretsmanager", "GetSecretValue"),
+    ("secretsmanager", "BatchGetSecretValue"),
+}
 
 
 def default_region(env: Mapping[str, str] | None = None) -> str:
@@ -38,8 +44,14 @@ class ReadOnlyViolation(KitError):
 class Clients:
     """`clients("ecs")`: one client per service, made once. `make` replaces boto3 (tests inject stubs there)."""
 
-    def __init__(self, region: str | None = None, endpoint: str | None = None, *, read_only: bool = False,
-                 make: Callable[[str], object] | None = None):
+    def __init__(
+        self,
+        region: str | None = None,
+        endpoint: str | None = None,
+        *,
+        read_only: bool = False,
+        make: Callable[[str], object] | None = None,
+    ):
         self.region = region or default_region()
         self.endpoint = endpoint or None  # None: boto3 reads AWS_ENDPOINT_URL itself
         self.read_only = read_only
@@ -69,8 +81,9 @@ class Clients:
         op = model.name
         reads_a_value = (service, op) in VALUE_READS or (prefix, op) in VALUE_READS
         if not (op.startswith(READ_PREFIXES) or op in READ_EXTRA) or reads_a_value:
-            raise ReadOnlyViolation(f"read-only command refused {prefix}:{op}: it could change the account "
-                                    "or reveal a secret value")
+            raise ReadOnlyViolation(
+                f"read-only command refused {prefix}:{op}: it could change the account or reveal a secret value"
+            )
         self.calls[f"{prefix}:{op}"] += 1
 
     @property

@@ -1,4 +1,5 @@
 """Cognito user pools, clients, users and tokens: what `make up`, bin/cognito/* and the tests share."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,11 @@ def spec() -> dict:
     """aws/json/cognito/user-pool.json without its "_comment" keys: {"userPool", "userPoolClient",
     "postConfirmation": {"function", "role"}}."""
     doc = templates.load(SPEC)
-    return {part: {k: v for k, v in doc[part].items() if not k.startswith("_")}
-            for part in ("userPool", "userPoolClient", "postConfirmation") if part in doc}
+    return {
+        part: {k: v for k, v in doc[part].items() if not k.startswith("_")}
+        for part in ("userPool", "userPoolClient", "postConfirmation")
+        if part in doc
+    }
 
 
 def find_pool_id(idp, name: str = POOL_NAME) -> str | None:
@@ -70,8 +74,9 @@ def ensure_pool(idp, name: str = POOL_NAME, dry_run: bool = False) -> tuple[Pool
         made.append("app-client")
         if dry_run:
             return None, made
-        client_id = idp.create_user_pool_client(UserPoolId=pool_id, **wanted["userPoolClient"])[
-            "UserPoolClient"]["ClientId"]
+        client_id = idp.create_user_pool_client(UserPoolId=pool_id, **wanted["userPoolClient"])["UserPoolClient"][
+            "ClientId"
+        ]
     return Pool(pool_id, client_id), made
 
 
@@ -97,9 +102,15 @@ def ensure_user(idp, pool: Pool, handle: str, email: str, name: str, password: s
         user = idp.admin_get_user(UserPoolId=pool.pool_id, Username=email)
     except idp.exceptions.UserNotFoundException:
         user = idp.admin_create_user(
-            UserPoolId=pool.pool_id, Username=email, MessageAction="SUPPRESS",
-            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
-                            {"Name": "preferred_username", "Value": handle}, {"Name": "name", "Value": name}],
+            UserPoolId=pool.pool_id,
+            Username=email,
+            MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "preferred_username", "Value": handle},
+                {"Name": "name", "Value": name},
+            ],
         )["User"]
         idp.admin_set_user_password(UserPoolId=pool.pool_id, Username=email, Password=password, Permanent=True)
     return attributes(user)["sub"]
@@ -120,14 +131,20 @@ def find_user_by_handle(idp, pool_id: str, handle: str) -> dict | None:
 
 def access_token(idp, pool: Pool, username: str, password: str = DEMO_PASSWORD) -> str:
     try:
-        result = idp.initiate_auth(ClientId=pool.client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                   AuthParameters={"USERNAME": username, "PASSWORD": password})
+        result = idp.initiate_auth(
+            ClientId=pool.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
     except idp.exceptions.NotAuthorizedException:
         raise KitError(f"Cognito refused the password for {username}") from None
     return result["AuthenticationResult"]["AccessToken"]
 
 
 def id_token(idp, pool: Pool, username: str, password: str = DEMO_PASSWORD) -> str:
-    result = idp.initiate_auth(ClientId=pool.client_id, AuthFlow="USER_PASSWORD_AUTH",
-                               AuthParameters={"USERNAME": username, "PASSWORD": password})
+    result = idp.initiate_auth(
+        ClientId=pool.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )
     return result["AuthenticationResult"]["IdToken"]

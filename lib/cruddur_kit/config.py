@@ -3,13 +3,15 @@
 `Variables` is a lazy mapping: a value found in AWS (the account id, the default VPC's subnets, a
 security group or target group id) is looked up only when a template asks for it, then cached.
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from . import AWS_JSON, aws, kms, spec as speclib, templates
+from . import AWS_JSON, aws, kms, templates
+from . import spec as speclib
 from .ddb import DEFAULT_TABLE
 from .errors import KitError
 
@@ -53,9 +55,15 @@ def _split(value) -> list[str]:
 class Variables(Mapping):
     """Template variables. Sources, first wins: flags, environment, AWS look-ups, defaults."""
 
-    def __init__(self, flags: Mapping | None = None, env: Mapping | None = None, *,
-                 client_factory: Callable | None = None, service: speclib.ServiceSpec | None = None,
-                 _cache: dict | None = None):
+    def __init__(
+        self,
+        flags: Mapping | None = None,
+        env: Mapping | None = None,
+        *,
+        client_factory: Callable | None = None,
+        service: speclib.ServiceSpec | None = None,
+        _cache: dict | None = None,
+    ):
         self.flags = {k: v for k, v in (flags or {}).items() if v not in (None, "")}
         self.env = os.environ if env is None else env
         self.client = client_factory or aws.Clients(self.region)  # the AWS look-ups' clients
@@ -127,8 +135,9 @@ class Variables(Mapping):
         if name == "TARGET_GROUP_ARN":
             return self._service_lookup(name, lambda: target_group_arn(self.client("elbv2"), s.target_group_name))
         if name == "ALTERNATE_TARGET_GROUP_ARN":
-            return self._service_lookup(name, lambda: target_group_arn(self.client("elbv2"),
-                                                                       s.alternate_target_group_name))
+            return self._service_lookup(
+                name, lambda: target_group_arn(self.client("elbv2"), s.alternate_target_group_name)
+            )
         if name in ("TARGET_GROUP_DIMENSION", "ALTERNATE_TARGET_GROUP_DIMENSION"):
             arn = self[name.replace("_DIMENSION", "_ARN")]
             return arn.split(":", 5)[-1]  # CloudWatch's TargetGroup dimension: targetgroup/NAME/ID
@@ -136,9 +145,17 @@ class Variables(Mapping):
             part = "listener" if name.startswith("PRODUCTION") else "testListener"
             port = int(templates.load(AWS_JSON / "load-balancer" / "alb.json")[part]["Port"])  # a literal
             groups = {self["TARGET_GROUP_ARN"], self["ALTERNATE_TARGET_GROUP_ARN"]}
-            found = self._service_lookup(name, lambda: next(
-                (r["RuleArn"] for r in self._rules_on(port) if not r["IsDefault"]
-                 and forwarded_groups(r["Actions"]) & groups), None))
+            found = self._service_lookup(
+                name,
+                lambda: next(
+                    (
+                        r["RuleArn"]
+                        for r in self._rules_on(port)
+                        if not r["IsDefault"] and forwarded_groups(r["Actions"]) & groups
+                    ),
+                    None,
+                ),
+            )
             if found is None:
                 raise KitError(f"no listener rule on port {port} forwards to {s.target_group_name}: run bin/aws/setup")
             return found
@@ -154,7 +171,8 @@ class Variables(Mapping):
                 if alb is None:
                     return []
                 self._cache["_listeners"] = elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])[
-                    "Listeners"]
+                    "Listeners"
+                ]
             listener = next((li for li in self._cache["_listeners"] if li["Port"] == port), None)
             if listener is None:
                 return []
@@ -185,10 +203,15 @@ class Variables(Mapping):
         """Subnets tagged project=cruddur when there are any, else the VPC's default (public) subnets."""
         ec2 = self.client("ec2")
         vpc = self["VPC_ID"]
-        tagged = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]},
-                                               {"Name": "tag:project", "Values": ["cruddur"]}])["Subnets"]
-        subnets = tagged or ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]},
-                                                          {"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+        tagged = ec2.describe_subnets(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "tag:project", "Values": ["cruddur"]}]
+        )["Subnets"]
+        subnets = (
+            tagged
+            or ec2.describe_subnets(
+                Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "default-for-az", "Values": ["true"]}]
+            )["Subnets"]
+        )
         # one subnet per availability zone, so the tasks spread across zones
         by_az: dict[str, str] = {}
         for sn in sorted(subnets, key=lambda s: (s["AvailabilityZone"], s["SubnetId"])):
@@ -199,8 +222,9 @@ class Variables(Mapping):
 
     def _group(self, name: str, var: str):
         ec2 = self.client("ec2")
-        groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [self["VPC_ID"]]},
-                                                       {"Name": "group-name", "Values": [name]}])["SecurityGroups"]
+        groups = ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [self["VPC_ID"]]}, {"Name": "group-name", "Values": [name]}]
+        )["SecurityGroups"]
         if not groups:
             raise KitError(f"security group {name} does not exist: run bin/aws/setup (or set {var})")
         return groups[0]["GroupId"]
@@ -237,11 +261,13 @@ class Variables(Mapping):
 
     def _find_aws_cognito_user_pool_id(self):
         from . import cognito
+
         pool = cognito.find_pool(self.client("cognito-idp"))
         return pool.pool_id if pool else None
 
     def _find_aws_cognito_user_pool_client_id(self):
         from . import cognito
+
         pool = cognito.find_pool(self.client("cognito-idp"))
         return pool.client_id if pool else None
 
@@ -280,7 +306,6 @@ class Variables(Mapping):
         prefix = f"arn:aws:logs:{self.region}:{self['AWS_ACCOUNT_ID']}:log-group:"
         return sorted({f"{prefix}{g}:log-stream:*" for s in speclib.services() for g in s.log_groups})
 
-
     def _find_adot_collector_config(self):
         """The ADOT collector's configuration (aws/otel/adot-collector.yaml) with the kit's ${VAR}s filled: the
         sidecar's AOT_CONFIG_CONTENT, so the configuration travels with the task definition revision."""
@@ -294,8 +319,12 @@ class Variables(Mapping):
     # -- customer-managed KMS keys of the secrets tasks read (kms.py; the execution role needs kms:Decrypt) --
     def _find_kms_key_arns(self):
         policy = templates.render(AWS_JSON / "policies" / "execution-role-policy.json", self)
-        patterns = [r for st in policy["Statement"] if "ssm:GetParameters" in _split(st["Action"])
-                    for r in _split(st["Resource"])]
+        patterns = [
+            r
+            for st in policy["Statement"]
+            if "ssm:GetParameters" in _split(st["Action"])
+            for r in _split(st["Resource"])
+        ]
         key_ids = set(kms.parameter_key_ids(self.client("ssm"), patterns).values())
         if str(self["DB_CREDENTIALS"]).lower() == "rds" and self.get("DB_SECRET_ARN"):
             key_ids.add(kms.secret_key_id(self.client("secretsmanager"), self["DB_SECRET_ARN"]))

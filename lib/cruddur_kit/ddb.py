@@ -6,6 +6,7 @@ Single-table design (see journal/2026-11-24-direct-messages.md):
   pair row          pk=PAIR#<uuid a>#<uuid b>   sk=PAIR                       (a < b; finds a conversation in O(1))
   GSI inbox-index   pk + last_sk (sparse: only conversation rows carry last_sk) -> my conversations, newest first
 """
+
 from __future__ import annotations
 
 import time
@@ -30,14 +31,16 @@ def table_definition(name: str) -> dict:
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
-        "GlobalSecondaryIndexes": [{
-            "IndexName": INBOX_INDEX,
-            "KeySchema": [
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "last_sk", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": INBOX_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "last_sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
         "BillingMode": "PAY_PER_REQUEST",
     }
 
@@ -54,17 +57,21 @@ def _check_shape(table: dict, name: str) -> None:
     want = table_definition(name)
     keys = sorted((k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", []))
     if keys != sorted((k["AttributeName"], k["KeyType"]) for k in want["KeySchema"]):
-        raise KitError(f"table {name} exists with keys {keys}, not pk/sk: drop it (bin/ddb/drop) or pick "
-                       "another DDB_MESSAGE_TABLE")
+        raise KitError(
+            f"table {name} exists with keys {keys}, not pk/sk: drop it (bin/ddb/drop) or pick another DDB_MESSAGE_TABLE"
+        )
     indexes = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
     if INBOX_INDEX not in indexes:
-        raise KitError(f"table {name} has no {INBOX_INDEX} index (an older design?): drop it (bin/ddb/drop) "
-                       "and run bin/ddb/schema-load again")
+        raise KitError(
+            f"table {name} has no {INBOX_INDEX} index (an older design?): drop it (bin/ddb/drop) "
+            "and run bin/ddb/schema-load again"
+        )
 
 
 def _is_active(table: dict) -> bool:
     return table.get("TableStatus") == "ACTIVE" and all(
-        i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in table.get("GlobalSecondaryIndexes", []))
+        i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in table.get("GlobalSecondaryIndexes", [])
+    )
 
 
 def wait_active(client, name: str, timeout: float = ACTIVE_TIMEOUT, progress=None) -> dict:
@@ -77,8 +84,10 @@ def wait_active(client, name: str, timeout: float = ACTIVE_TIMEOUT, progress=Non
             return table
         status = table.get("TableStatus") if table else "MISSING"
         if time.monotonic() >= deadline:
-            raise KitError(f"table {name} is still {status} after {timeout:.0f}s: check it in the DynamoDB "
-                           "console (or bin/ddb/list-tables) and run again")
+            raise KitError(
+                f"table {name} is still {status} after {timeout:.0f}s: check it in the DynamoDB "
+                "console (or bin/ddb/list-tables) and run again"
+            )
         if progress:
             progress(f"table {name}: {status}, waiting")
         time.sleep(delay)
@@ -120,8 +129,9 @@ def user_by_handle(database_url: str, handle: str):
     from cruddur.stores.messages import User
 
     with psycopg.connect(database_url, autocommit=True, connect_timeout=5, row_factory=dict_row) as conn:
-        row = conn.execute("SELECT uuid, handle, display_name FROM users WHERE lower(handle) = lower(%s)",
-                           (handle,)).fetchone()
+        row = conn.execute(
+            "SELECT uuid, handle, display_name FROM users WHERE lower(handle) = lower(%s)", (handle,)
+        ).fetchone()
     if row is None:
         raise KitError(f"no user @{handle} in the database: run bin/db/seed (demo users) or check the handle")
     return User.of(row)

@@ -1,4 +1,5 @@
 """Debian packages the kit installs on demand (as root, or through sudo), saying so first."""
+
 from __future__ import annotations
 
 import os

@@ -8,20 +8,25 @@ emulator. A file whose endpoint is not a loopback address is ignored, so a stale
 never point a command at anything but a local emulator; when the endpoint comes from the file the
 emulator's dummy credentials are used too, so real keys are never sent to it.
 """
+
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import MutableMapping
+from pathlib import Path
 
 from . import LOCAL_DIR
 from .aws import is_loopback
 from .errors import KitError
 
-LOCAL_KEYS = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID",
-              "DDB_MESSAGE_TABLE")
-DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                     "AWS_SESSION_TOKEN": "testing"}
+LOCAL_KEYS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_DEFAULT_REGION",
+    "AWS_COGNITO_USER_POOL_ID",
+    "AWS_COGNITO_USER_POOL_CLIENT_ID",
+    "DDB_MESSAGE_TABLE",
+)
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 
 
 def read(path: str | Path) -> dict[str, str]:
@@ -53,12 +58,13 @@ def write_local(path: Path, values: dict[str, str]) -> None:
     if not is_loopback(values.get("AWS_ENDPOINT_URL")):
         raise KitError(f"{path} is for a local emulator only: AWS_ENDPOINT_URL must be a loopback URL")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# written by make up for bin/cognito/* and bin/ddb/*; no secrets\n"
-                    + "".join(f"{k}={values[k]}\n" for k in LOCAL_KEYS if values.get(k)))
+    path.write_text(
+        "# written by make up for bin/cognito/* and bin/ddb/*; no secrets\n"
+        + "".join(f"{k}={values[k]}\n" for k in LOCAL_KEYS if values.get(k))
+    )
 
 
-def apply_local(environ: MutableMapping[str, str] | None = None, warn=None, given: str | None = None
-                ) -> dict[str, str]:
+def apply_local(environ: MutableMapping[str, str] | None = None, warn=None, given: str | None = None) -> dict[str, str]:
     """Fill unset variables from .local/env (see the module docstring); returns what was filled in.
     `given`: an --endpoint-url from the command line, which names the target as AWS_ENDPOINT_URL would."""
     environ = os.environ if environ is None else environ

@@ -1,4 +1,5 @@
 """Typed errors that carry context; one `main` turns them into a one-line message and an exit code."""
+
 from __future__ import annotations
 
 

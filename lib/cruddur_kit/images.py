@@ -1,4 +1,5 @@
 """Container images: the git sha tag, the docker engine, ECR URIs and server-side re-tagging."""
+
 from __future__ import annotations
 
 import base64
@@ -13,8 +14,12 @@ from .errors import KitError
 
 def git_sha(short: int = 12) -> str:
     try:
-        out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", f"--short={short}", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", f"--short={short}", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except FileNotFoundError:
         raise KitError("git is not installed: install it or pass --tag") from None
     if out.returncode != 0:
@@ -67,6 +72,7 @@ DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 @dataclass(frozen=True)
 class EcrImage:
     """An image reference in one account's ECR: `HOST/REPO:TAG` or `HOST/REPO@sha256:...`."""
+
     host: str
     repository: str
     tag: str | None
@@ -90,8 +96,11 @@ def ecr_image(image: str, account: str | None = None, region: str | None = None)
         return None
     path, _, digest = path.partition("@")
     repository, _, tag = path.partition(":")
-    return EcrImage(host, repository, tag or None, digest or None) if (tag or digest) else \
-        EcrImage(host, repository, "latest", None)
+    return (
+        EcrImage(host, repository, tag or None, digest or None)
+        if (tag or digest)
+        else EcrImage(host, repository, "latest", None)
+    )
 
 
 def digest_of(ecr, ref: EcrImage) -> str | None:
@@ -132,9 +141,14 @@ def local_manifest(docker: str, image: str) -> str:
     if out.returncode != 0:
         raise KitError(f"no local image {image}: build it first (bin/backend/build --tag {image.rsplit(':', 1)[-1]})")
     info = json.loads(out.stdout)[0]
-    return json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 0, "digest": info["Id"]},
-        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar", "size": 0, "digest": layer}
-                   for layer in (info.get("RootFS") or {}).get("Layers") or []],
-    })
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 0, "digest": info["Id"]},
+            "layers": [
+                {"mediaType": "application/vnd.docker.image.rootfs.diff.tar", "size": 0, "digest": layer}
+                for layer in (info.get("RootFS") or {}).get("Layers") or []
+            ],
+        }
+    )

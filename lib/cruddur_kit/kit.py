@@ -7,6 +7,7 @@ click's ctx.obj).
     kit.report(...)         one line per resource on stdout; "would create" under --dry-run
     kit.tag                 the image tag, resolved here and nowhere else
 """
+
 from __future__ import annotations
 
 import os
@@ -23,11 +24,23 @@ DEFAULT_INTERVAL = 5.0
 
 
 class Kit:
-    def __init__(self, *, region: str | None = None, endpoint: str | None = None, cluster: str | None = None,
-                 service: str | None = None, services: tuple[str, ...] = (), tag: str | None = None,
-                 takes_tag: bool = False, dry_run: bool = False, read_only: bool = False,
-                 timeout: float | None = None, interval: float = DEFAULT_INTERVAL,
-                 make_client: Callable[[str], object] | None = None, env: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        endpoint: str | None = None,
+        cluster: str | None = None,
+        service: str | None = None,
+        services: tuple[str, ...] = (),
+        tag: str | None = None,
+        takes_tag: bool = False,
+        dry_run: bool = False,
+        read_only: bool = False,
+        timeout: float | None = None,
+        interval: float = DEFAULT_INTERVAL,
+        make_client: Callable[[str], object] | None = None,
+        env: Mapping[str, str] | None = None,
+    ):
         endpoint = endpoint if endpoint is not None else os.environ.get("AWS_ENDPOINT_URL")
         self.clients = Clients(region, endpoint, read_only=read_only, make=make_client)
         self.region = self.clients.region

@@ -5,11 +5,12 @@ aws/secretsmanager) the service's own grant is enough; under a customer-managed 
 needs kms:Decrypt on that key, or the task stops with "ResourceInitializationError: unable to pull
 secrets ... AccessDeniedException ... kms:Decrypt". Only metadata is read here, never a value.
 """
+
 from __future__ import annotations
 
 import re
-from fnmatch import fnmatchcase
 from collections.abc import Iterable
+from fnmatch import fnmatchcase
 
 from botocore.exceptions import ClientError
 
@@ -25,8 +26,10 @@ def customer_key_arn(kms, key_id: str | None) -> str | None:
     try:
         meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
     except ClientError as e:
-        raise KitError(f"cannot describe KMS key {key_id} ({e.response['Error']['Code']}): allow kms:DescribeKey "
-                       "on it, or set KMS_KEY_ARNS to the ARNs of the keys your secrets use") from None
+        raise KitError(
+            f"cannot describe KMS key {key_id} ({e.response['Error']['Code']}): allow kms:DescribeKey "
+            "on it, or set KMS_KEY_ARNS to the ARNs of the keys your secrets use"
+        ) from None
     return None if meta.get("KeyManager") == "AWS" else meta["Arn"]
 
 
@@ -52,8 +55,13 @@ def parameter_key_ids(ssm, patterns: Iterable[str]) -> dict[str, str]:
             folder = re.split(r"[*?]", name, maxsplit=1)[0].rsplit("/", 1)[0]
             filters = [{"Key": "Path", "Option": "Recursive", "Values": [folder]}] if folder else []
         for page in ssm.get_paginator("describe_parameters").paginate(ParameterFilters=filters):
-            found.update({p["Name"]: p.get("KeyId") for p in page["Parameters"]
-                          if p.get("Type") == "SecureString" and fnmatchcase(p["Name"], name)})
+            found.update(
+                {
+                    p["Name"]: p.get("KeyId")
+                    for p in page["Parameters"]
+                    if p.get("Type") == "SecureString" and fnmatchcase(p["Name"], name)
+                }
+            )
     return found
 
 

@@ -6,6 +6,7 @@
 
 With --dry-run the verbs read "would create", "would update", "would delete", "would stop".
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,7 +36,7 @@ class Reporter:
         print(line, file=self.stream, flush=True)
 
     def summary(self) -> str:
-        """"3 created, 14 unchanged"; under --dry-run "3 would create, 14 unchanged" (nothing was done)."""
+        """ "3 created, 14 unchanged"; under --dry-run "3 would create, 14 unchanged" (nothing was done)."""
         verb = (lambda s: _DRY.get(s, s)) if self.dry_run else (lambda s: s)
         return ", ".join(f"{n} {verb(s)}" for s, n in self.counts.items()) or "nothing to do"
 

@@ -3,6 +3,7 @@
 Nothing here names a particular service: add services/<name>.json, task-definitions/<name>.json and
 load-balancer/targets/<name>.json (and optionally scaling/<name>.json) and every script picks it up.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,13 +73,26 @@ def load_service(service_path: Path, root: Path = AWS_JSON) -> ServiceSpec:
     container_name, container_port = lbs[0]["containerName"], int(lbs[0]["containerPort"])
     containers = {c["name"]: c for c in td.get("containerDefinitions", [])}
     if container_name not in containers:
-        raise KitError(f"{_rel(service_path)} routes to container {container_name!r}, "
-                       f"which {_rel(td_path)} does not define")
-    port_name = next((p.get("name") for p in containers[container_name].get("portMappings", [])
-                      if p.get("containerPort") == container_port), None)
-    log_groups = tuple(sorted({c["logConfiguration"]["options"]["awslogs-group"]
-                               for c in containers.values()
-                               if c.get("logConfiguration", {}).get("logDriver") == "awslogs"}))
+        raise KitError(
+            f"{_rel(service_path)} routes to container {container_name!r}, which {_rel(td_path)} does not define"
+        )
+    port_name = next(
+        (
+            p.get("name")
+            for p in containers[container_name].get("portMappings", [])
+            if p.get("containerPort") == container_port
+        ),
+        None,
+    )
+    log_groups = tuple(
+        sorted(
+            {
+                c["logConfiguration"]["options"]["awslogs-group"]
+                for c in containers.values()
+                if c.get("logConfiguration", {}).get("logDriver") == "awslogs"
+            }
+        )
+    )
     image = containers[container_name].get("image", "")
     repository = image.split("/", 1)[1].split(":", 1)[0] if ".dkr.ecr." in image else name
     tg = targets["targetGroup"]
@@ -91,11 +105,20 @@ def load_service(service_path: Path, root: Path = AWS_JSON) -> ServiceSpec:
     scaling = root / "scaling" / f"{name}.json"
     alarms = root / "alarms" / f"{name}.json"
     return ServiceSpec(
-        name=name, service_path=service_path, task_definition_path=td_path, targets_path=targets_path,
-        scaling_path=scaling if scaling.exists() else None, container_name=container_name,
-        container_port=container_port, port_name=port_name, target_group_name=tg["Name"],
-        health_path=tg.get("HealthCheckPath", "/"), path_patterns=patterns,
-        priority=rule.get("Priority") if rule else None, log_groups=log_groups, repository=repository,
+        name=name,
+        service_path=service_path,
+        task_definition_path=td_path,
+        targets_path=targets_path,
+        scaling_path=scaling if scaling.exists() else None,
+        container_name=container_name,
+        container_port=container_port,
+        port_name=port_name,
+        target_group_name=tg["Name"],
+        health_path=tg.get("HealthCheckPath", "/"),
+        path_patterns=patterns,
+        priority=rule.get("Priority") if rule else None,
+        log_groups=log_groups,
+        repository=repository,
         strategy=str((service.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"),
         alarms_path=alarms if alarms.exists() else None,
     )
@@ -125,8 +148,10 @@ def tracing_sidecar(variables) -> str:
     """TRACING_SIDECAR: 'adot' (the task definitions as written) or 'xray-daemon' (tracing/xray-daemon.json)."""
     choice = str(variables.get("TRACING_SIDECAR") or TRACING_SIDECARS[0]).lower()
     if choice not in TRACING_SIDECARS:
-        raise KitError(f"TRACING_SIDECAR={choice!r} is not known: use 'adot' (the AWS Distro for OpenTelemetry "
-                       "collector) or 'xray-daemon' (the X-Ray daemon, until its end of support on 2027-02-25)")
+        raise KitError(
+            f"TRACING_SIDECAR={choice!r} is not known: use 'adot' (the AWS Distro for OpenTelemetry "
+            "collector) or 'xray-daemon' (the X-Ray daemon, until its end of support on 2027-02-25)"
+        )
     return choice
 
 
@@ -143,16 +168,19 @@ def task_definition(s: ServiceSpec, variables) -> dict:
     scoped = _scoped(s, variables)
     doc = templates.render(s.task_definition_path, scoped)
     if tracing_sidecar(scoped) == "xray-daemon":
-        doc = with_tracing_sidecar(doc, templates.render(tracing_overlay_path(s.task_definition_path.parents[1]),
-                                                         scoped))
+        doc = with_tracing_sidecar(
+            doc, templates.render(tracing_overlay_path(s.task_definition_path.parents[1]), scoped)
+        )
     choice = str(scoped.get("DB_CREDENTIALS") or "ssm").lower()
     if choice == "rds":
         overlay = s.task_definition_path.parents[1] / "db-credentials" / f"{s.name}.json"
         if overlay.exists():
             doc = with_db_credentials(doc, templates.render(overlay, scoped))
     elif choice != "ssm":
-        raise KitError(f"DB_CREDENTIALS={choice!r} is not known: use 'ssm' (CONNECTION_URL in Parameter Store) "
-                       "or 'rds' (the RDS-managed secret in Secrets Manager)")
+        raise KitError(
+            f"DB_CREDENTIALS={choice!r} is not known: use 'ssm' (CONNECTION_URL in Parameter Store) "
+            "or 'rds' (the RDS-managed secret in Secrets Manager)"
+        )
     return doc
 
 
@@ -161,13 +189,16 @@ def with_db_credentials(td: dict, overlay: dict) -> dict:
     td = json.loads(json.dumps(td))
     container = next((c for c in td.get("containerDefinitions", []) if c.get("name") == overlay["containerName"]), None)
     if container is None:
-        raise KitError(f"db-credentials names container {overlay['containerName']!r}, which the task definition "
-                       f"{td.get('family')} does not define")
+        raise KitError(
+            f"db-credentials names container {overlay['containerName']!r}, which the task definition "
+            f"{td.get('family')} does not define"
+        )
     replaced = set(overlay.get("replacesSecrets", []))
     container["secrets"] = [x for x in container.get("secrets", []) if x["name"] not in replaced] + overlay["secrets"]
     added = {e["name"] for e in overlay.get("environment", [])}
-    container["environment"] = [e for e in container.get("environment", []) if e["name"] not in added] \
-        + overlay.get("environment", [])
+    container["environment"] = [e for e in container.get("environment", []) if e["name"] not in added] + overlay.get(
+        "environment", []
+    )
     return td
 
 
@@ -187,10 +218,13 @@ def with_tracing_sidecar(td: dict, overlay: dict) -> dict:
             out.append(json.loads(json.dumps(sidecar)))
             continue
         if any(d.get("containerName") == old for d in c.get("dependsOn", [])):
-            c["dependsOn"] = [{**d, "containerName": sidecar["name"]} if d.get("containerName") == old else d
-                              for d in c["dependsOn"]]
-            for key, given in (("environment", overlay.get("dependentsEnvironment", [])),
-                               ("secrets", overlay.get("dependentsSecrets", []))):
+            c["dependsOn"] = [
+                {**d, "containerName": sidecar["name"]} if d.get("containerName") == old else d for d in c["dependsOn"]
+            ]
+            for key, given in (
+                ("environment", overlay.get("dependentsEnvironment", [])),
+                ("secrets", overlay.get("dependentsSecrets", [])),
+            ):
                 names = {e["name"] for e in given}
                 c[key] = [e for e in c.get(key, []) if e["name"] not in names] + given
         out.append(c)
@@ -216,8 +250,9 @@ def ssm_parameter_arns(s: ServiceSpec, variables) -> list[str]:
         overlay_path = s.task_definition_path.parents[1] / "db-credentials" / f"{s.name}.json"
         if overlay_path.exists():
             dropped = set(templates.load(overlay_path).get("replacesSecrets", []))
-    value_froms = [x["valueFrom"] for c in doc["containerDefinitions"] for x in c.get("secrets", [])
-                   if x["name"] not in dropped]
+    value_froms = [
+        x["valueFrom"] for c in doc["containerDefinitions"] for x in c.get("secrets", []) if x["name"] not in dropped
+    ]
     rendered = templates.render({"v": value_froms}, scoped, source=s.task_definition_path)["v"]
     region, account = scoped["AWS_DEFAULT_REGION"], scoped["AWS_ACCOUNT_ID"]
     arns = set()

@@ -1,4 +1,5 @@
 """SecureString parameters under /cruddur/<service>/: written idempotently, never printed."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -47,8 +48,9 @@ def _stored_key(client, name: str) -> str | None:
     return next((p.get("KeyId") for p in found["Parameters"]), None)
 
 
-def put_parameters(client, prefix: str, values: Mapping[str, str], *, dry_run: bool = False,
-                   key_id: str | None = None) -> list[tuple[str, str]]:
+def put_parameters(
+    client, prefix: str, values: Mapping[str, str], *, dry_run: bool = False, key_id: str | None = None
+) -> list[tuple[str, str]]:
     """Write each value as a SecureString under prefix, encrypted with key_id (default: the AWS-managed
     aws/ssm key); [(name, created|updated|unchanged)]. A parameter under another key is rewritten.
 
@@ -69,8 +71,9 @@ def put_parameters(client, prefix: str, values: Mapping[str, str], *, dry_run: b
         status = "created" if current is None else "updated"
         if not dry_run:
             # The key always named: an overwrite without one may keep the parameter's old key.
-            client.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True,
-                                 KeyId=key_id or AWS_MANAGED_KEY)
+            client.put_parameter(
+                Name=name, Value=value, Type="SecureString", Overwrite=True, KeyId=key_id or AWS_MANAGED_KEY
+            )
         results.append((name, status))
     return results
 
@@ -86,4 +89,4 @@ def existing(client, prefix: str) -> list[str]:
 def delete(client, names: Iterable[str]) -> None:
     names = list(names)
     for i in range(0, len(names), 10):
-        client.delete_parameters(Names=names[i:i + 10])
+        client.delete_parameters(Names=names[i : i + 10])

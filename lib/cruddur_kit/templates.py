@@ -5,13 +5,14 @@ placeholder ("${SUBNET_IDS}") takes the value as it is, so a variable can supply
 an object. Keys named "_comment" are dropped. A missing variable stops rendering with one line naming the
 file and every variable missing.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from collections.abc import Mapping
 
 from . import REPO_ROOT
 from .errors import KitError
@@ -22,10 +23,14 @@ PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 HOW_TO_SET = {
     "IMAGE_TAG": "set it in the environment or pass --tag",
     "CLUSTER_NAME": "set it in the environment or pass --cluster",
-    **dict.fromkeys(("DB_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME"),
-                    "run bin/aws/setup --with-database (or set it in the environment)"),
-    **dict.fromkeys(("AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID"),
-                    "run bin/aws/setup (it creates the Cognito user pool and app client) or export the ids"),
+    **dict.fromkeys(
+        ("DB_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME"),
+        "run bin/aws/setup --with-database (or set it in the environment)",
+    ),
+    **dict.fromkeys(
+        ("AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID"),
+        "run bin/aws/setup (it creates the Cognito user pool and app client) or export the ids",
+    ),
 }
 
 
@@ -96,8 +101,11 @@ def _render_node(node, variables: Mapping, missing: list[str]):
 
         return PLACEHOLDER.sub(text, node)
     if isinstance(node, dict):  # "_comment" keys document a file and never reach AWS
-        return {_render_node(k, variables, missing): _render_node(v, variables, missing)
-                for k, v in node.items() if k != "_comment"}
+        return {
+            _render_node(k, variables, missing): _render_node(v, variables, missing)
+            for k, v in node.items()
+            if k != "_comment"
+        }
     if isinstance(node, list):
         return [_render_node(v, variables, missing) for v in node]
     return node

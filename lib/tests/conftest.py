@@ -3,6 +3,7 @@ builds, and a provisioned local stack for bin/ecs/run-local.
 
 Without an engine the container tests are skipped with one line saying why; with CI=true that is a
 failure instead (CI provisions an engine with bin/dev/provision-docker before `make test`)."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,10 @@ def docker_engine():
     except KitError as e:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true and the container tests cannot run: {e}", pytrace=False)
-        pytest.skip(f"container tests skipped: no Docker engine answers at {engine.where()} "
-                    "(bin/dev/provision-docker starts one)")
+        pytest.skip(
+            f"container tests skipped: no Docker engine answers at {engine.where()} "
+            "(bin/dev/provision-docker starts one)"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -41,8 +44,11 @@ def built(docker_engine):
     logs: list[str] = []
     tools = build.toolchain(logs.append)
     tag = gitimages.git_sha()
-    names = {"backend": build.service_image(tools, "backend-flask", tag, logs.append)[0], "base": tools.base.image,
-             "ca": tools.ca}
+    names = {
+        "backend": build.service_image(tools, "backend-flask", tag, logs.append)[0],
+        "base": tools.base.image,
+        "ca": tools.ca,
+    }
     for name in build.LOCAL_IMAGES:
         names[name] = build.local_image(tools, name, logs.append)
     return names
@@ -75,16 +81,29 @@ def local_stack(pg_server_url, tmp_path_factory):
     url = pglocal.with_database(pg_server_url, name)
     pglocal.ensure_database(pg_server_url, name)
     with own_moto(tmp_path_factory.mktemp("moto-run-local")) as server:
-        aws = {**motolib.DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint, "AWS_DEFAULT_REGION": REGION,
-               "AWS_REGION": REGION}
+        aws = {
+            **motolib.DUMMY_CREDENTIALS,
+            "AWS_ENDPOINT_URL": server.endpoint,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
         with _environ({**aws, "OTEL_EXPORTER_OTLP_HEADERS": SECRET_HEADERS}):
             provisioned = stack.provision(url, "cruddur-messages", lambda m: None)
         base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OTEL_", "CONNECTION_URL"))}
-        env = {**base, **aws, "CRUDDUR_LOCAL_DIR": str(tmp_path_factory.mktemp("local-dir")),
-               "AWS_COGNITO_USER_POOL_ID": provisioned.pool.pool_id,
-               "AWS_COGNITO_USER_POOL_CLIENT_ID": provisioned.pool.client_id}
-        yield {"env": env, "server": server, "database_url": url,
-               "secrets": [url, SECRET_HEADERS, SECRET_HEADERS.split("=", 1)[1]]}
+        env = {
+            **base,
+            **aws,
+            "CRUDDUR_LOCAL_DIR": str(tmp_path_factory.mktemp("local-dir")),
+            "AWS_COGNITO_USER_POOL_ID": provisioned.pool.pool_id,
+            "AWS_COGNITO_USER_POOL_CLIENT_ID": provisioned.pool.client_id,
+        }
+        yield {
+            "env": env,
+            "server": server,
+            "database_url": url,
+            "secrets": [url, SECRET_HEADERS, SECRET_HEADERS.split("=", 1)[1]],
+        }
     import psycopg
+
     with psycopg.connect(pglocal.with_database(pg_server_url, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

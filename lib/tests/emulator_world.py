@@ -5,6 +5,7 @@ The emulator starts with its clock in manual mode and one emulated minute per 60
 moves time itself (`advance`) and every intermediate state of a rollout is reproducible: no sleeps, no
 timing luck. Every ECS answer's raw JSON is checked against botocore's output shape (shape_check.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,22 +24,33 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 FINISHED = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
-MANIFEST = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
-                       "digest": "sha256:" + "c" * 64}, "layers": []}
+MANIFEST = {
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+    "config": {
+        "mediaType": "application/vnd.docker.container.image.v1+json",
+        "size": 7,
+        "digest": "sha256:" + "c" * 64,
+    },
+    "layers": [],
+}
 
 
 def start(tmp_path: Path, **env) -> motolib.MotoServer:
     settings = {"CRUDDUR_EMULATOR_CLOCK": "manual", "CRUDDUR_EMULATOR_MINUTE_SECONDS": "60", **env}
-    return motolib.MotoServer(port=motolib.free_port(), env={k: str(v) for k, v in settings.items()},
-                              log_path=tmp_path / "moto.log").start()
+    return motolib.MotoServer(
+        port=motolib.free_port(), env={k: str(v) for k, v in settings.items()}, log_path=tmp_path / "moto.log"
+    ).start()
 
 
 def control(server, route: str, body: dict | None = None, method: str | None = None) -> tuple[int, object]:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"{server.endpoint}/moto-api/cruddur/{route}", data=data,
-                                 method=method or ("POST" if body is not None else "GET"),
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{server.endpoint}/moto-api/cruddur/{route}",
+        data=data,
+        method=method or ("POST" if body is not None else "GET"),
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, json.loads(resp.read())
@@ -54,8 +66,14 @@ def advance(server, seconds: float = 0, minutes: float = 0) -> dict:
 
 def client(server, name: str):
     """A boto3 client for the emulator; ECS's answers (the ones this emulator builds) are shape-checked."""
-    made = boto3.client(name, region_name=REGION, endpoint_url=server.endpoint, aws_access_key_id="testing",
-                        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}))
+    made = boto3.client(
+        name,
+        region_name=REGION,
+        endpoint_url=server.endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
     return checked(made) if name == "ecs" else made
 
 
@@ -103,19 +121,42 @@ class World:
             elbv2 = self.c("elbv2")
             tgs = []
             for colour in ("blue", "green"):
-                tg = elbv2.create_target_group(Name=f"{name}-{colour}"[:32], Protocol="HTTP", Port=8080,
-                                               VpcId=self.vpc, TargetType="ip", HealthCheckPath="/health",
-                                               HealthCheckIntervalSeconds=15, HealthyThresholdCount=2,
-                                               UnhealthyThresholdCount=3)["TargetGroups"][0]["TargetGroupArn"]
-                elbv2.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
-                    {"Key": "deregistration_delay.timeout_seconds", "Value": "60"}])
+                tg = elbv2.create_target_group(
+                    Name=f"{name}-{colour}"[:32],
+                    Protocol="HTTP",
+                    Port=8080,
+                    VpcId=self.vpc,
+                    TargetType="ip",
+                    HealthCheckPath="/health",
+                    HealthCheckIntervalSeconds=15,
+                    HealthyThresholdCount=2,
+                    UnhealthyThresholdCount=3,
+                )["TargetGroups"][0]["TargetGroupArn"]
+                elbv2.modify_target_group_attributes(
+                    TargetGroupArn=tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "60"}]
+                )
                 tgs.append(tg)
-            forward = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
-                {"TargetGroupArn": tgs[0], "Weight": 1}, {"TargetGroupArn": tgs[1], "Weight": 0}]}}]
+            forward = [
+                {
+                    "Type": "forward",
+                    "ForwardConfig": {
+                        "TargetGroups": [
+                            {"TargetGroupArn": tgs[0], "Weight": 1},
+                            {"TargetGroupArn": tgs[1], "Weight": 0},
+                        ]
+                    },
+                }
+            ]
             priority = 10 + len(self.pairs)
-            rules = [elbv2.create_rule(ListenerArn=listener, Priority=priority, Actions=forward, Conditions=[
-                {"Field": "path-pattern", "Values": [f"/{name}/*"]}])["Rules"][0]["RuleArn"]
-                for listener in self.listeners]
+            rules = [
+                elbv2.create_rule(
+                    ListenerArn=listener,
+                    Priority=priority,
+                    Actions=forward,
+                    Conditions=[{"Field": "path-pattern", "Values": [f"/{name}/*"]}],
+                )["Rules"][0]["RuleArn"]
+                for listener in self.listeners
+            ]
             self.pairs[name] = Pair(tgs[0], tgs[1], rules[0], rules[1])
         return self.pairs[name]
 
@@ -123,20 +164,41 @@ class World:
         p = self.pair(name)
         lb = {"targetGroupArn": p.blue, "containerName": "web", "containerPort": 8080}
         if advanced:
-            lb["advancedConfiguration"] = {"alternateTargetGroupArn": p.green, "productionListenerRule": p.prod_rule,
-                                           "roleArn": self.role}
+            lb["advancedConfiguration"] = {
+                "alternateTargetGroupArn": p.green,
+                "productionListenerRule": p.prod_rule,
+                "roleArn": self.role,
+            }
             if test:
                 lb["advancedConfiguration"]["testListenerRule"] = p.test_rule
         return [lb]
 
-    def create(self, name: str = "web", td: str = "web:1", desired: int = 2, config: dict | None = None,
-               lbs: list | None = None, **extra) -> dict:
+    def create(
+        self,
+        name: str = "web",
+        td: str = "web:1",
+        desired: int = 2,
+        config: dict | None = None,
+        lbs: list | None = None,
+        **extra,
+    ) -> dict:
         return self.ecs.create_service(
-            cluster=self.cluster, serviceName=name, taskDefinition=td, desiredCount=desired, launchType="FARGATE",
-            networkConfiguration={"awsvpcConfiguration": {"subnets": self.subnets, "securityGroups": [self.sg],
-                                                          "assignPublicIp": "ENABLED"}},
-            loadBalancers=self.lbs(name) if lbs is None else lbs, deploymentConfiguration=config or {},
-            **extra)["service"]
+            cluster=self.cluster,
+            serviceName=name,
+            taskDefinition=td,
+            desiredCount=desired,
+            launchType="FARGATE",
+            networkConfiguration={
+                "awsvpcConfiguration": {
+                    "subnets": self.subnets,
+                    "securityGroups": [self.sg],
+                    "assignPublicIp": "ENABLED",
+                }
+            },
+            loadBalancers=self.lbs(name) if lbs is None else lbs,
+            deploymentConfiguration=config or {},
+            **extra,
+        )["service"]
 
     def weights(self, rule_arn: str) -> dict:
         [rule] = self.c("elbv2").describe_rules(RuleArns=[rule_arn])["Rules"]
@@ -152,29 +214,57 @@ def build(server) -> World:
     ec2, elbv2, ecs, ecr = (client(server, n) for n in ("ec2", "elbv2", "ecs", "ecr"))
     ecs.create_cluster(clusterName="cruddur")
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    subnets = sorted(s["SubnetId"] for s in ec2.describe_subnets(
-        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"])[:2]
+    subnets = sorted(
+        s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    )[:2]
     sg = ec2.create_security_group(GroupName="web-sg", Description="web", VpcId=vpc)["GroupId"]
     alb = elbv2.create_load_balancer(Name="web-alb", Subnets=subnets, SecurityGroups=[sg])["LoadBalancers"][0]
-    listeners = tuple(elbv2.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=port,
-                                            DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
-                                                "StatusCode": "404"}}])["Listeners"][0]["ListenerArn"]
-                      for port in (80, 8080))
+    listeners = tuple(
+        elbv2.create_listener(
+            LoadBalancerArn=alb["LoadBalancerArn"],
+            Protocol="HTTP",
+            Port=port,
+            DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+        )["Listeners"][0]["ListenerArn"]
+        for port in (80, 8080)
+    )
     ecr.create_repository(repositoryName="web")
     for tag in ("v1", "v2", "v3", "bad"):
-        ecr.put_image(repositoryName="web", imageTag=tag,
-                      imageManifest=json.dumps({**MANIFEST, "config": {**MANIFEST["config"],
-                                                                       "digest": "sha256:" + tag[0] * 64}}))
+        ecr.put_image(
+            repositoryName="web",
+            imageTag=tag,
+            imageManifest=json.dumps({**MANIFEST, "config": {**MANIFEST["config"], "digest": "sha256:" + tag[0] * 64}}),
+        )
     for tag in ("v1", "v2", "v3", "bad", "gone"):
-        ecs.register_task_definition(family="web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-                                     cpu="256", memory="512", containerDefinitions=[
-                                         {"name": "web", "image": f"{REGISTRY}/web:{tag}", "essential": True,
-                                          "memory": 512, "portMappings": [{"containerPort": 8080}]}])
+        ecs.register_task_definition(
+            family="web",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            containerDefinitions=[
+                {
+                    "name": "web",
+                    "image": f"{REGISTRY}/web:{tag}",
+                    "essential": True,
+                    "memory": 512,
+                    "portMappings": [{"containerPort": 8080}],
+                }
+            ],
+        )
     client(server, "cloudwatch").put_metric_alarm(
-        AlarmName="web-5xx", MetricName="HTTPCode_Target_5XX_Count", Namespace="AWS/ApplicationELB",
-        Statistic="Sum", Period=60, EvaluationPeriods=2, Threshold=5, ComparisonOperator="GreaterThanThreshold")
-    return World(server, subnets, sg, vpc, listeners,
-                 f"arn:aws:iam::{ACCOUNT}:role/ecsInfrastructureRoleForLoadBalancers")
+        AlarmName="web-5xx",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=2,
+        Threshold=5,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    return World(
+        server, subnets, sg, vpc, listeners, f"arn:aws:iam::{ACCOUNT}:role/ecsInfrastructureRoleForLoadBalancers"
+    )
 
 
 def walk(world: World, arn: str, step_seconds: float = 5, limit: int = 400, until=None) -> list[tuple]:

@@ -1,5 +1,6 @@
 """A bin/ script run as a process whose output the test reads as it comes, line by line: waits are on the
 lines themselves (bounded), never on the clock."""
+
 from __future__ import annotations
 
 import queue
@@ -17,13 +18,22 @@ class Process:
 
     def __init__(self, argv: list[str], env: dict):
         Process.started.append(self)
-        self.proc = subprocess.Popen(argv, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         self.lines: queue.Queue = queue.Queue()
         self.out: list[str] = []
         self.err: list[str] = []
-        self._readers = [threading.Thread(target=self._read, args=(self.proc.stdout, self.out, "out"), daemon=True),
-                         threading.Thread(target=self._read, args=(self.proc.stderr, self.err, "err"), daemon=True)]
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, self.out, "out"), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, self.err, "err"), daemon=True),
+        ]
         for reader in self._readers:
             reader.start()
 

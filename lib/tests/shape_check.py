@@ -5,6 +5,7 @@ registers an after-call hook that validates the HTTP body itself: no member the 
 every value of its shape's type, enum values in the enum, required members present. A violation fails the
 call with ShapeError naming the path.
 """
+
 from __future__ import annotations
 
 import json

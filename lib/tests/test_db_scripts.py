@@ -1,4 +1,5 @@
 """bin/db/*: run as processes against a real PostgreSQL, each test on its own database."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,9 @@ def run(script: str, *args: str, url: str | None, env: dict | None = None, timeo
     if url is not None:
         environ["CONNECTION_URL"] = url
     environ.update(env or {})
-    return subprocess.run([str(REPO_ROOT / "bin" / "db" / script), *args], env=environ, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [str(REPO_ROOT / "bin" / "db" / script), *args], env=environ, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -105,8 +107,13 @@ def test_generate_adds_bench_rows(db_url):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("generated 500 activities for 7 users in ")
     assert scalar(db_url, "SELECT count(*) FROM users WHERE handle LIKE 'bench%'") == 7
-    assert scalar(db_url, "SELECT count(*) FROM activities a JOIN users u ON u.uuid = a.user_uuid "
-                          "WHERE u.handle LIKE 'bench%'") == 500
+    assert (
+        scalar(
+            db_url,
+            "SELECT count(*) FROM activities a JOIN users u ON u.uuid = a.user_uuid WHERE u.handle LIKE 'bench%'",
+        )
+        == 500
+    )
 
 
 def test_sessions_lists_and_kill_all_ends_other_sessions_and_drop_refuses_while_in_use(db_url):
@@ -148,8 +155,9 @@ def test_drop_refuses_a_remote_server_without_yes():
     # 192.0.2.1 is TEST-NET-1: the refusal happens before any connection is attempted.
     result = run("drop", url="postgresql://postgres@192.0.2.1:5432/cruddur")
     assert result.returncode == 1
-    assert result.stderr.strip() == ("error: database cruddur on 192.0.2.1:5432 is not on this machine: "
-                                     "pass --yes to drop it anyway")
+    assert result.stderr.strip() == (
+        "error: database cruddur on 192.0.2.1:5432 is not on this machine: pass --yes to drop it anyway"
+    )
 
 
 def test_drop_refuses_the_maintenance_database(pg_server_url):
@@ -179,8 +187,13 @@ def test_connect_passes_the_password_in_the_environment_not_argv(tmp_path):
     fake = tmp_path / "psql"
     fake.write_text('#!/bin/sh\necho "argv: $*"\necho "PGPASSWORD=${PGPASSWORD:-unset}"\n')
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    result = run("connect", "-c", "select 1", url="postgresql://cruddur:Sup3rSecret@127.0.0.1:5432/cruddur",
-                 env={"PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    result = run(
+        "connect",
+        "-c",
+        "select 1",
+        url="postgresql://cruddur:Sup3rSecret@127.0.0.1:5432/cruddur",
+        env={"PATH": f"{tmp_path}:{os.environ['PATH']}"},
+    )
     assert result.returncode == 0, result.stderr
     argv, password = result.stdout.splitlines()
     assert "Sup3rSecret" not in argv and "dbname=cruddur" in argv and argv.endswith("-c select 1")

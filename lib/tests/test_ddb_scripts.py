@@ -1,4 +1,5 @@
 """bin/ddb/*: run as processes against the emulator over HTTP (and PostgreSQL for the demo users)."""
+
 from __future__ import annotations
 
 import json
@@ -8,16 +9,28 @@ import uuid
 
 import pytest
 
-from testkit import aws_client
 from cruddur_kit import REPO_ROOT
+from testkit import aws_client
 
-SCRIPTS = ("schema-load", "seed", "list-tables", "drop", "scan", "patterns/get-conversation",
-           "patterns/list-conversations")
+SCRIPTS = (
+    "schema-load",
+    "seed",
+    "list-tables",
+    "drop",
+    "scan",
+    "patterns/get-conversation",
+    "patterns/list-conversations",
+)
 
 
 def run(script: str, *args: str, env: dict | None = None, timeout: int = 60):
-    return subprocess.run([str(REPO_ROOT / "bin" / "ddb" / script), *args], env={**os.environ, **(env or {})},
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(REPO_ROOT / "bin" / "ddb" / script), *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -59,25 +72,32 @@ def test_schema_load_is_idempotent_and_list_tables_shows_it(kit_env):
 def test_the_emulator_can_be_named_by_the_endpoint_flag(kit_env, aws_env):
     env = {**{k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}, **kit_env}
     flag = ["--endpoint-url", aws_env["AWS_ENDPOINT_URL"]]
-    created = subprocess.run([str(REPO_ROOT / "bin/ddb/schema-load"), *flag], env=env, capture_output=True,
-                             text=True, timeout=60)
+    created = subprocess.run(
+        [str(REPO_ROOT / "bin/ddb/schema-load"), *flag], env=env, capture_output=True, text=True, timeout=60
+    )
     assert created.returncode == 0, created.stderr
     assert f"table {kit_env['DDB_MESSAGE_TABLE']} in emulator {aws_env['AWS_ENDPOINT_URL']}" in created.stderr
     assert aws_client("dynamodb").describe_table(TableName=kit_env["DDB_MESSAGE_TABLE"])["Table"]["TableStatus"]
     # no flag and no AWS_ENDPOINT_URL: real AWS, which a destructive command refuses without --yes
     refused = subprocess.run([str(REPO_ROOT / "bin/ddb/drop")], env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1 and "refusing to drop table" in refused.stderr
-    dropped = subprocess.run([str(REPO_ROOT / "bin/ddb/drop"), *flag], env=env, capture_output=True, text=True,
-                             timeout=60)
-    assert dropped.returncode == 0 and dropped.stdout.split() == ["deleted", "dynamodb-table",
-                                                                   kit_env["DDB_MESSAGE_TABLE"]]
+    dropped = subprocess.run(
+        [str(REPO_ROOT / "bin/ddb/drop"), *flag], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert dropped.returncode == 0 and dropped.stdout.split() == [
+        "deleted",
+        "dynamodb-table",
+        kit_env["DDB_MESSAGE_TABLE"],
+    ]
 
 
 def test_schema_load_refuses_a_table_of_another_shape(kit_env):
     aws_client("dynamodb").create_table(
-        TableName=kit_env["DDB_MESSAGE_TABLE"], BillingMode="PAY_PER_REQUEST",
+        TableName=kit_env["DDB_MESSAGE_TABLE"],
+        BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
     result = run("schema-load", env=kit_env)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.splitlines()[-1].startswith("error: ") and "bin/ddb/drop" in result.stderr

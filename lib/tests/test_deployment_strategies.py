@@ -9,6 +9,7 @@ under test run on its manual clock, moved by the test (`_drive`) in 10-second st
 what deploy showed, it moves the clock only once deploy has printed the stage the emulator is in, so no stage
 can pass between two of deploy's polls however loaded the machine is.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,12 @@ from cruddur_kit import REPO_ROOT
 from emulator_world import advance, control
 
 ALARM = "cruddur-backend-flask-5xx"
-STAGES = ("stage SCALE_UP", "stage PRODUCTION_TRAFFIC_SHIFT · traffic 5% to", "stage BAKE_TIME · traffic 100% to",
-          "SUCCESSFUL · CANARY")
+STAGES = (
+    "stage SCALE_UP",
+    "stage PRODUCTION_TRAFFIC_SHIFT · traffic 5% to",
+    "stage BAKE_TIME · traffic 100% to",
+    "SUCCESSFUL · CANARY",
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +47,15 @@ def world(tmp_path_factory):
 
 
 def _deploy(env, tag: str, *extra: str):
-    return w.run("backend/deploy", "--tag", tag, "--interval", "0.2", "--timeout", "120", *extra, env=env,
-                 timeout=150)
+    return w.run("backend/deploy", "--tag", tag, "--interval", "0.2", "--timeout", "120", *extra, env=env, timeout=150)
 
 
 def _current(server) -> dict:
     ecs = w.client(server, "ecs")
     svc = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"][0]
     return ecs.describe_service_deployments(serviceDeploymentArns=[svc["currentServiceDeployment"]])[
-        "serviceDeployments"][0]
+        "serviceDeployments"
+    ][0]
 
 
 @pytest.fixture
@@ -71,12 +76,19 @@ def _marker(sd: dict) -> str | None:
     return f"stage {sd['lifecycleStage']}" + (f" · traffic {weight:g}% to" if weight is not None else "")
 
 
-def _drive(server, script: str, *args: str, env: dict, handshake: bool = False, on_step=None,
-           seconds: float = 120.0) -> subprocess.CompletedProcess:
+def _drive(
+    server, script: str, *args: str, env: dict, handshake: bool = False, on_step=None, seconds: float = 120.0
+) -> subprocess.CompletedProcess:
     """Run a bin/ script while moving the manual clock 10 s at a time until it exits. `handshake`: move it
     only after the script printed the current stage; `on_step(sd)` runs before each move."""
-    proc = subprocess.Popen([str(REPO_ROOT / "bin" / script), *args], env=env, cwd=REPO_ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(REPO_ROOT / "bin" / script), *args],
+        env=env,
+        cwd=REPO_ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     err: list[str] = []
 
     def read() -> None:
@@ -121,18 +133,23 @@ def test_setup_makes_what_a_canary_needs_and_a_second_run_changes_nothing(world)
     assert {ALARM, "cruddur-backend-flask-unhealthy-hosts"} <= alarms
     attached = w.client(server, "iam").list_attached_role_policies(RoleName="CruddurECSInfrastructureRole")
     assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == [
-        "AmazonECSInfrastructureRolePolicyForLoadBalancers"]
+        "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+    ]
     again = w.run("aws/setup", env=env, timeout=120)  # after a deployment moved the rules' weights
     assert again.returncode == 0, again.stderr
-    changed = [line for line in again.stdout.splitlines() + again.stderr.splitlines()
-               if line.split()[:1] in (["created"], ["updated"])]
+    changed = [
+        line
+        for line in again.stdout.splitlines() + again.stderr.splitlines()
+        if line.split()[:1] in (["created"], ["updated"])
+    ]
     assert changed == []
 
 
 def test_a_canary_deploy_walks_its_stages_and_succeeds(world, manual_clock):
     server, env = world
-    result = _drive(server, "backend/deploy", "--tag", "bbb222", "--interval", "0.1", "--timeout", "120", env=env,
-                    handshake=True)
+    result = _drive(
+        server, "backend/deploy", "--tag", "bbb222", "--interval", "0.1", "--timeout", "120", env=env, handshake=True
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     where = [next((i for i, line in enumerate(lines) if stage in line), None) for stage in STAGES]
@@ -151,8 +168,9 @@ def test_a_canary_deploy_walks_its_stages_and_succeeds(world, manual_clock):
     doctor = w.run("ecs/doctor", "--json", env=env)
     findings = json.loads(doctor.stdout)["findings"]
     checked = [f for f in findings if f["check"] in ("target.health", "listener.rule")]
-    assert sorted((f["check"], f["status"]) for f in checked) == [("listener.rule", "OK"), ("target.health", "OK")], \
+    assert sorted((f["check"], f["status"]) for f in checked) == [("listener.rule", "OK"), ("target.health", "OK")], (
         checked
+    )
 
 
 def test_an_alarm_in_alarm_during_bake_rolls_back_and_deploy_exits_1_naming_it(world, manual_clock):
@@ -166,8 +184,18 @@ def test_an_alarm_in_alarm_during_bake_rolls_back_and_deploy_exits_1_naming_it(w
             cw.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="test: 5xx above 5%")
 
     try:
-        result = _drive(server, "backend/deploy", "--tag", "ccc333", "--interval", "0.1", "--timeout", "120",
-                        env=env, on_step=alarm_once_baking)
+        result = _drive(
+            server,
+            "backend/deploy",
+            "--tag",
+            "ccc333",
+            "--interval",
+            "0.1",
+            "--timeout",
+            "120",
+            env=env,
+            on_step=alarm_once_baking,
+        )
     finally:
         cw.set_alarm_state(AlarmName=ALARM, StateValue="OK", StateReason="test over")
     assert baking, "the deployment never reached BAKE_TIME"
@@ -188,8 +216,10 @@ def test_an_alarm_in_alarm_during_bake_rolls_back_and_deploy_exits_1_naming_it(w
     assert status.returncode == 0, status.stderr
     assert "last service deployment" in status.stdout
     assert "ROLLBACK_SUCCESSFUL · CANARY" in status.stdout
-    assert f"outcome: service deployment {sd['serviceDeploymentArn'].rsplit('/', 1)[-1]} ROLLBACK_SUCCESSFUL: " \
-           f"CloudWatch alarm {ALARM} went into ALARM" in status.stdout
+    assert (
+        f"outcome: service deployment {sd['serviceDeploymentArn'].rsplit('/', 1)[-1]} ROLLBACK_SUCCESSFUL: "
+        f"CloudWatch alarm {ALARM} went into ALARM" in status.stdout
+    )
 
 
 def test_rollback_stops_a_deployment_in_flight(world, manual_clock):
@@ -209,8 +239,11 @@ def test_rollback_stops_a_deployment_in_flight(world, manual_clock):
     assert result.returncode == 0, result.stderr
     reported = [line for line in (result.stdout + result.stderr).splitlines() if "service-deployment" in line]
     assert len(reported) == 1 and sid in reported[0] and "stopped: ROLLBACK (StopServiceDeployment)" in reported[0]
-    assert result.stderr.strip().splitlines()[-1].endswith(
-        f"service deployment {sid} ROLLBACK_SUCCESSFUL: the service runs backend-flask:2 again")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith(f"service deployment {sid} ROLLBACK_SUCCESSFUL: the service runs backend-flask:2 again")
+    )
     done = _current(server)
     assert done["serviceDeploymentArn"] == in_flight["serviceDeploymentArn"]
     assert done["status"] == "ROLLBACK_SUCCESSFUL"

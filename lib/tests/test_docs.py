@@ -1,5 +1,6 @@
 """Docs generated from code: bin/ecs/lint --list-rules prints every rule from the rules themselves, and the
 journal's generated blocks are exactly what the code prints (make docs rewrites them)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -18,8 +19,9 @@ def test_every_rule_says_what_it_checks_and_its_fix():
 
 
 def test_list_rules_prints_every_rule_from_the_rules():
-    result = subprocess.run([str(REPO_ROOT / "bin/ecs/lint"), "--list-rules"], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [str(REPO_ROOT / "bin/ecs/lint"), "--list-rules"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| `")]
     assert len(rows) == len(RULES)

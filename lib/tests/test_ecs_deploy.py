@@ -4,6 +4,7 @@ The emulator runs a service's tasks and deployments on its clock (journal/2026-1
 a created service's tasks start and its deployment reads COMPLETED, and an update starts a new deployment
 that the deploy waits for until the new revision runs alone.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -43,8 +44,9 @@ def test_deploy_creates_then_skips_a_noop_then_updates(world):
     assert svc["loadBalancers"][0]["containerPort"] == 4567
     td = w.client(server, "ecs").describe_task_definition(taskDefinition="backend-flask:1")["taskDefinition"]
     # pinned: the digest ECR gave the tag at deploy time, not the tag
-    [aaa111] = w.client(server, "ecr").describe_images(repositoryName="backend-flask",
-                                                       imageIds=[{"imageTag": "aaa111"}])["imageDetails"]
+    [aaa111] = w.client(server, "ecr").describe_images(
+        repositoryName="backend-flask", imageIds=[{"imageTag": "aaa111"}]
+    )["imageDetails"]
     assert td["containerDefinitions"][0]["image"].endswith(f"/backend-flask@{aaa111['imageDigest']}")
     assert f"image backend-flask:aaa111 is {aaa111['imageDigest']}: the task definition pins the digest" in first.stderr
 
@@ -53,16 +55,20 @@ def test_deploy_creates_then_skips_a_noop_then_updates(world):
     assert "unchanged    task-definition            backend-flask:1" in again.stdout
     assert "unchanged    ecs-service" in again.stdout
     assert "nothing to change: backend-flask already runs backend-flask:1" in again.stderr
-    assert again.stderr.strip().splitlines()[-1].startswith(
-        "deploy of backend-flask: no new service deployment; the last one, ")
+    assert (
+        again.stderr.strip()
+        .splitlines()[-1]
+        .startswith("deploy of backend-flask: no new service deployment; the last one, ")
+    )
     assert again.stderr.strip().endswith("ended SUCCESSFUL")
     assert len(_revisions(server)) == 1
 
     update = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2", env=env)
     assert update.returncode == 0, update.stderr
     assert "created      task-definition            backend-flask:2" in update.stdout
-    assert ("updated      ecs-service                backend-flask  (backend-flask:1 -> backend-flask:2)"
-            in update.stdout)
+    assert (
+        "updated      ecs-service                backend-flask  (backend-flask:1 -> backend-flask:2)" in update.stdout
+    )
     # both revisions ran during the rollout
     assert "backend-flask:2 (new) running 2/2; backend-flask:1 (old) running 2/2" in update.stderr
     assert update.stderr.strip().splitlines()[-1].endswith("SUCCESSFUL: backend-flask:2 runs 2/2")
@@ -87,7 +93,8 @@ def test_an_image_missing_from_ecr_stops_before_registering(world):
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1] == (
         "error: image backend-flask:nosuchtag is not in ECR: run bin/backend/build and bin/backend/push "
-        "for that commit, or pass --tag with a pushed tag")
+        "for that commit, or pass --tag with a pushed tag"
+    )
     assert _revisions(server) == before
 
 
@@ -107,8 +114,9 @@ def test_help_lists_the_shared_flags(world):
 
 
 def _digest(server, tag: str) -> str:
-    return w.client(server, "ecr").describe_images(repositoryName="backend-flask",
-                                                   imageIds=[{"imageTag": tag}])["imageDetails"][0]["imageDigest"]
+    return w.client(server, "ecr").describe_images(repositoryName="backend-flask", imageIds=[{"imageTag": tag}])[
+        "imageDetails"
+    ][0]["imageDigest"]
 
 
 def _pinned_image(server, revision: str) -> str:
@@ -134,9 +142,11 @@ def test_a_re_pushed_tag_changes_nothing_that_runs_until_a_deploy_pins_its_new_d
     assert _pinned_image(server, running).endswith(f"/backend-flask@{old}")
     drift = w.run("ecs/diff", "--tag", "bbb222", "--only", "task-definition", env=env)
     assert drift.returncode == 1, drift.stdout + drift.stderr
-    assert drift.stdout.splitlines()[0] == (f"# backend-flask: backend-flask:bbb222 names {new} now; the deployed "
-                                            f"revision pins {old} (the tag was re-pushed, or the service runs "
-                                            "another build)")
+    assert drift.stdout.splitlines()[0] == (
+        f"# backend-flask: backend-flask:bbb222 names {new} now; the deployed "
+        f"revision pins {old} (the tag was re-pushed, or the service runs "
+        "another build)"
+    )
     assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask@{old}"' in drift.stdout
     assert '+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:bbb222"' in drift.stdout
 
@@ -150,11 +160,13 @@ def test_a_re_pushed_tag_changes_nothing_that_runs_until_a_deploy_pins_its_new_d
 
 def test_tracing_sidecar_is_one_setting_and_deploy_registers_the_choice(world):
     server, env = world
-    daemon = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2",
-                   env={**env, "TRACING_SIDECAR": "xray-daemon"})
+    daemon = w.run(
+        "backend/deploy", "--tag", "bbb222", "--interval", "0.2", env={**env, "TRACING_SIDECAR": "xray-daemon"}
+    )
     assert daemon.returncode == 0, daemon.stderr
     td = w.client(server, "ecs").describe_task_definition(taskDefinition=_service(server)[0]["taskDefinition"])[
-        "taskDefinition"]
+        "taskDefinition"
+    ]
     by_name = {c["name"]: c for c in td["containerDefinitions"]}
     assert sorted(by_name) == ["backend-flask", "xray"]
     assert by_name["xray"]["image"] == "public.ecr.aws/xray/aws-xray-daemon:3.3.13"  # public: not pinned by deploy
@@ -163,7 +175,8 @@ def test_tracing_sidecar_is_one_setting_and_deploy_registers_the_choice(world):
     adot = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2", env=env)  # the default again
     assert adot.returncode == 0, adot.stderr
     td = w.client(server, "ecs").describe_task_definition(taskDefinition=_service(server)[0]["taskDefinition"])[
-        "taskDefinition"]
+        "taskDefinition"
+    ]
     by_name = {c["name"]: c for c in td["containerDefinitions"]}
     assert sorted(by_name) == ["backend-flask", "otel-collector"]
     assert [s["name"] for s in by_name["backend-flask"]["secrets"]] == ["CONNECTION_URL"]
@@ -173,7 +186,8 @@ def test_tracing_sidecar_is_one_setting_and_deploy_registers_the_choice(world):
     assert wrong.returncode == 1
     assert wrong.stderr.strip().splitlines()[-1] == (
         "error: TRACING_SIDECAR='zipkin' is not known: use 'adot' (the AWS Distro for OpenTelemetry collector) or "
-        "'xray-daemon' (the X-Ray daemon, until its end of support on 2027-02-25)")
+        "'xray-daemon' (the X-Ray daemon, until its end of support on 2027-02-25)"
+    )
 
 
 def test_diff_without_a_tag_compares_the_git_sha_as_written(world):
@@ -185,5 +199,7 @@ def test_diff_without_a_tag_compares_the_git_sha_as_written(world):
     proc = w.run("ecs/diff", "--only", "task-definition", env={k: v for k, v in env.items() if k != "IMAGE_TAG"})
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and not proc.stdout.startswith("#")
-    assert (f'+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{images.git_sha()}"'
-            in proc.stdout)
+    assert (
+        f'+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{images.git_sha()}"'
+        in proc.stdout
+    )

@@ -7,6 +7,7 @@ The emulator runs the service's tasks on its clock (journal/2026-11-29-emulator-
 created service's deployment completes and teardown sees the service drain. The image is put into the
 emulator's ECR with put_image, as `docker push` would leave it (no Docker engine here).
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,10 @@ import pytest
 import ecs_world as w
 from cruddur_kit.config import forwarded_groups
 
-SECRETS = {"CONNECTION_URL": "postgresql://cruddurroot:e2e-Secr3t@db.example:5432/cruddur",
-           "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=e2e-s3cret"}
+SECRETS = {
+    "CONNECTION_URL": "postgresql://cruddurroot:e2e-Secr3t@db.example:5432/cruddur",
+    "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=e2e-s3cret",
+}
 TAG = "e2e0000000aa"
 
 
@@ -46,11 +49,15 @@ def left(server) -> dict:
     """Everything in the account, read with each service's own list calls."""
     c = lambda name: w.client(server, name)  # noqa: E731
     ecs = c("ecs")
-    clusters = [a for a in ecs.list_clusters()["clusterArns"]
-                if ecs.describe_clusters(clusters=[a])["clusters"][0]["status"] == "ACTIVE"]
+    clusters = [
+        a
+        for a in ecs.list_clusters()["clusterArns"]
+        if ecs.describe_clusters(clusters=[a])["clusters"][0]["status"] == "ACTIVE"
+    ]
     services = [s for a in clusters for s in ecs.list_services(cluster=a)["serviceArns"]]
     found = {
-        "ecs-clusters": clusters, "ecs-services": services,
+        "ecs-clusters": clusters,
+        "ecs-services": services,
         "task-definitions": ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"],
         "ecr": [r["repositoryName"] for r in c("ecr").describe_repositories()["repositories"]],
         "logs": [g["logGroupName"] for g in c("logs").describe_log_groups()["logGroups"]],
@@ -58,10 +65,13 @@ def left(server) -> dict:
         "namespaces": [n["Name"] for n in c("servicediscovery").list_namespaces()["Namespaces"]],
         "load-balancers": [lb["LoadBalancerName"] for lb in c("elbv2").describe_load_balancers()["LoadBalancers"]],
         "target-groups": [t["TargetGroupName"] for t in c("elbv2").describe_target_groups()["TargetGroups"]],
-        "security-groups": [g["GroupName"] for g in c("ec2").describe_security_groups()["SecurityGroups"]
-                            if g["GroupName"] != "default"],
-        "autoscaling": [t["ResourceId"] for t in c("application-autoscaling").describe_scalable_targets(
-            ServiceNamespace="ecs")["ScalableTargets"]],
+        "security-groups": [
+            g["GroupName"] for g in c("ec2").describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"
+        ],
+        "autoscaling": [
+            t["ResourceId"]
+            for t in c("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+        ],
         "dynamodb": c("dynamodb").list_tables()["TableNames"],
         "ssm": [p["Name"] for p in c("ssm").describe_parameters()["Parameters"]],
         "cloudwatch-alarms": [a["AlarmName"] for a in c("cloudwatch").describe_alarms()["MetricAlarms"]],
@@ -82,24 +92,28 @@ def _ship(server, env, services, lambda_zip):
         assert secret not in put.stdout + put.stderr
     first = _ok(w.run("aws/setup", "--lambda-zip", lambda_zip, env=env, timeout=120))
     assert first.stderr.splitlines()[0].startswith("lint: aws/json passes (")  # lint ran first
-    for line in ("created      cognito-user-pool          cruddur-user-pool",
-                 "created      cognito-app-client         cruddur-web",
-                 "created      iam-role                   cruddur-post-confirmation",
-                 "created      lambda-function            cruddur-post-confirmation",
-                 "created      cognito-trigger            PostConfirmation  (cruddur-post-confirmation)"):
+    for line in (
+        "created      cognito-user-pool          cruddur-user-pool",
+        "created      cognito-app-client         cruddur-web",
+        "created      iam-role                   cruddur-post-confirmation",
+        "created      lambda-function            cruddur-post-confirmation",
+        "created      cognito-trigger            PostConfirmation  (cruddur-post-confirmation)",
+    ):
         assert line in first.stdout, first.stdout
     assert not any(secret in first.stdout + first.stderr for secret in SECRETS.values())
     second = _ok(w.run("aws/setup", "--lambda-zip", lambda_zip, env=env, timeout=120))
     assert {line.split()[0] for line in second.stdout.splitlines() if line.strip()} == {"unchanged"}
     for name in services:
         w.push_image(server, name, TAG)  # what bin/backend/push leaves in ECR
-        deploy = _ok(w.run("backend/deploy", "--service", name, "--tag", TAG, "--interval", "0.2",
-                           env=env, timeout=120))
+        deploy = _ok(
+            w.run("backend/deploy", "--service", name, "--tag", TAG, "--interval", "0.2", env=env, timeout=120)
+        )
         assert f"created      ecs-service                {name}" in deploy.stdout
         assert "created      autoscaling" in deploy.stdout
         assert deploy.stderr.strip().splitlines()[-1].startswith(f"deploy of {name}: service deployment ")
-        assert deploy.stderr.strip().endswith(f"SUCCESSFUL: {name}:1 runs 1/1" if name == "frontend-react-js"
-                                              else f"SUCCESSFUL: {name}:1 runs 2/2")
+        assert deploy.stderr.strip().endswith(
+            f"SUCCESSFUL: {name}:1 runs 1/1" if name == "frontend-react-js" else f"SUCCESSFUL: {name}:1 runs 2/2"
+        )
         status = _ok(w.run("ecs/status", "--service", name, env=env))
         assert status.stdout.splitlines()[0] == f"service      {name}  (ACTIVE, cluster cruddur)"
         assert f"PRIMARY  COMPLETED    {name}:1" in status.stdout
@@ -109,12 +123,16 @@ def _ship(server, env, services, lambda_zip):
 def _teardown_to_empty(server, env):
     gone = _ok(w.run("aws/teardown", "--yes", env=env, timeout=120))
     assert "remains" not in gone.stdout
-    assert left(server) == {"dynamodb": ["cruddur-messages"], "cognito": ["cruddur-user-pool"],
-                            "ssm": sorted(f"/cruddur/backend-flask/{k}" for k in (*SECRETS, "HONEYCOMB_API_KEY"))}
+    assert left(server) == {
+        "dynamodb": ["cruddur-messages"],
+        "cognito": ["cruddur-user-pool"],
+        "ssm": sorted(f"/cruddur/backend-flask/{k}" for k in (*SECRETS, "HONEYCOMB_API_KEY")),
+    }
     idp = w.client(server, "cognito-idp")
     [pool] = idp.list_user_pools(MaxResults=60)["UserPools"]
-    assert "PostConfirmation" not in (idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"].get("LambdaConfig")
-                                      or {})  # the kept pool does not call a deleted function
+    assert "PostConfirmation" not in (
+        idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"].get("LambdaConfig") or {}
+    )  # the kept pool does not call a deleted function
     _ok(w.run("aws/teardown", "--yes", "--include-data", env=env, timeout=120))
     assert left(server) == {}
 
@@ -158,8 +176,9 @@ def test_two_services_behind_one_load_balancer(fresh, lambda_zip):
     [alb] = elbv2.describe_load_balancers()["LoadBalancers"]
     listeners = {li["Port"]: li for li in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
     assert sorted(listeners) == [80, 8080]  # production, and the test listener of backend-flask's canary
-    routed = forwarded_groups([a for r in elbv2.describe_rules(ListenerArn=listeners[80]["ListenerArn"])["Rules"]
-                               for a in r["Actions"]])
+    routed = forwarded_groups(
+        [a for r in elbv2.describe_rules(ListenerArn=listeners[80]["ListenerArn"])["Rules"] for a in r["Actions"]]
+    )
     [backend] = [s for s in services if s["serviceName"] == "backend-flask"]
     alternate = backend["loadBalancers"][0]["advancedConfiguration"]["alternateTargetGroupArn"]
     # each service its own group (the canary's two colours), one ALB
@@ -174,8 +193,10 @@ def test_setup_adopts_the_user_pool_and_client_that_exist_by_name(fresh):
     idp.create_user_pool(PoolName="someone-elses-pool")
     no_zip = "/nonexistent/cruddur-post-confirmation.zip"
     first = _ok(w.run("aws/setup", "--dry-run", "--lambda-zip", no_zip, env=env, timeout=120))
-    assert ("cognito: no post-confirmation trigger yet: /nonexistent/cruddur-post-confirmation.zip is not built "
-            "(run bin/cognito/build-lambda, then bin/aws/setup)") in first.stderr
+    assert (
+        "cognito: no post-confirmation trigger yet: /nonexistent/cruddur-post-confirmation.zip is not built "
+        "(run bin/cognito/build-lambda, then bin/aws/setup)"
+    ) in first.stderr
     assert f"unchanged    cognito-user-pool          cruddur-user-pool  ({pool_id})" not in first.stdout  # no client
     assert "would create cognito-app-client         cruddur-web" in first.stdout
     assert first.stderr.strip().splitlines()[-1].startswith("dry run, nothing changed: ")
@@ -197,8 +218,13 @@ def test_teardown_stops_a_running_one_off_task_and_waits_for_its_network_interfa
     _ship(server, env, ["backend-flask"], lambda_zip)
     ecs, ec2 = w.client(server, "ecs"), w.client(server, "ec2")
     [svc] = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"]
-    task = ecs.run_task(cluster="cruddur", taskDefinition=svc["taskDefinition"], launchType="FARGATE",
-                        networkConfiguration=svc["networkConfiguration"], startedBy="by-hand")["tasks"][0]
+    task = ecs.run_task(
+        cluster="cruddur",
+        taskDefinition=svc["taskDefinition"],
+        launchType="FARGATE",
+        networkConfiguration=svc["networkConfiguration"],
+        startedBy="by-hand",
+    )["tasks"][0]
     task_id = task["taskArn"].rsplit("/", 1)[-1]
     [eni] = [d["value"] for a in task["attachments"] for d in a["details"] if d["name"] == "networkInterfaceId"]
 
@@ -206,8 +232,13 @@ def test_teardown_stops_a_running_one_off_task_and_waits_for_its_network_interfa
     migration = _ok(w.run("ecs/run-task", "--interval", "0.2", "--", "true", env=env))
     [done] = ecs.describe_tasks(cluster="cruddur", tasks=[migration.stdout.strip()])["tasks"]
     [done_eni] = [d["value"] for a in done["attachments"] for d in a["details"] if d["name"] == "networkInterfaceId"]
-    assert done["lastStatus"] == "STOPPED" and ec2.describe_network_interfaces(
-        Filters=[{"Name": "network-interface-id", "Values": [done_eni]}])["NetworkInterfaces"] == []
+    assert (
+        done["lastStatus"] == "STOPPED"
+        and ec2.describe_network_interfaces(Filters=[{"Name": "network-interface-id", "Values": [done_eni]}])[
+            "NetworkInterfaces"
+        ]
+        == []
+    )
 
     dry = _ok(w.run("aws/teardown", "--dry-run", env=env, timeout=120))
     assert f"would stop   ecs-task                   {task_id}" in dry.stdout
@@ -221,8 +252,12 @@ def test_teardown_stops_a_running_one_off_task_and_waits_for_its_network_interfa
     assert f"ENI {eni}" in gone.stdout
     assert "deleted      ecs-cluster                cruddur" in gone.stdout
     assert "remains" not in gone.stdout and "failed" not in gone.stdout
-    assert ec2.describe_network_interfaces(
-        Filters=[{"Name": "network-interface-id", "Values": [eni]}])["NetworkInterfaces"] == []
+    assert (
+        ec2.describe_network_interfaces(Filters=[{"Name": "network-interface-id", "Values": [eni]}])[
+            "NetworkInterfaces"
+        ]
+        == []
+    )
     [stopped] = ecs.describe_tasks(cluster="cruddur", tasks=[task["taskArn"]])["tasks"]
     assert (stopped["lastStatus"], stopped["stoppedReason"]) == ("STOPPED", "bin/aws/teardown")
 
@@ -237,8 +272,12 @@ def test_the_emulator_refuses_to_delete_a_cluster_with_a_running_task(fresh, lam
         ecs.delete_cluster(cluster="cruddur")
     [svc] = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"]
     ecs.create_cluster(clusterName="scratch")  # a cluster with no service, one one-off task
-    task = ecs.run_task(cluster="scratch", taskDefinition=svc["taskDefinition"], launchType="FARGATE",
-                        networkConfiguration=svc["networkConfiguration"])["tasks"][0]
+    task = ecs.run_task(
+        cluster="scratch",
+        taskDefinition=svc["taskDefinition"],
+        launchType="FARGATE",
+        networkConfiguration=svc["networkConfiguration"],
+    )["tasks"][0]
     with pytest.raises(botocore.exceptions.ClientError, match="ClusterContainsTasksException"):
         ecs.delete_cluster(cluster="scratch")
     ecs.stop_task(cluster="scratch", task=task["taskArn"])

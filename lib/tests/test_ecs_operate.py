@@ -6,6 +6,7 @@ reason the emulator would not produce) this module seeds them: run_task with gro
 produced by moto: that case drives
 cruddur_kit.ecs.tasks.wait_task against one stubbed describe_tasks answer (botocore Stubber).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,13 @@ def _seed_task(server, stop_reason=None):
     """A task as ECS would start it for the service, in the state the test needs."""
     ecs = _ecs(server)
     svc = _service(server)
-    arn = ecs.run_task(cluster="cruddur", taskDefinition=svc["taskDefinition"], group="service:backend-flask",
-                       launchType="FARGATE", networkConfiguration=svc["networkConfiguration"])["tasks"][0]["taskArn"]
+    arn = ecs.run_task(
+        cluster="cruddur",
+        taskDefinition=svc["taskDefinition"],
+        group="service:backend-flask",
+        launchType="FARGATE",
+        networkConfiguration=svc["networkConfiguration"],
+    )["tasks"][0]["taskArn"]
     if stop_reason:
         ecs.stop_task(cluster="cruddur", task=arn, reason=stop_reason)
     return arn
@@ -59,8 +65,9 @@ def test_status_shows_service_deployments_tasks_and_targets(world):
     running = _seed_task(server)
     stopped = _seed_task(server, stop_reason="Task failed ELB health checks in (target-group cruddur-backend-flask)")
     tg = w.client(server, "elbv2").describe_target_groups(Names=["cruddur-backend-flask"])["TargetGroups"][0]
-    w.client(server, "elbv2").register_targets(TargetGroupArn=tg["TargetGroupArn"],
-                                               Targets=[{"Id": "10.0.0.9", "Port": 4567}])
+    w.client(server, "elbv2").register_targets(
+        TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.0.0.9", "Port": 4567}]
+    )
 
     proc = w.run("ecs/status", env=env)
     assert proc.returncode == 0, proc.stderr
@@ -83,10 +90,15 @@ def test_stopped_reasons_are_grouped_with_counts_and_reported_once(world):
     watcher = tasks.StoppedWatcher(_ecs(server), "cruddur", "backend-flask")
     watcher.prime()
     for reason in ("CannotPullContainerError: pull image manifest has been retried 5 time(s)",) * 2 + (
-            "ResourceInitializationError: unable to pull secrets or registry auth",):
+        "ResourceInitializationError: unable to pull secrets or registry auth",
+    ):
         _seed_task(server, stop_reason=reason)
-    _ecs(server).run_task(cluster="cruddur", taskDefinition="backend-flask:1", launchType="FARGATE",
-                          networkConfiguration=_service(server)["networkConfiguration"])  # a one-off, not the service's
+    _ecs(server).run_task(
+        cluster="cruddur",
+        taskDefinition="backend-flask:1",
+        launchType="FARGATE",
+        networkConfiguration=_service(server)["networkConfiguration"],
+    )  # a one-off, not the service's
     assert dict(watcher.poll()) == {
         "CannotPullContainerError: pull image manifest has been retried 5 time(s)": 2,
         "ResourceInitializationError: unable to pull secrets or registry auth": 1,
@@ -136,23 +148,59 @@ def stubbed_ecs():
 
 def test_wait_task_returns_a_non_zero_exit_code(stubbed_ecs):
     # moto always reports exit code 0, so this answer is stubbed (shape from the DescribeTasks reference).
-    stubbed_ecs.stub.add_response("describe_tasks", {"tasks": [{
-        "taskArn": "arn:t/1", "lastStatus": "STOPPED", "stoppedReason": "Essential container in task exited",
-        "containers": [{"name": "backend-flask", "exitCode": 3}, {"name": "xray", "exitCode": 0}]}], "failures": []})
+    stubbed_ecs.stub.add_response(
+        "describe_tasks",
+        {
+            "tasks": [
+                {
+                    "taskArn": "arn:t/1",
+                    "lastStatus": "STOPPED",
+                    "stoppedReason": "Essential container in task exited",
+                    "containers": [{"name": "backend-flask", "exitCode": 3}, {"name": "xray", "exitCode": 0}],
+                }
+            ],
+            "failures": [],
+        },
+    )
     said = []
-    result = tasks.wait_task(stubbed_ecs, cluster="cruddur", arn="arn:t/1", container="backend-flask",
-                             deadline=Deadline(10), interval=0, say=said.append)
+    result = tasks.wait_task(
+        stubbed_ecs,
+        cluster="cruddur",
+        arn="arn:t/1",
+        container="backend-flask",
+        deadline=Deadline(10),
+        interval=0,
+        say=said.append,
+    )
     assert (result.exit_code, result.reason) == (3, "Essential container in task exited — backend-flask: exit code 3")
     assert said == ["task 1: STOPPED"]
 
 
 def test_wait_task_names_why_a_task_never_ran(stubbed_ecs):
-    stubbed_ecs.stub.add_response("describe_tasks", {"tasks": [{
-        "taskArn": "arn:t/2", "lastStatus": "STOPPED", "stopCode": "TaskFailedToStart",
-        "stoppedReason": "CannotPullContainerError: pull image manifest has been retried 5 time(s)",
-        "containers": [{"name": "backend-flask"}]}], "failures": []})
-    result = tasks.wait_task(stubbed_ecs, cluster="cruddur", arn="arn:t/2", container="backend-flask",
-                             deadline=Deadline(10), interval=0, say=lambda _: None)
+    stubbed_ecs.stub.add_response(
+        "describe_tasks",
+        {
+            "tasks": [
+                {
+                    "taskArn": "arn:t/2",
+                    "lastStatus": "STOPPED",
+                    "stopCode": "TaskFailedToStart",
+                    "stoppedReason": "CannotPullContainerError: pull image manifest has been retried 5 time(s)",
+                    "containers": [{"name": "backend-flask"}],
+                }
+            ],
+            "failures": [],
+        },
+    )
+    result = tasks.wait_task(
+        stubbed_ecs,
+        cluster="cruddur",
+        arn="arn:t/2",
+        container="backend-flask",
+        deadline=Deadline(10),
+        interval=0,
+        say=lambda _: None,
+    )
     assert result.exit_code is None
     assert result.reason == "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
 
@@ -168,8 +216,11 @@ def _put_logs(server, stream, *messages, at=None):
     except logs.exceptions.ResourceAlreadyExistsException:
         pass
     now = int((at or time.time()) * 1000)
-    logs.put_log_events(logGroupName=GROUP, logStreamName=stream,
-                        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(messages)])
+    logs.put_log_events(
+        logGroupName=GROUP,
+        logStreamName=stream,
+        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(messages)],
+    )
 
 
 def test_logs_by_container_task_and_since(world):
@@ -177,8 +228,11 @@ def test_logs_by_container_task_and_since(world):
     _put_logs(server, "backend-flask/backend-flask/aaaa1111", "GET /api/health-check 200", "booted")
     _put_logs(server, "backend-flask/backend-flask/bbbb2222", "other task")
     _put_logs(server, "backend-flask/backend-flask/cccc3333", "an hour ago", at=time.time() - 3600)
-    _put_logs(server, "otel-collector/otel-collector/aaaa1111", "Everything is ready. Begin running and processing "
-              "data. segments")
+    _put_logs(
+        server,
+        "otel-collector/otel-collector/aaaa1111",
+        "Everything is ready. Begin running and processing data. segments",
+    )
 
     app = w.run("ecs/logs", env=env)
     assert app.returncode == 0, app.stderr
@@ -200,8 +254,13 @@ def test_logs_by_container_task_and_since(world):
 def test_logs_follow_prints_lines_that_arrive_later(world):
     server, env = world
     _put_logs(server, "backend-flask/backend-flask/dddd4444", "before follow")
-    proc = subprocess.Popen([str(REPO_ROOT / "bin/ecs/logs"), "--task", "dddd4444", "--follow", "--timeout", "20",
-                             "--interval", "0.2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(REPO_ROOT / "bin/ecs/logs"), "--task", "dddd4444", "--follow", "--timeout", "20", "--interval", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline().rstrip().endswith("before follow")
         _put_logs(server, "backend-flask/backend-flask/dddd4444", "after follow started")
@@ -219,28 +278,50 @@ def test_connect_builds_the_execute_command_call_and_explains_a_refusal(world):
     arn = _seed_task(server)
     dry = w.run("ecs/connect", "--task", tasks.short_id(arn), "--dry-run", env=env)
     assert dry.returncode == 0, dry.stderr
-    assert json.loads(dry.stdout) == {"cluster": "cruddur", "task": arn, "container": "backend-flask",
-                                      "interactive": True, "command": "/bin/sh"}
+    assert json.loads(dry.stdout) == {
+        "cluster": "cruddur",
+        "task": arn,
+        "container": "backend-flask",
+        "interactive": True,
+        "command": "/bin/sh",
+    }
     # moto does not implement ExecuteCommand: the refusal must come back as one line with the usual causes
     real = w.run("ecs/connect", "--task", tasks.short_id(arn), "--command", "/bin/bash", env=env)
     assert real.returncode == 1
     [line] = real.stderr.strip().splitlines()
     assert line.startswith(f"error: ECS Exec refused for task {tasks.short_id(arn)} container backend-flask: ")
-    assert line.endswith("check that the service has enableExecuteCommand, the task role allows ssmmessages:*, "
-                         "and the task's ExecuteCommandAgent is RUNNING")
+    assert line.endswith(
+        "check that the service has enableExecuteCommand, the task role allows ssmmessages:*, "
+        "and the task's ExecuteCommandAgent is RUNNING"
+    )
 
 
 def test_exec_arguments_follow_the_aws_cli():
-    task = {"taskArn": "arn:aws:ecs:us-east-1:1:task/cruddur/abc", "lastStatus": "RUNNING",
-            "enableExecuteCommand": True, "containers": [{"name": "backend-flask", "runtimeId": "abc-123"}]}
+    task = {
+        "taskArn": "arn:aws:ecs:us-east-1:1:task/cruddur/abc",
+        "lastStatus": "RUNNING",
+        "enableExecuteCommand": True,
+        "containers": [{"name": "backend-flask", "runtimeId": "abc-123"}],
+    }
     args = execute.execute_args("cruddur", task, "backend-flask", "/bin/sh")
-    assert args == {"cluster": "cruddur", "task": task["taskArn"], "container": "backend-flask",
-                    "interactive": True, "command": "/bin/sh"}
+    assert args == {
+        "cluster": "cruddur",
+        "task": task["taskArn"],
+        "container": "backend-flask",
+        "interactive": True,
+        "command": "/bin/sh",
+    }
     assert execute.target("cruddur", task, "backend-flask") == "ecs:cruddur_abc_abc-123"
     session = {"sessionId": "s", "streamUrl": "wss://x", "tokenValue": "t"}
     assert execute.plugin_argv("smp", session, "us-east-1", "ecs:cruddur_abc_abc-123", "https://ssm") == [
-        "smp", json.dumps(session), "us-east-1", "StartSession", "", '{"Target": "ecs:cruddur_abc_abc-123"}',
-        "https://ssm"]
+        "smp",
+        json.dumps(session),
+        "us-east-1",
+        "StartSession",
+        "",
+        '{"Target": "ecs:cruddur_abc_abc-123"}',
+        "https://ssm",
+    ]
     with pytest.raises(Exception, match="ECS Exec is off for task abc"):
         execute.execute_args("cruddur", {**task, "enableExecuteCommand": False}, "backend-flask", "/bin/sh")
     with pytest.raises(Exception, match="has no container 'web'"):
@@ -255,13 +336,16 @@ def test_rollback_goes_to_the_previous_revision(world):
     family, rev = current.split(":")
     in_flight = _service(server)["currentServiceDeployment"].rsplit("/", 1)[-1]
     dry = w.run("ecs/rollback", "--dry-run", env=env)  # a deployment in flight: rollback would stop it
-    assert dry.stdout.strip() == \
-        f"would update service-deployment         {in_flight}  (stop IN_PROGRESS with ROLLBACK)"
+    assert (
+        dry.stdout.strip() == f"would update service-deployment         {in_flight}  (stop IN_PROGRESS with ROLLBACK)"
+    )
     finished = w.run("backend/deploy", "--tag", "bbb222", "--interval", "0.2", env=env)  # waits for it to end
     assert finished.returncode == 0, finished.stderr
     dry = w.run("ecs/rollback", "--dry-run", env=env)  # nothing in flight: the previous revision
-    assert dry.stdout.strip() == \
-        f"would update ecs-service                backend-flask  ({current} -> {family}:{int(rev) - 1})"
+    assert (
+        dry.stdout.strip()
+        == f"would update ecs-service                backend-flask  ({current} -> {family}:{int(rev) - 1})"
+    )
     assert _service(server)["taskDefinition"].endswith(current)
     back = w.run("ecs/rollback", "--interval", "0.2", env=env)
     assert back.returncode == 0, back.stderr
@@ -271,8 +355,10 @@ def test_rollback_goes_to_the_previous_revision(world):
     assert first.returncode == 0, first.stderr
     nothing = w.run("ecs/rollback", "--dry-run", env=env)
     assert nothing.returncode == 1
-    assert nothing.stderr.strip() == ("error: backend-flask:1 has no earlier ACTIVE revision to roll back to: "
-                                      "deploy an older image with bin/backend/deploy --tag SHA")
+    assert nothing.stderr.strip() == (
+        "error: backend-flask:1 has no earlier ACTIVE revision to roll back to: "
+        "deploy an older image with bin/backend/deploy --tag SHA"
+    )
 
 
 def test_scale_sets_the_desired_count_and_waits(world):
@@ -285,10 +371,16 @@ def test_scale_sets_the_desired_count_and_waits(world):
     assert again.stdout.strip() == "unchanged    ecs-service                backend-flask  (desired 3)"
 
     w.client(server, "application-autoscaling").register_scalable_target(
-        ServiceNamespace="ecs", ResourceId="service/cruddur/backend-flask",
-        ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=4)
+        ServiceNamespace="ecs",
+        ResourceId="service/cruddur/backend-flask",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=4,
+    )
     over = w.run("ecs/scale", "--count", "6", env=env)
     assert over.returncode == 1
-    assert over.stderr.strip() == ("error: autoscaling keeps backend-flask between 1 and 4 tasks and would undo "
-                                   "--count 6: change aws/json/scaling/backend-flask.json and run bin/aws/setup")
+    assert over.stderr.strip() == (
+        "error: autoscaling keeps backend-flask between 1 and 4 tasks and would undo "
+        "--count 6: change aws/json/scaling/backend-flask.json and run bin/aws/setup"
+    )
     assert _service(server)["desiredCount"] == 3

@@ -3,6 +3,7 @@ the suite) through .ci/run on push and pull request with a PostgreSQL service; t
 test workflow first and needs it, then lint, build, push by sha, verify (that image included), deploy; and
 every step calls an existing, executable script with options and arguments its command accepts (parsed by
 the command's own click parser, nothing invoked)."""
+
 from __future__ import annotations
 
 import os
@@ -115,18 +116,24 @@ def test_lint_and_verify_pass_before_anything_changes(deploy):
     # so it comes once that image is in ECR, and before the service changes
     assert names.index("bin/backend/push") < names.index("bin/ecs/verify") < names.index("bin/backend/deploy")
     verify = scripts[names.index("bin/ecs/verify")]
-    assert verify[verify.index("--tag") + 1] == scripts[names.index("bin/backend/deploy")][
-        scripts[names.index("bin/backend/deploy")].index("--tag") + 1]
+    assert (
+        verify[verify.index("--tag") + 1]
+        == scripts[names.index("bin/backend/deploy")][scripts[names.index("bin/backend/deploy")].index("--tag") + 1]
+    )
     steps = deploy["jobs"]["deploy"]["steps"]
-    for step in steps[:next(i for i, s in enumerate(steps) if "bin/backend/deploy" in s.get("run", ""))]:
+    for step in steps[: next(i for i, s in enumerate(steps) if "bin/backend/deploy" in s.get("run", ""))]:
         assert "continue-on-error" not in step and "if" not in step, step  # a failed gate stops the job
 
 
 def test_it_builds_then_pushes_by_sha_then_deploys_that_sha(deploy):
     scripts = [(argv[0], argv) for _, argv in _commands(deploy, "deploy") if argv[0].startswith("bin/")]
     names = [s for s, _ in scripts]
-    assert names.index("bin/backend/build") < names.index("bin/ecs/run-local") < names.index("bin/backend/push") \
-        < names.index("bin/backend/deploy")  # the image is smoke-tested as a task before it is pushed
+    assert (
+        names.index("bin/backend/build")
+        < names.index("bin/ecs/run-local")
+        < names.index("bin/backend/push")
+        < names.index("bin/backend/deploy")
+    )  # the image is smoke-tested as a task before it is pushed
     assert "--smoke" in dict(scripts)["bin/ecs/run-local"]
     for script in ("bin/backend/build", "bin/ecs/run-local", "bin/backend/push", "bin/backend/deploy"):
         argv = dict(scripts)[script]

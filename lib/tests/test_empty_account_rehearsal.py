@@ -7,6 +7,7 @@ Marked `container`: bin/backend/build needs a Docker engine (skipped without one
 with the build cache warm (make image) the two builds take seconds. The emulator has no registry, so
 bin/backend/push puts the local image's manifest into its ECR (journal/2026-11-29-empty-account-to-service.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,10 @@ from cruddur_kit import images
 
 pytestmark = [pytest.mark.container, pytest.mark.usefixtures("docker_engine")]
 
-SECRETS = {"CONNECTION_URL": "postgresql://cruddurroot:rehearsal-Secr3t@db.example:5432/cruddur",
-           "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=rehearsal-s3cret"}
+SECRETS = {
+    "CONNECTION_URL": "postgresql://cruddurroot:rehearsal-Secr3t@db.example:5432/cruddur",
+    "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=rehearsal-s3cret",
+}
 UPDATE_TAG = "rehearsal-2"
 
 
@@ -28,8 +31,13 @@ UPDATE_TAG = "rehearsal-2"
 def empty_account(tmp_path):
     server = w.start(tmp_path, CRUDDUR_EMULATOR_MINUTE_SECONDS="0.25")
     env = w.environment(server)
-    for key in ("FRONTEND_URL", "BACKEND_URL", "AWS_COGNITO_USER_POOL_ID", "AWS_COGNITO_USER_POOL_CLIENT_ID",
-                "IMAGE_TAG"):
+    for key in (
+        "FRONTEND_URL",
+        "BACKEND_URL",
+        "AWS_COGNITO_USER_POOL_ID",
+        "AWS_COGNITO_USER_POOL_CLIENT_ID",
+        "IMAGE_TAG",
+    ):
         env.pop(key, None)
     yield server, env
     server.stop()
@@ -59,8 +67,12 @@ def test_put_params_setup_build_push_deploy_on_an_empty_account_then_an_update(e
     push = _ok(w.run("backend/push", env=env, timeout=120))
     assert f"created      ecr-image                  backend-flask:{sha}" in push.stdout
     assert _last(push).startswith(f"pushed 123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{sha}")
-    local_id = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", f"backend-flask:{sha}"],
-                              capture_output=True, text=True, timeout=30).stdout.strip()
+    local_id = subprocess.run(
+        ["docker", "image", "inspect", "-f", "{{.Id}}", f"backend-flask:{sha}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.strip()
     ecr = w.client(server, "ecr")
     [pushed] = ecr.batch_get_image(repositoryName="backend-flask", imageIds=[{"imageTag": sha}])["images"]
     assert json.loads(pushed["imageManifest"])["config"]["digest"] == local_id  # the image that was built
@@ -78,7 +90,9 @@ def test_put_params_setup_build_push_deploy_on_an_empty_account_then_an_update(e
     [pool] = idp.list_user_pools(MaxResults=60)["UserPools"]
     [app] = idp.list_user_pool_clients(UserPoolId=pool["Id"])["UserPoolClients"]
     assert (env_vars["AWS_COGNITO_USER_POOL_ID"], env_vars["AWS_COGNITO_USER_POOL_CLIENT_ID"]) == (
-        pool["Id"], app["ClientId"])
+        pool["Id"],
+        app["ClientId"],
+    )
 
     # right after a good deploy the read-only checks find nothing, with the same default tag
     verify = w.run("ecs/verify", "--service", "backend-flask", env=env)
@@ -86,8 +100,9 @@ def test_put_params_setup_build_push_deploy_on_an_empty_account_then_an_update(e
     assert f"OK   ecr image backend-flask:{sha}" in verify.stdout
     diff = w.run("ecs/diff", env=env)
     assert (diff.returncode, diff.stdout) == (0, ""), diff.stdout + diff.stderr
-    assert diff.stderr.startswith(f"deployed: backend-flask:1 (registered by bin/backend/deploy); "
-                                  f"local: aws/json at image tag {sha}")
+    assert diff.stderr.startswith(
+        f"deployed: backend-flask:1 (registered by bin/backend/deploy); local: aws/json at image tag {sha}"
+    )
     doctor = w.run("ecs/doctor", "--json", env=env)
     report = json.loads(doctor.stdout)
     assert doctor.returncode == 0 and [f for f in report["findings"] if f["status"] in ("NG", "WARN")] == []
@@ -101,8 +116,7 @@ def test_put_params_setup_build_push_deploy_on_an_empty_account_then_an_update(e
     moved = w.run("ecs/diff", "--only", "task-definition", env=env)  # HEAD's sha is no longer what runs
     assert moved.returncode == 1
     assert moved.stdout.splitlines()[0] == "--- deployed backend-flask:2 (registered by bin/backend/deploy)"
-    assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{UPDATE_TAG}",' \
-        in moved.stdout
+    assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{UPDATE_TAG}",' in moved.stdout
     doctor = w.run("ecs/doctor", "--tag", UPDATE_TAG, "--json", env=env)
     findings = json.loads(doctor.stdout)["findings"]
     assert [f for f in findings if f["status"] in ("NG", "WARN")] == []  # no network.no-route on the default VPC
@@ -115,15 +129,29 @@ def test_a_revision_registered_by_hand_is_named_as_such_by_diff(empty_account):
     _ok(w.run("backend/deploy", "--tag", "handmade", "--interval", "0.2", env=env, timeout=180))
     ecs = w.client(server, "ecs")
     td = ecs.describe_task_definition(taskDefinition="backend-flask:1", include=["TAGS"])
-    registerable = {k: v for k, v in td["taskDefinition"].items() if k in (
-        "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "cpu", "memory",
-        "requiresCompatibilities", "runtimePlatform")}
+    registerable = {
+        k: v
+        for k, v in td["taskDefinition"].items()
+        if k
+        in (
+            "family",
+            "taskRoleArn",
+            "executionRoleArn",
+            "networkMode",
+            "containerDefinitions",
+            "cpu",
+            "memory",
+            "requiresCompatibilities",
+            "runtimePlatform",
+        )
+    }
     registerable["memory"] = "2048"  # a change made by hand, registered with the AWS CLI, and put in service
     hand = ecs.register_task_definition(**registerable)["taskDefinition"]["taskDefinitionArn"]
     ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=hand)
     result = w.run("ecs/diff", "--tag", "handmade", "--only", "task-definition", env=env)
     assert result.returncode == 1
-    assert result.stdout.splitlines()[0] == ("--- deployed backend-flask:2 (registered outside the kit: "
-                                             "no cruddur:registered-by tag)")
+    assert result.stdout.splitlines()[0] == (
+        "--- deployed backend-flask:2 (registered outside the kit: no cruddur:registered-by tag)"
+    )
     assert '-  "memory": "2048",' in result.stdout and '+  "memory": "512",' in result.stdout
     assert result.stderr.startswith("deployed: backend-flask:2 (registered outside the kit")

@@ -2,6 +2,7 @@
 describing service deployments, a superseded deployment, the real-time clock, the control API, and the
 default VPC's route to the internet. Over HTTP with boto3; ECS answers shape-checked (shape_check.py).
 """
+
 from __future__ import annotations
 
 import time
@@ -26,9 +27,13 @@ def world(tmp_path_factory):
 def _settle(world, name: str) -> None:
     for _ in range(200):
         svc = world.service(name)
-        if len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "COMPLETED" and \
-                svc["runningCount"] == svc["desiredCount"] and svc["pendingCount"] == 0 and \
-                svc["events"][0]["message"].endswith("has reached a steady state."):
+        if (
+            len(svc["deployments"]) == 1
+            and svc["deployments"][0]["rolloutState"] == "COMPLETED"
+            and svc["runningCount"] == svc["desiredCount"]
+            and svc["pendingCount"] == 0
+            and svc["events"][0]["message"].endswith("has reached a steady state.")
+        ):
             return
         ew.advance(world.server, seconds=5)
     raise AssertionError(f"{name} never reached a steady state: {world.service(name)['deployments']}")
@@ -61,12 +66,17 @@ def test_a_stopped_service_task_is_replaced(world):
     _settle(world, "replaced")
     [stopped] = world.ecs.describe_tasks(cluster="cruddur", tasks=[victim["taskArn"]])["tasks"]
     assert (stopped["lastStatus"], stopped["desiredStatus"], stopped["stopCode"], stopped["stoppedReason"]) == (
-        "STOPPED", "STOPPED", "UserInitiated", "poked by a test")
+        "STOPPED",
+        "STOPPED",
+        "UserInitiated",
+        "poked by a test",
+    )
     assert stopped["containers"][0]["exitCode"] == 0 and "stoppedAt" in stopped
     running = _running(world, "replaced")
     assert len(running) == 2 and victim["taskArn"] not in {t["taskArn"] for t in running}
-    assert any(e["message"].startswith("(service replaced) has started 1 tasks") for e in
-               world.service("replaced")["events"])
+    assert any(
+        e["message"].startswith("(service replaced) has started 1 tasks") for e in world.service("replaced")["events"]
+    )
 
 
 def test_a_task_walks_the_fargate_lifecycle(world):
@@ -88,8 +98,13 @@ def test_a_task_walks_the_fargate_lifecycle(world):
 def test_deleting_a_service_drains_it_then_it_is_inactive_and_its_network_interfaces_are_gone(world):
     world.create(name="deleted", lbs=world.lbs("deleted", advanced=False))
     _settle(world, "deleted")
-    enis = {d["value"] for t in _running(world, "deleted") for a in t["attachments"] for d in a["details"]
-            if d["name"] == "networkInterfaceId"}
+    enis = {
+        d["value"]
+        for t in _running(world, "deleted")
+        for a in t["attachments"]
+        for d in a["details"]
+        if d["name"] == "networkInterfaceId"
+    }
     assert len(enis) == 2
     ecs = world.ecs
     with pytest.raises(ClientError) as scaled:
@@ -114,9 +129,12 @@ def test_deleting_a_service_drains_it_then_it_is_inactive_and_its_network_interf
 
 def test_list_tasks_by_service_name_lists_that_service_only(world):
     world.create(name="listed", lbs=[], desired=1)
-    one_off = world.ecs.run_task(cluster="cruddur", taskDefinition="web:1", launchType="FARGATE",
-                                 networkConfiguration={"awsvpcConfiguration": {"subnets": world.subnets,
-                                                                               "securityGroups": [world.sg]}})
+    one_off = world.ecs.run_task(
+        cluster="cruddur",
+        taskDefinition="web:1",
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": world.subnets, "securityGroups": [world.sg]}},
+    )
     listed = world.ecs.list_tasks(cluster="cruddur", serviceName="listed")["taskArns"]
     assert len(listed) == 1 and one_off["tasks"][0]["taskArn"] not in listed
     everything = world.ecs.list_tasks(cluster="cruddur")["taskArns"]
@@ -128,7 +146,8 @@ def test_a_newer_update_supersedes_the_deployment_in_flight(world):
     _settle(world, "superseded")
     ecs = world.ecs
     first = ecs.update_service(cluster="cruddur", service="superseded", taskDefinition="web:2")["service"][
-        "currentServiceDeployment"]
+        "currentServiceDeployment"
+    ]
     ew.advance(world.server, seconds=40)  # web:2's tasks run, web:1's still serve
     second = ecs.update_service(cluster="cruddur", service="superseded", taskDefinition="web:3")["service"]
     r1 = world.rollout(first)
@@ -153,17 +172,26 @@ def test_service_deployments_are_listed_newest_first_filtered_and_paged(world):
     assert [d["createdAt"] for d in listed] == sorted((d["createdAt"] for d in listed), reverse=True)
     revisions = ecs.describe_service_revisions(serviceRevisionArns=[d["targetServiceRevisionArn"] for d in listed])
     assert [r["taskDefinition"].rsplit("/", 1)[-1] for r in revisions["serviceRevisions"]] == [
-        "web:1", "web:3", "web:2", "web:1"]
+        "web:1",
+        "web:3",
+        "web:2",
+        "web:1",
+    ]
     page = ecs.list_service_deployments(cluster="cruddur", service="history", maxResults=3)
-    rest = ecs.list_service_deployments(cluster="cruddur", service="history", maxResults=3,
-                                        nextToken=page["nextToken"])
-    assert [d["serviceDeploymentArn"] for d in page["serviceDeployments"] + rest["serviceDeployments"]] == \
-        [d["serviceDeploymentArn"] for d in listed] and "nextToken" not in rest
-    window = ecs.list_service_deployments(cluster="cruddur", service="history", createdAt={
-        "after": listed[2]["createdAt"] - timedelta(microseconds=1)})["serviceDeployments"]
+    rest = ecs.list_service_deployments(cluster="cruddur", service="history", maxResults=3, nextToken=page["nextToken"])
+    assert [d["serviceDeploymentArn"] for d in page["serviceDeployments"] + rest["serviceDeployments"]] == [
+        d["serviceDeploymentArn"] for d in listed
+    ] and "nextToken" not in rest
+    window = ecs.list_service_deployments(
+        cluster="cruddur", service="history", createdAt={"after": listed[2]["createdAt"] - timedelta(microseconds=1)}
+    )["serviceDeployments"]
     assert len(window) == 3
-    assert ecs.list_service_deployments(cluster="cruddur", service="history",
-                                        status=["ROLLBACK_SUCCESSFUL"])["serviceDeployments"] == []
+    assert (
+        ecs.list_service_deployments(cluster="cruddur", service="history", status=["ROLLBACK_SUCCESSFUL"])[
+            "serviceDeployments"
+        ]
+        == []
+    )
     missing = listed[0]["serviceDeploymentArn"][:-4] + "zzzz"
     found = ecs.describe_service_deployments(serviceDeploymentArns=[listed[0]["serviceDeploymentArn"], missing])
     assert len(found["serviceDeployments"]) == 1 and found["failures"] == [{"arn": missing, "reason": "MISSING"}]
@@ -195,18 +223,33 @@ def test_the_control_api_answers_json_and_refuses_bad_input(world):
 def test_the_default_vpc_routes_to_an_internet_gateway_in_every_region_and_after_a_reset(world):
 
     for region in ("us-east-1", "eu-west-1"):
-        ec2 = ew.boto3.client("ec2", region_name=region, endpoint_url=world.server.endpoint,
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        ec2 = ew.boto3.client(
+            "ec2",
+            region_name=region,
+            endpoint_url=world.server.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
         [igw] = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])[
-            "InternetGateways"]
-        [main] = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
-                                                    {"Name": "association.main", "Values": ["true"]}])["RouteTables"]
+            "InternetGateways"
+        ]
+        [main] = ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}]
+        )["RouteTables"]
         default = [r for r in main["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
-        assert default == [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": igw["InternetGatewayId"],
-                            "Origin": "CreateRoute", "State": "active"}]
-        assert all(s["MapPublicIpOnLaunch"] for s in ec2.describe_subnets(
-            Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"])
+        assert default == [
+            {
+                "DestinationCidrBlock": "0.0.0.0/0",
+                "GatewayId": igw["InternetGatewayId"],
+                "Origin": "CreateRoute",
+                "State": "active",
+            }
+        ]
+        assert all(
+            s["MapPublicIpOnLaunch"]
+            for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+        )
 
 
 def test_a_reset_brings_back_a_fresh_emulator_with_its_clock(tmp_path):
@@ -216,14 +259,16 @@ def test_a_reset_brings_back_a_fresh_emulator_with_its_clock(tmp_path):
     try:
         ew.control(server, "clock", {"mode": "manual"})
         ew.control(server, "ecs/task-behaviours", {"behaviour": "hang", "image": "*"})
-        urllib.request.urlopen(urllib.request.Request(f"{server.endpoint}/moto-api/reset", method="POST"),
-                               timeout=10).close()
+        urllib.request.urlopen(
+            urllib.request.Request(f"{server.endpoint}/moto-api/reset", method="POST"), timeout=10
+        ).close()
         assert ew.control(server, "clock")[1]["mode"] == "real"
         assert ew.control(server, "ecs/task-behaviours")[1] == []
         ec2 = ew.client(server, "ec2")
         vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
         assert ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])[
-            "InternetGateways"]
+            "InternetGateways"
+        ]
     finally:
         server.stop()
 
@@ -236,7 +281,8 @@ def test_on_the_real_clock_a_rolling_update_completes_in_scaled_time(tmp_path):
         world = ew.build(server)
         world.create(name="live", lbs=world.lbs("live", advanced=False))
         arn = world.ecs.update_service(cluster="cruddur", service="live", taskDefinition="web:2")["service"][
-            "currentServiceDeployment"]
+            "currentServiceDeployment"
+        ]
         deadline, r = time.monotonic() + 60, None
         while time.monotonic() < deadline:
             r = world.rollout(arn)

@@ -7,6 +7,7 @@
   writing again; the same token with another request is IdempotentParameterMismatchException; a token whose
   request failed is not used up; after the window it is new.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,12 @@ EMAIL = "srp-user@example.com"
 
 
 def client(aws_env, service):
-    return boto3.client(service, endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name=aws_env["AWS_DEFAULT_REGION"],
-                        config=Config(retries={"max_attempts": 1}))
+    return boto3.client(
+        service,
+        endpoint_url=aws_env["AWS_ENDPOINT_URL"],
+        region_name=aws_env["AWS_DEFAULT_REGION"],
+        config=Config(retries={"max_attempts": 1}),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,20 +44,26 @@ def srp_user(aws_env, cognito_pool):
 
 
 def sign_in(idp, pool, password: str) -> dict:
-    return AWSSRP(username=EMAIL, password=password, pool_id=pool.pool_id, client_id=pool.client_id,
-                  client=idp).authenticate_user()
+    return AWSSRP(
+        username=EMAIL, password=password, pool_id=pool.pool_id, client_id=pool.client_id, client=idp
+    ).authenticate_user()
 
 
 def test_srp_with_the_right_password_gets_tokens_signed_by_the_pool(srp_user, cognito_pool, aws_env):
     tokens = sign_in(srp_user, cognito_pool, cognito.DEMO_PASSWORD)["AuthenticationResult"]
     keys = jwt.PyJWKClient(f"{aws_env['AWS_ENDPOINT_URL']}/{cognito_pool.pool_id}/.well-known/jwks.json")
-    claims = jwt.decode(tokens["AccessToken"], keys.get_signing_key_from_jwt(tokens["AccessToken"]).key,
-                        algorithms=["RS256"], options={"verify_aud": False})
+    claims = jwt.decode(
+        tokens["AccessToken"],
+        keys.get_signing_key_from_jwt(tokens["AccessToken"]).key,
+        algorithms=["RS256"],
+        options={"verify_aud": False},
+    )
     assert claims["token_use"] == "access" and claims["client_id"] == cognito_pool.client_id
 
 
-@pytest.mark.parametrize("password", ["Wrong-Password-1", cognito.DEMO_PASSWORD + "x", "",
-                                      cognito.DEMO_PASSWORD.lower()])
+@pytest.mark.parametrize(
+    "password", ["Wrong-Password-1", cognito.DEMO_PASSWORD + "x", "", cognito.DEMO_PASSWORD.lower()]
+)
 def test_srp_with_a_wrong_password_is_not_authorized(srp_user, cognito_pool, password):
     with pytest.raises(ClientError) as e:
         sign_in(srp_user, cognito_pool, password)
@@ -60,13 +71,20 @@ def test_srp_with_a_wrong_password_is_not_authorized(srp_user, cognito_pool, pas
 
 
 def test_an_answer_counts_once_and_a_forged_secret_block_is_refused(srp_user, cognito_pool):
-    srp = AWSSRP(username=EMAIL, password=cognito.DEMO_PASSWORD, pool_id=cognito_pool.pool_id,
-                 client_id=cognito_pool.client_id, client=srp_user)
-    challenge = srp_user.initiate_auth(ClientId=cognito_pool.client_id, AuthFlow="USER_SRP_AUTH",
-                                       AuthParameters=srp.get_auth_params())
+    srp = AWSSRP(
+        username=EMAIL,
+        password=cognito.DEMO_PASSWORD,
+        pool_id=cognito_pool.pool_id,
+        client_id=cognito_pool.client_id,
+        client=srp_user,
+    )
+    challenge = srp_user.initiate_auth(
+        ClientId=cognito_pool.client_id, AuthFlow="USER_SRP_AUTH", AuthParameters=srp.get_auth_params()
+    )
     answer = srp.process_challenge(challenge["ChallengeParameters"], srp.get_auth_params())
     respond = lambda responses: srp_user.respond_to_auth_challenge(  # noqa: E731
-        ClientId=cognito_pool.client_id, ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=responses)
+        ClientId=cognito_pool.client_id, ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=responses
+    )
     forged = {**answer, "PASSWORD_CLAIM_SECRET_BLOCK": "Zm9yZ2Vk"}
     with pytest.raises(ClientError, match="NotAuthorizedException"):
         respond(forged)
@@ -77,8 +95,9 @@ def test_an_answer_counts_once_and_a_forged_secret_block_is_refused(srp_user, co
 
 def test_an_srp_a_of_zero_is_refused(srp_user, cognito_pool):
     with pytest.raises(ClientError, match="InvalidParameterException"):
-        srp_user.initiate_auth(ClientId=cognito_pool.client_id, AuthFlow="USER_SRP_AUTH",
-                               AuthParameters={"USERNAME": EMAIL, "SRP_A": "0"})
+        srp_user.initiate_auth(
+            ClientId=cognito_pool.client_id, AuthFlow="USER_SRP_AUTH", AuthParameters={"USERNAME": EMAIL, "SRP_A": "0"}
+        )
 
 
 def test_password_auth_still_checks_the_password(srp_user, cognito_pool):
@@ -88,6 +107,7 @@ def test_password_auth_still_checks_the_password(srp_user, cognito_pool):
 
 
 # --- DynamoDB ClientRequestToken ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def table(aws_env):
@@ -99,8 +119,12 @@ def table(aws_env):
 
 
 def add_one(dynamodb, table, token, item="COUNTER", condition=None):
-    update = {"TableName": table, "Key": {"pk": {"S": item}, "sk": {"S": item}},
-              "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}
+    update = {
+        "TableName": table,
+        "Key": {"pk": {"S": item}, "sk": {"S": item}},
+        "UpdateExpression": "ADD n :one",
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }
     if condition:
         update["ConditionExpression"] = condition
     return dynamodb.transact_write_items(TransactItems=[{"Update": update}], ClientRequestToken=token)
@@ -153,12 +177,18 @@ def test_the_token_is_new_again_after_the_window():
         return [b"{}"]
 
     app = IdempotentTransactions(backend, window=600, clock=lambda: now[0])
-    body = json.dumps({"TransactItems": [{"Put": {"TableName": "t", "Item": {}}}],
-                       "ClientRequestToken": "tok"}).encode()
+    body = json.dumps(
+        {"TransactItems": [{"Put": {"TableName": "t", "Item": {}}}], "ClientRequestToken": "tok"}
+    ).encode()
 
     def send():
-        environ = {"HTTP_X_AMZ_TARGET": TARGET, "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-                   "REQUEST_METHOD": "POST", "PATH_INFO": "/"}
+        environ = {
+            "HTTP_X_AMZ_TARGET": TARGET,
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/",
+        }
         return b"".join(app(environ, lambda status, headers: None))
 
     send()
@@ -172,10 +202,20 @@ def test_the_token_is_new_again_after_the_window():
 
 # -- ECR: digests and re-pushed tags, as ECR keeps them (cruddur_kit.local.emulator.ecr_digests) ---------------
 
+
 def _manifest(config_digest: str) -> str:
-    return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                       "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
-                                  "digest": config_digest}, "layers": []})
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 7,
+                "digest": config_digest,
+            },
+            "layers": [],
+        }
+    )
 
 
 def test_an_image_digest_is_the_sha256_of_its_manifest_and_a_re_pushed_tag_leaves_the_old_image(aws_env):

@@ -6,6 +6,7 @@ Before the emulator ran deployments (issue 13), every waited update read "rolled
 runs at 0.25 s per emulated minute so a Fargate start, ELB health checks and the 300 s default drain take
 about two seconds.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -35,8 +36,9 @@ def test_a_rehearsed_update_completes_and_a_crashing_image_is_rolled_back_by_the
     assert second.stderr.strip().splitlines()[-1].endswith("SUCCESSFUL: backend-flask:2 runs 2/2")
     assert "has begun draining connections on 2 tasks." in second.stderr  # the old revision drained
 
-    status, _ = control(server, "ecs/task-behaviours", {"behaviour": "crash", "image": "*/backend-flask:ccc333",
-                                                        "exitCode": 1})
+    status, _ = control(
+        server, "ecs/task-behaviours", {"behaviour": "crash", "image": "*/backend-flask:ccc333", "exitCode": 1}
+    )
     assert status == 200
     bad = _deploy(env, "ccc333")
     assert bad.returncode == 1
@@ -47,17 +49,20 @@ def test_a_rehearsed_update_completes_and_a_crashing_image_is_rolled_back_by_the
     assert "the service runs backend-flask:2" in last
     assert "stopped x" in bad.stderr and "Essential container in task exited" in bad.stderr  # reasons, as they came
 
-
     ecs = w.client(server, "ecs")
     svc = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"][0]
     rollout = ecs.describe_service_deployments(serviceDeploymentArns=[svc["currentServiceDeployment"]])[
-        "serviceDeployments"][0]
+        "serviceDeployments"
+    ][0]
     assert rollout["status"] in ("ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
     assert rollout["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
     assert svc["taskDefinition"].endswith("backend-flask:2")  # ECS put the service back on the last good one
     stopped = ecs.list_tasks(cluster="cruddur", serviceName="backend-flask", desiredStatus="STOPPED")["taskArns"]
-    crashed = [t for t in ecs.describe_tasks(cluster="cruddur", tasks=stopped)["tasks"]
-               if t["taskDefinitionArn"].endswith("backend-flask:3") and t["lastStatus"] == "STOPPED"]
+    crashed = [
+        t
+        for t in ecs.describe_tasks(cluster="cruddur", tasks=stopped)["tasks"]
+        if t["taskDefinitionArn"].endswith("backend-flask:3") and t["lastStatus"] == "STOPPED"
+    ]
     assert crashed and {t["stoppedReason"] for t in crashed} == {"Essential container in task exited"}
     status = w.run("ecs/status", env=env)
     assert "PRIMARY  COMPLETED    backend-flask:2" in status.stdout or "PRIMARY  IN_PROGRESS" in status.stdout

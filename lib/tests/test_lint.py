@@ -1,4 +1,5 @@
 """`make lint` is ruff with the project's settings (pyproject.toml), and it can fail."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,8 +20,14 @@ PLANTED = {
 
 
 def _ruff_check(source: str, name: str = "lib/cruddur_kit/planted.py") -> subprocess.CompletedProcess:
-    return subprocess.run([str(RUFF), "check", "--no-cache", "--output-format", "concise", "--stdin-filename", name,
-                           "-"], input=source, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(RUFF), "check", "--no-cache", "--output-format", "concise", "--stdin-filename", name, "-"],
+        input=source,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("code", PLANTED)
@@ -44,9 +51,8 @@ def test_make_lint_runs_ruff_check_and_make_test_runs_lint():
     assert lint < tests
 
 
-def test_format_check_is_ready_behind_its_switch():
-    dry = subprocess.run(["make", "-n", "lint", "RUFF_FORMAT_CHECK=1"], cwd=REPO_ROOT, capture_output=True, text=True,
-                         timeout=60)
+def test_make_lint_checks_the_format_too():
+    dry = subprocess.run(["make", "-n", "lint"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert "ruff format --check ." in dry.stdout
 
 
@@ -60,11 +66,21 @@ def test_no_private_helper_is_used_across_modules():
         local = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
-                found += [f"{path.name}: from {node.module} import {a.name}" for a in node.names
-                          if a.name.startswith("_") and not a.name.startswith("__")]
-            elif (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
-                  and isinstance(node.value, ast.Name) and node.value.id not in ("self", "cls")
-                  and node.value.id in local and node.value.id.islower() and _is_module(tree, node.value.id)):
+                found += [
+                    f"{path.name}: from {node.module} import {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id not in ("self", "cls")
+                and node.value.id in local
+                and node.value.id.islower()
+                and _is_module(tree, node.value.id)
+            ):
                 found.append(f"{path.name}: {node.value.id}.{node.attr}")
     assert found == []
 
@@ -73,5 +89,7 @@ def _is_module(tree, name: str) -> bool:
     """True when `name` is bound by an import in this module (so `name._x` reaches into another module)."""
     import ast
 
-    return any(isinstance(n, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name.split(".")[0]) == name
-                                                                  for a in n.names) for n in ast.walk(tree))
+    return any(
+        isinstance(n, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name.split(".")[0]) == name for a in n.names)
+        for n in ast.walk(tree)
+    )

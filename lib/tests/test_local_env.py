@@ -1,5 +1,6 @@
 """`.local/env` (cruddur_kit.envfile): make up's non-secret settings as the lowest-precedence defaults of
 bin/cognito/* and bin/ddb/*, for a loopback emulator only. Scripts run as processes."""
+
 from __future__ import annotations
 
 import os
@@ -19,9 +20,11 @@ def shell_env(local_dir, **extra) -> dict:
 
 
 def write(local_dir, endpoint, pool) -> None:
-    (local_dir / "env").write_text(f"AWS_ENDPOINT_URL={endpoint}\nAWS_DEFAULT_REGION=us-east-1\n"
-                                   f"AWS_COGNITO_USER_POOL_ID={pool.pool_id}\n"
-                                   f"AWS_COGNITO_USER_POOL_CLIENT_ID={pool.client_id}\n")
+    (local_dir / "env").write_text(
+        f"AWS_ENDPOINT_URL={endpoint}\nAWS_DEFAULT_REGION=us-east-1\n"
+        f"AWS_COGNITO_USER_POOL_ID={pool.pool_id}\n"
+        f"AWS_COGNITO_USER_POOL_CLIENT_ID={pool.client_id}\n"
+    )
 
 
 def token(env) -> subprocess.CompletedProcess:
@@ -37,8 +40,10 @@ def test_token_with_nothing_exported_uses_the_local_file(tmp_path, moto_server, 
     assert proc.stdout.count(".") == 2 and cognito_pool.pool_id in proc.stderr  # one JWT, from that pool
 
 
-@pytest.mark.parametrize("endpoint", ["https://cognito-idp.us-east-1.amazonaws.com", "http://127.0.0.1.example.com:4566",
-                                      "http://10.0.0.5:4566"])
+@pytest.mark.parametrize(
+    "endpoint",
+    ["https://cognito-idp.us-east-1.amazonaws.com", "http://127.0.0.1.example.com:4566", "http://10.0.0.5:4566"],
+)
 def test_a_file_naming_anything_but_loopback_is_ignored(tmp_path, cognito_pool, endpoint):
     write(tmp_path, endpoint, cognito_pool)
     proc = token(shell_env(tmp_path))

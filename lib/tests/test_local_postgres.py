@@ -1,9 +1,10 @@
 """The embedded PostgreSQL starts wherever the repository was cloned, even under a 0700 directory."""
+
 import os
 import subprocess
 
-from cruddur_kit.local import postgres as pglocal
 from cruddur_kit.local import moto as motolib
+from cruddur_kit.local import postgres as pglocal
 
 
 def test_a_data_dir_the_postgres_user_cannot_reach_moves_somewhere_it_can(tmp_path):

@@ -1,5 +1,6 @@
 """bin/dev/up (`make up`) as a process, on free ports with its own data dir: it brings the stack up,
 serves the seed, stops on SIGINT exactly what it started, and keeps the database across runs."""
+
 from __future__ import annotations
 
 import json
@@ -24,11 +25,16 @@ from cruddur_kit.local.stack import web_urls
 
 UP = REPO_ROOT / "bin" / "dev" / "up"
 # What decides the origins the API allows (set by each test, never inherited)
-WEB_ENV = ("FRONTEND_URL", "BACKEND_URL", "CODESPACE_NAME", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN",
-           "GITPOD_WORKSPACE_URL")
+WEB_ENV = (
+    "FRONTEND_URL",
+    "BACKEND_URL",
+    "CODESPACE_NAME",
+    "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN",
+    "GITPOD_WORKSPACE_URL",
+)
 CODESPACE = {"CODESPACE_NAME": "fluffy-fiesta-q7w9", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": "app.github.dev"}
 START_BOUND = 45  # seconds; a first run includes initdb
-STOP_BOUND = 30   # ECS's stop timeout; gunicorn's graceful stop is 20 s at most
+STOP_BOUND = 30  # ECS's stop timeout; gunicorn's graceful stop is 20 s at most
 
 
 @pytest.fixture
@@ -41,8 +47,11 @@ def local_dir():
 
 @pytest.fixture
 def ports():
-    return {"API_PORT": motolib.free_port(), "CRUDDUR_AWS_PORT": motolib.free_port(),
-            "CRUDDUR_PG_PORT": motolib.free_port()}
+    return {
+        "API_PORT": motolib.free_port(),
+        "CRUDDUR_AWS_PORT": motolib.free_port(),
+        "CRUDDUR_PG_PORT": motolib.free_port(),
+    }
 
 
 def get(url: str, headers: dict | None = None, timeout: float = 5):
@@ -51,8 +60,9 @@ def get(url: str, headers: dict | None = None, timeout: float = 5):
 
 
 def post(url: str, body: dict, headers: dict):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **headers})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json", **headers}
+    )
     with urllib.request.urlopen(request, timeout=5) as r:
         return r.status, json.load(r)
 
@@ -100,9 +110,14 @@ class Up:
             self.proc.wait()
 
     def token(self, handle: str) -> str:
-        idp = boto3.client("cognito-idp", endpoint_url=self.endpoint, region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing",
-                           config=Config(retries={"max_attempts": 1}))
+        idp = boto3.client(
+            "cognito-idp",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}),
+        )
         pool = cognito.find_pool(idp)
         user = cognito.find_user_by_handle(idp, pool.pool_id, handle)
         return cognito.access_token(idp, pool, cognito.attributes(user)["email"])
@@ -111,8 +126,13 @@ class Up:
 def bin_token(local_dir: Path, handle: str) -> str:
     """`bin/cognito/token HANDLE` as a user's shell runs it: no AWS_* variables exported."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DDB_"))}
-    proc = subprocess.run([str(REPO_ROOT / "bin" / "cognito" / "token"), handle], capture_output=True, text=True,
-                          env={**env, "CRUDDUR_LOCAL_DIR": str(local_dir)}, timeout=60)
+    proc = subprocess.run(
+        [str(REPO_ROOT / "bin" / "cognito" / "token"), handle],
+        capture_output=True,
+        text=True,
+        env={**env, "CRUDDUR_LOCAL_DIR": str(local_dir)},
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
 
@@ -149,11 +169,16 @@ def test_up_serves_the_seed_stops_on_sigint_and_keeps_the_data(local_dir, ports)
         assert status == 200 and {a["handle"] for a in home} >= {"andrewbrown", "londo"}
         assert get(f"{up.api}/api/ready")[0] == 200
         # Provisioned into the emulator: the messages table and the SSM parameter the app reads.
-        aws = {"endpoint_url": up.endpoint, "region_name": "us-east-1", "aws_access_key_id": "testing",
-               "aws_secret_access_key": "testing"}
+        aws = {
+            "endpoint_url": up.endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+        }
         assert boto3.client("dynamodb", **aws).describe_table(TableName="cruddur-messages")["Table"]
-        stored = boto3.client("ssm", **aws).get_parameter(Name="/cruddur/backend-flask/CONNECTION_URL",
-                                                          WithDecryption=True)["Parameter"]
+        stored = boto3.client("ssm", **aws).get_parameter(
+            Name="/cruddur/backend-flask/CONNECTION_URL", WithDecryption=True
+        )["Parameter"]
         assert stored["Type"] == "SecureString" and stored["Value"] == up.pg_url
         # The README's session: bin/cognito/token with nothing exported takes make up's .local/env (no secrets),
         # and the demo conversation (what bin/ddb/seed writes) is there from the start.
@@ -164,8 +189,11 @@ def test_up_serves_the_seed_stops_on_sigint_and_keeps_the_data(local_dir, ports)
         status, groups = get(f"{up.api}/api/message_groups", {"Authorization": f"Bearer {token}"})
         assert status == 200 and "bayko" in {g["handle"] for g in groups}, groups
         # A signed-in write through the API, to find again after a restart.
-        status, created = post(f"{up.api}/api/activities", {"message": "still here after a restart", "ttl": "7-days"},
-                               {"Authorization": f"Bearer {up.token('andrewbrown')}"})
+        status, created = post(
+            f"{up.api}/api/activities",
+            {"message": "still here after a restart", "ttl": "7-days"},
+            {"Authorization": f"Bearer {up.token('andrewbrown')}"},
+        )
         assert status == 200, created
     finally:
         code = up.interrupt()
@@ -178,8 +206,9 @@ def test_up_serves_the_seed_stops_on_sigint_and_keeps_the_data(local_dir, ports)
     ours = motolib.MotoServer(port=ports["CRUDDUR_AWS_PORT"], log_path=local_dir / "our-moto.log").start()
     try:
         # FRONTEND_URL and BACKEND_URL from the environment win, in a Codespace too.
-        up = Up(local_dir, ports, FRONTEND_URL="http://127.0.0.1:5173", BACKEND_URL="https://api.example.test",
-                **CODESPACE)
+        up = Up(
+            local_dir, ports, FRONTEND_URL="http://127.0.0.1:5173", BACKEND_URL="https://api.example.test", **CODESPACE
+        )
         try:
             up.wait_healthy()
             allowed, link = cross_origin(f"{up.api}/api/activities/home?limit=1", "http://127.0.0.1:5173")
@@ -189,8 +218,7 @@ def test_up_serves_the_seed_stops_on_sigint_and_keeps_the_data(local_dir, ports)
             home = get(f"{up.api}/api/activities/home")[1]
             assert created["uuid"] in {a["uuid"] for a in home}, "the database lost the first run's data"
             # The demo users are linked to the new emulator's Cognito users: their tokens work.
-            status, _ = get(f"{up.api}/api/activities/notifications",
-                            {"Authorization": f"Bearer {up.token('bayko')}"})
+            status, _ = get(f"{up.api}/api/activities/notifications", {"Authorization": f"Bearer {up.token('bayko')}"})
             assert status == 200
         finally:
             code = up.interrupt()
@@ -219,11 +247,19 @@ PROVISION = REPO_ROOT / "bin" / "dev" / "provision"
 
 def test_provision_is_idempotent_and_prints_the_api_settings(database_url, aws_env, cognito_pool, tmp_path):
     """docker-compose's `setup` step, against the real emulator and a real database."""
-    env = {**os.environ, **aws_env, "CONNECTION_URL": database_url,
-           "DDB_MESSAGE_TABLE": f"cruddur-messages-{tmp_path.name[-8:]}"}
+    env = {
+        **os.environ,
+        **aws_env,
+        "CONNECTION_URL": database_url,
+        "DDB_MESSAGE_TABLE": f"cruddur-messages-{tmp_path.name[-8:]}",
+    }
     env_file = tmp_path / "api.env"
-    runs = [subprocess.run([str(PROVISION), "--env-file", str(env_file)], env=env, capture_output=True,
-                           text=True, timeout=60) for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [str(PROVISION), "--env-file", str(env_file)], env=env, capture_output=True, text=True, timeout=60
+        )
+        for _ in range(2)
+    ]
     for run in runs:
         assert run.returncode == 0, run.stderr
         assert f"AWS_COGNITO_USER_POOL_ID={cognito_pool.pool_id}\n" in run.stdout
@@ -237,24 +273,39 @@ def test_provision_is_idempotent_and_prints_the_api_settings(database_url, aws_e
 
 def test_provision_refuses_without_an_emulator(database_url):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    run = subprocess.run([str(PROVISION)], env={**env, "CONNECTION_URL": database_url}, capture_output=True,
-                         text=True, timeout=30)
+    run = subprocess.run(
+        [str(PROVISION)], env={**env, "CONNECTION_URL": database_url}, capture_output=True, text=True, timeout=30
+    )
     assert run.returncode == 1 and run.stderr.startswith("error: AWS_ENDPOINT_URL is not set")
 
 
-@pytest.mark.parametrize("env, frontend, backend", [
-    ({}, "http://localhost:3000", "http://127.0.0.1:4567"),
-    ({"FRONTEND_URL": "https://app.example", "BACKEND_URL": "https://api.example"},
-     "https://app.example", "https://api.example"),
-    ({"CODESPACE_NAME": "cs-1", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": "app.github.dev"},
-     "https://cs-1-3000.app.github.dev,http://localhost:3000", "https://cs-1-4567.app.github.dev"),
-    ({"GITPOD_WORKSPACE_URL": "https://andrew-cruddur-x1.ws-us94.gitpod.io"},
-     "https://3000-andrew-cruddur-x1.ws-us94.gitpod.io,http://localhost:3000",
-     "https://4567-andrew-cruddur-x1.ws-us94.gitpod.io"),
-    ({"GITPOD_WORKSPACE_URL": "https://w.gitpod.io", "FRONTEND_URL": "http://localhost:5173"},
-     "http://localhost:5173", "https://4567-w.gitpod.io"),
-    ({"CODESPACE_NAME": "cs-1"}, "http://localhost:3000", "http://127.0.0.1:4567"),  # half a Codespace: none
-])
+@pytest.mark.parametrize(
+    "env, frontend, backend",
+    [
+        ({}, "http://localhost:3000", "http://127.0.0.1:4567"),
+        (
+            {"FRONTEND_URL": "https://app.example", "BACKEND_URL": "https://api.example"},
+            "https://app.example",
+            "https://api.example",
+        ),
+        (
+            {"CODESPACE_NAME": "cs-1", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": "app.github.dev"},
+            "https://cs-1-3000.app.github.dev,http://localhost:3000",
+            "https://cs-1-4567.app.github.dev",
+        ),
+        (
+            {"GITPOD_WORKSPACE_URL": "https://andrew-cruddur-x1.ws-us94.gitpod.io"},
+            "https://3000-andrew-cruddur-x1.ws-us94.gitpod.io,http://localhost:3000",
+            "https://4567-andrew-cruddur-x1.ws-us94.gitpod.io",
+        ),
+        (
+            {"GITPOD_WORKSPACE_URL": "https://w.gitpod.io", "FRONTEND_URL": "http://localhost:5173"},
+            "http://localhost:5173",
+            "https://4567-w.gitpod.io",
+        ),
+        ({"CODESPACE_NAME": "cs-1"}, "http://localhost:3000", "http://127.0.0.1:4567"),  # half a Codespace: none
+    ],
+)
 def test_the_api_allows_the_environment_s_or_the_workspace_s_frontend(env, frontend, backend):
     """(FRONTEND_URL, BACKEND_URL) `make up` gives the API, from the environment it runs in."""
     assert web_urls(env, 4567) == (frontend, backend)

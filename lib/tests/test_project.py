@@ -1,5 +1,6 @@
 """The project is a package: pyproject.toml names the same pins as the requirement files, and `make venv`
 installs it editable (no hand-written .pth), so backend-flask/ and lib/ import from this checkout."""
+
 from __future__ import annotations
 
 import importlib.metadata

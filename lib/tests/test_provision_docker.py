@@ -1,5 +1,6 @@
 """bin/dev/provision-docker, which CI runs before the container tests: an engine that answers is used as it is;
 one that cannot be started here is one line naming the fix."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The command registry (cruddur_kit.commands): one list, every door in bin/ runs a registered command, and
 `bin/kit` (python -m cruddur_kit) prints them all with their one-line help."""
+
 from __future__ import annotations
 
 import os

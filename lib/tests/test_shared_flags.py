@@ -1,5 +1,6 @@
 """The shared flags (cruddur_kit.cli) reach every registered command by construction, with one precedence
 rule — flag > environment > default — and land in the one context (cruddur_kit.kit.Kit) the command gets."""
+
 import os
 import subprocess
 
@@ -9,13 +10,31 @@ from cruddur_kit import REPO_ROOT, commands, images
 from cruddur_kit.aws import ReadOnlyViolation
 
 NAMES = list(commands.COMMANDS)
-REQUIRED = {"ecs scale": ["--count", "1"], "cognito token": ["andrewbrown"],
-            "ddb patterns get-conversation": ["606eca81-5975-43ff-bae8-60b6f154d291"],
-            "ddb patterns list-conversations": ["andrewbrown"]}
+REQUIRED = {
+    "ecs scale": ["--count", "1"],
+    "cognito token": ["andrewbrown"],
+    "ddb patterns get-conversation": ["606eca81-5975-43ff-bae8-60b6f154d291"],
+    "ddb patterns list-conversations": ["andrewbrown"],
+}
 # The only commands without --endpoint-url, and why: they make no AWS calls, or run an emulator of their own.
-NO_ENDPOINT = {"db setup", "db create", "db drop", "db migrate", "db seed", "db connect", "db sessions",
-               "db kill-all", "db generate", "cognito build-lambda", "ecs lint", "dev up", "dev bench", "dev docs",
-               "dev image", "dev provision-docker"}
+NO_ENDPOINT = {
+    "db setup",
+    "db create",
+    "db drop",
+    "db migrate",
+    "db seed",
+    "db connect",
+    "db sessions",
+    "db kill-all",
+    "db generate",
+    "cognito build-lambda",
+    "ecs lint",
+    "dev up",
+    "dev bench",
+    "dev docs",
+    "dev image",
+    "dev provision-docker",
+}
 ENV = ("CLUSTER_NAME", "SERVICE_NAME", "AWS_DEFAULT_REGION", "AWS_REGION", "IMAGE_TAG", "AWS_ENDPOINT_URL")
 
 
@@ -131,26 +150,46 @@ def test_timeout_and_interval_must_be_positive(clean_env):
 def test_build_and_push_take_service_like_deploy():
     env = {k: v for k, v in os.environ.items() if k not in ("SERVICE_NAME", "AWS_ENDPOINT_URL")}
     for script in ("bin/backend/build", "bin/backend/push"):
-        proc = subprocess.run([str(REPO_ROOT / script), "--service", "nope", "--tag", "abc"], env=env,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [str(REPO_ROOT / script), "--service", "nope", "--tag", "abc"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 1, (script, proc.stderr)
         assert "no service 'nope' in aws/json/services" in proc.stderr, script
 
 
 # --- --region reaches the calls, run as processes (issue 13: verify, diff, doctor, lint took none) ---------------
-REGION_PROBES = {"ecs verify": [], "ecs diff": [], "ecs doctor": [], "ecs status": [], "ecs logs": [],
-                 "ecs scale": ["--count", "1"], "ecs rollback": [], "ecs run-task": [], "ecs connect": []}
+REGION_PROBES = {
+    "ecs verify": [],
+    "ecs diff": [],
+    "ecs doctor": [],
+    "ecs status": [],
+    "ecs logs": [],
+    "ecs scale": ["--count", "1"],
+    "ecs rollback": [],
+    "ecs run-task": [],
+    "ecs connect": [],
+}
 
 
 @pytest.fixture(scope="module")
 def cluster_in_eu_west_1(tmp_path_factory):
     """An emulator whose only cluster is in eu-west-1, and a shell whose region is us-east-1."""
     import boto3
+
     import ecs_world as w
 
     server = w.start(tmp_path_factory.mktemp("regions"))
-    boto3.client("ecs", region_name="eu-west-1", endpoint_url=server.endpoint, aws_access_key_id="testing",
-                 aws_secret_access_key="testing").create_cluster(clusterName="cruddur")
+    boto3.client(
+        "ecs",
+        region_name="eu-west-1",
+        endpoint_url=server.endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_cluster(clusterName="cruddur")
     yield w.environment(server)  # AWS_DEFAULT_REGION=us-east-1
     server.stop()
 
@@ -166,8 +205,9 @@ def test_the_region_flag_reaches_the_aws_calls(cluster_in_eu_west_1, name):
     door = str(REPO_ROOT / commands.door(name))
 
     def run(*flags):
-        proc = subprocess.run([door, *REGION_PROBES[name], *flags], env=env, capture_output=True, text=True,
-                              timeout=60, cwd=REPO_ROOT)
+        proc = subprocess.run(
+            [door, *REGION_PROBES[name], *flags], env=env, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT
+        )
         return proc.stdout + proc.stderr
 
     missing = "cluster cruddur does not exist"

@@ -8,6 +8,7 @@ Failures are logged (one JSON line, no secrets) and re-raised, so Cognito report
 confirmation step as failed instead of leaving a user who cannot use the API without anyone knowing;
 bin/cognito/sync-users repairs such users afterwards.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,17 +46,27 @@ def handler(event: dict, context) -> dict:
     try:
         if not url:
             raise RegistrationFailed("CONNECTION_URL is not set in the Lambda's environment")
-        with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
-                             application_name="cruddur-post-confirmation",
-                             options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}") as conn:
+        with psycopg.connect(
+            url,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT,
+            application_name="cruddur-post-confirmation",
+            options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+        ) as conn:
             status, row = cognito_users.register(conn, attributes)
         if status == cognito_users.CONFLICT:
-            raise RegistrationFailed(f"handle or e-mail of {attributes.get('preferred_username')!r} already "
-                                     "belongs to another Cognito user")
+            raise RegistrationFailed(
+                f"handle or e-mail of {attributes.get('preferred_username')!r} already belongs to another Cognito user"
+            )
     except Exception as e:
         # psycopg messages name host and database, never the password.
-        _log(logging.ERROR, "post_confirmation_failed", **who, error=type(e).__name__,
-             reason=str(e).strip().splitlines()[0] if str(e).strip() else "")
+        _log(
+            logging.ERROR,
+            "post_confirmation_failed",
+            **who,
+            error=type(e).__name__,
+            reason=str(e).strip().splitlines()[0] if str(e).strip() else "",
+        )
         raise
     _log(logging.INFO, "post_confirmation", **who, status=status, handle=row["handle"], user_uuid=row["uuid"])
     return event

@@ -1,4 +1,5 @@
 """Cruds: the home feed, notifications, search, posting, replying, profiles and one crud's thread."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g
@@ -6,32 +7,58 @@ from flask import Blueprint, g
 from ..contract import contract, parse_query
 from ..pagination import page_response, render_page, rendered_response
 from ..params import uuid_param
-from ..schemas import (MAX_SEARCH_TERM, Activity, ActivityWithReplies, CreateActivity, CreateReply, Notification,
-                       SearchQuery, UserActivities)
+from ..schemas import (
+    MAX_SEARCH_TERM,
+    Activity,
+    ActivityWithReplies,
+    CreateActivity,
+    CreateReply,
+    Notification,
+    SearchQuery,
+    UserActivities,
+)
 from ..services import activities as service
 
 bp = Blueprint("activities", __name__)
 
 
 @bp.get("/home")
-@contract("Top-level unexpired activities, newest first.", auth="optional", same_for_every_caller=True,
-          paginated=True, response=list[Activity])
+@contract(
+    "Top-level unexpired activities, newest first.",
+    auth="optional",
+    same_for_every_caller=True,
+    paginated=True,
+    response=list[Activity],
+)
 def home(page):
     return rendered_response(service.home_rendered(page, render_page))
 
 
 @bp.get("/notifications")
-@contract("Replies to my activities and mentions of my @handle, newest first.", auth="required",
-          paginated=True, response=list[Notification])
+@contract(
+    "Replies to my activities and mentions of my @handle, newest first.",
+    auth="required",
+    paginated=True,
+    response=list[Notification],
+)
 def notifications(page):
     return page_response(service.notifications(g.user.uuid, page))
 
 
 @bp.get("/search")
-@contract("Full-text search over unexpired messages, newest first.", paginated=True,
-          query={"term": {"description": "words to search for (web-search syntax)", "required": True,
-                          "schema": {"type": "string", "pattern": r"\S", "maxLength": MAX_SEARCH_TERM}}},
-          response=list[Activity], errors=(422,))
+@contract(
+    "Full-text search over unexpired messages, newest first.",
+    paginated=True,
+    query={
+        "term": {
+            "description": "words to search for (web-search syntax)",
+            "required": True,
+            "schema": {"type": "string", "pattern": r"\S", "maxLength": MAX_SEARCH_TERM},
+        }
+    },
+    response=list[Activity],
+    errors=(422,),
+)
 def search(page):
     return page_response(service.search(parse_query(SearchQuery).term, page))
 
@@ -43,23 +70,24 @@ def create(body):
 
 
 @bp.post("/<activity_uuid>/reply")
-@contract("Reply to an unexpired activity.", auth="required", body=CreateReply, response=Activity,
-          errors=(404, 422))
+@contract("Reply to an unexpired activity.", auth="required", body=CreateReply, response=Activity, errors=(404, 422))
 def reply(activity_uuid, body):
     return service.reply(g.user.uuid, uuid_param(activity_uuid, "activity_uuid"), body)
 
 
 @bp.get("/@<handle>")
-@contract("A user's profile and unexpired activities, newest first.", paginated=True,
-          response=UserActivities, errors=(404,))
+@contract(
+    "A user's profile and unexpired activities, newest first.", paginated=True, response=UserActivities, errors=(404,)
+)
 def user_activities(handle, page):
     profile, activities = service.user_activities(handle, page)
     return page_response(activities, {"profile": profile, "activities": activities.items})
 
 
 @bp.get("/@<handle>/status/<activity_uuid>")
-@contract("One activity and its replies, oldest first.", paginated=True, response=ActivityWithReplies,
-          errors=(404, 422))
+@contract(
+    "One activity and its replies, oldest first.", paginated=True, response=ActivityWithReplies, errors=(404, 422)
+)
 def show(handle, activity_uuid, page):
     activity, replies = service.show(handle, uuid_param(activity_uuid, "activity_uuid"), page)
     return page_response(replies, {"activity": activity, "replies": replies.items})

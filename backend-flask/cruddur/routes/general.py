@@ -1,4 +1,5 @@
 """Liveness, readiness and the OpenAPI document."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
@@ -12,15 +13,17 @@ bp = Blueprint("general", __name__)
 
 
 @bp.get("/health-check")
-@contract("Liveness: the process answers. No I/O; used by the container health check and the ALB.",
-          response=Health, tags=("health",))
+@contract(
+    "Liveness: the process answers. No I/O; used by the container health check and the ALB.",
+    response=Health,
+    tags=("health",),
+)
 def health_check():
     return {"success": True, "ver": 1}
 
 
 @bp.get("/ready")
-@contract("Readiness: the database answers (503 when it does not).", response=Ready, errors=(503,),
-          tags=("health",))
+@contract("Readiness: the database answers (503 when it does not).", response=Ready, errors=(503,), tags=("health",))
 def ready():
     checks = {}
     try:

@@ -1,4 +1,5 @@
 """Users: the short profile card and profile updates."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g
@@ -17,7 +18,6 @@ def short(handle):
 
 
 @bp.route("/profile/update", methods=["POST", "PUT"])  # the original frontend sends PUT; POST is kept
-@contract("Update my display name and bio.", auth="required", body=UpdateProfile, response=Profile,
-          errors=(422,))
+@contract("Update my display name and bio.", auth="required", body=UpdateProfile, response=Profile, errors=(422,))
 def update_profile(body):
     return service.update_profile(g.user.uuid, body)

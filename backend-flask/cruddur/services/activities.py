@@ -1,7 +1,9 @@
 """The activity domain: feeds, search, notifications, posting and replying."""
+
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from .. import feed_cache
 from ..errors import NotFound

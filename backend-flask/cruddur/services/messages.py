@@ -1,4 +1,5 @@
 """Direct messages: my conversations, one conversation, sending. Only the two participants see a conversation."""
+
 from __future__ import annotations
 
 from ..errors import NotFound, ValidationFailed

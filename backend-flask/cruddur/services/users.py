@@ -1,4 +1,5 @@
 """The user domain: short profiles and profile updates."""
+
 from __future__ import annotations
 
 from ..errors import NotFound
@@ -18,4 +19,3 @@ def update_profile(user_uuid: str, body: UpdateProfile) -> dict:
     if profile is None:
         raise NotFound("user_not_found")
     return profile
-

@@ -1,4 +1,5 @@
 """Activities (cruds and replies) in PostgreSQL. Every list is keyset-paginated and index-backed."""
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,8 @@ def by_user_query(user_uuid, limit: int, cursor=None) -> tuple[str, dict]:
 
 
 def cruds_count_sql(user_uuid_sql: str) -> str:
-    """A subquery: how many cruds the profile of `user_uuid_sql` lists (an index-only scan of activities_user_live_idx)."""
+    """A subquery: how many cruds the profile of `user_uuid_sql` lists (an index-only scan of
+    activities_user_live_idx)."""
     return f"(SELECT count(*) FROM activities a WHERE a.user_uuid = {user_uuid_sql} AND {PROFILE_LISTS})"
 
 
@@ -51,19 +53,29 @@ def search_query(term: str, limit: int, cursor=None) -> tuple[str, dict]:
     The term is re-spelled first (search_term.py): PostgreSQL's parser fails on some inputs."""
     ids, params = _newest_first(
         f"a.message_tsv @@ websearch_to_tsquery('english', %(term)s) AND {UNEXPIRED}",
-        {"term": websearch_text(term)}, limit, cursor, columns="a.uuid")
-    return (f"SELECT {COLUMNS} FROM ({ids}) hit JOIN activities a ON a.uuid = hit.uuid "
-            f"JOIN users u ON u.uuid = a.user_uuid {NEWEST_FIRST}", params)
+        {"term": websearch_text(term)},
+        limit,
+        cursor,
+        columns="a.uuid",
+    )
+    return (
+        f"SELECT {COLUMNS} FROM ({ids}) hit JOIN activities a ON a.uuid = hit.uuid "
+        f"JOIN users u ON u.uuid = a.user_uuid {NEWEST_FIRST}",
+        params,
+    )
 
 
 def notifications_query(user_uuid, limit: int, cursor=None) -> tuple[str, dict]:
     """Replies to my activities and mentions of my handle, newest first."""
     params = {"user_uuid": user_uuid}
     after, order = keyset.clauses(cursor, limit, params, "n.created_at", "n.activity_uuid")
-    return (f"SELECT {COLUMNS}, n.kind AS notification_kind "
-            f"FROM notifications n JOIN activities a ON a.uuid = n.activity_uuid "
-            f"JOIN users u ON u.uuid = a.user_uuid WHERE n.user_uuid = %(user_uuid)s AND {UNEXPIRED}{after} "
-            f"{order}", params)
+    return (
+        f"SELECT {COLUMNS}, n.kind AS notification_kind "
+        f"FROM notifications n JOIN activities a ON a.uuid = n.activity_uuid "
+        f"JOIN users u ON u.uuid = a.user_uuid WHERE n.user_uuid = %(user_uuid)s AND {UNEXPIRED}{after} "
+        f"{order}",
+        params,
+    )
 
 
 def replies_query(parent_uuid, limit: int, cursor=None) -> tuple[str, dict]:
@@ -97,15 +109,16 @@ def replies(parent_uuid, limit: int, cursor=None):
 
 def get(activity_uuid) -> dict | None:
     with connection() as conn:
-        return conn.execute(f"SELECT {COLUMNS} {FROM} WHERE a.uuid = %s AND {UNEXPIRED}",
-                            (activity_uuid,)).fetchone()
+        return conn.execute(f"SELECT {COLUMNS} {FROM} WHERE a.uuid = %s AND {UNEXPIRED}", (activity_uuid,)).fetchone()
 
 
 # Posting and replying are one statement each (one round trip in autocommit, atomic as a statement is):
 # the insert, the parent's replies_count, the notifications and the answer's row. They were four to six
 # round trips in a transaction (BEGIN, INSERT, UPDATE, INSERT notifications, SELECT, COMMIT).
-NEW_COLUMNS = "uuid, user_uuid, message, replies_count, reposts_count, likes_count, reply_to_activity_uuid, " \
+NEW_COLUMNS = (
+    "uuid, user_uuid, message, replies_count, reposts_count, likes_count, reply_to_activity_uuid, "
     "expires_at, created_at"
+)
 # Notifications of the new crud `new`: the parent's author (`parent`, a reply) and every mentioned user,
 # never its own author; a user both replied to and mentioned gets the reply (rank 0), as before.
 NOTIFY = """, notified AS (
@@ -124,24 +137,30 @@ def _mentions(message: str) -> list[str]:
 
 def create(user_uuid, message: str, ttl_interval: str) -> dict:
     handles = _mentions(message)
-    sql = ("WITH new AS (INSERT INTO activities (user_uuid, message, expires_at) "
-           f"VALUES (%(user_uuid)s, %(message)s, now() + %(ttl)s::interval) RETURNING {NEW_COLUMNS})"
-           + (NOTIFY.format(recipients=MENTIONED) if handles else "") + f" {ANSWER}")
+    sql = (
+        "WITH new AS (INSERT INTO activities (user_uuid, message, expires_at) "
+        f"VALUES (%(user_uuid)s, %(message)s, now() + %(ttl)s::interval) RETURNING {NEW_COLUMNS})"
+        + (NOTIFY.format(recipients=MENTIONED) if handles else "")
+        + f" {ANSWER}"
+    )
     with connection() as conn:
-        return conn.execute(sql, {"user_uuid": user_uuid, "message": message, "ttl": ttl_interval,
-                                  "handles": handles}).fetchone()
+        return conn.execute(
+            sql, {"user_uuid": user_uuid, "message": message, "ttl": ttl_interval, "handles": handles}
+        ).fetchone()
 
 
 def reply(user_uuid, parent_uuid, message: str) -> dict | None:
     """Insert a reply and bump the parent's replies_count in one statement; None if no live parent."""
     handles = _mentions(message)
     recipients = REPLIED + (f" UNION ALL {MENTIONED}" if handles else "")
-    sql = (f"WITH parent AS (UPDATE activities a SET replies_count = replies_count + 1 "
-           f"WHERE uuid = %(parent)s AND {UNEXPIRED} RETURNING user_uuid, expires_at), "
-           "new AS (INSERT INTO activities (user_uuid, message, expires_at, reply_to_activity_uuid) "
-           "SELECT %(user_uuid)s::uuid, %(message)s, parent.expires_at, %(parent)s::uuid FROM parent "
-           f"RETURNING {NEW_COLUMNS})"
-           + NOTIFY.format(recipients=recipients) + f" {ANSWER}")
+    sql = (
+        f"WITH parent AS (UPDATE activities a SET replies_count = replies_count + 1 "
+        f"WHERE uuid = %(parent)s AND {UNEXPIRED} RETURNING user_uuid, expires_at), "
+        "new AS (INSERT INTO activities (user_uuid, message, expires_at, reply_to_activity_uuid) "
+        "SELECT %(user_uuid)s::uuid, %(message)s, parent.expires_at, %(parent)s::uuid FROM parent "
+        f"RETURNING {NEW_COLUMNS})" + NOTIFY.format(recipients=recipients) + f" {ANSWER}"
+    )
     with connection() as conn:
-        return conn.execute(sql, {"user_uuid": user_uuid, "message": message, "parent": parent_uuid,
-                                  "handles": handles}).fetchone()
+        return conn.execute(
+            sql, {"user_uuid": user_uuid, "message": message, "parent": parent_uuid, "handles": handles}
+        ).fetchone()

@@ -4,10 +4,11 @@ Cognito post-confirmation Lambda.
 It imports only psycopg and the standard library, and takes the connection it works on, so the Lambda
 ships this very file (see aws/lambdas/cruddur-post-confirmation) without Flask or a pool.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 import psycopg
 from psycopg.rows import dict_row
@@ -33,14 +34,16 @@ def fields(attributes: Mapping[str, str]) -> tuple[str, str, str, str]:
     if not handle:
         handle = re.sub(r"[^A-Za-z0-9_]", "_", email.split("@")[0])[:32] or "user"
     if not HANDLE.match(handle):
-        raise InvalidCognitoUser(f"preferred_username {handle!r} is not a valid handle "
-                                 "(1-32 letters, digits or underscores)")
+        raise InvalidCognitoUser(
+            f"preferred_username {handle!r} is not a valid handle (1-32 letters, digits or underscores)"
+        )
     display_name = (attributes.get("name") or "").strip()[:64] or handle
     return sub, handle, display_name, email
 
 
-def upsert(conn: psycopg.Connection, sub: str, handle: str, display_name: str, email: str,
-           relink: bool = False) -> tuple[str, dict]:
+def upsert(
+    conn: psycopg.Connection, sub: str, handle: str, display_name: str, email: str, relink: bool = False
+) -> tuple[str, dict]:
     """Create or link the row for a Cognito user; returns (created|linked|unchanged|conflict, row).
 
     A row already holding this sub is left alone; a row with the same handle and no sub (a seeded demo
@@ -51,25 +54,32 @@ def upsert(conn: psycopg.Connection, sub: str, handle: str, display_name: str, e
         rows = cur.execute(
             "SELECT uuid, handle, display_name, email, cognito_user_id FROM users "
             "WHERE cognito_user_id = %s OR lower(handle) = lower(%s) "
-            "ORDER BY (cognito_user_id IS NOT DISTINCT FROM %s) DESC FOR UPDATE", (sub, handle, sub)).fetchall()
+            "ORDER BY (cognito_user_id IS NOT DISTINCT FROM %s) DESC FOR UPDATE",
+            (sub, handle, sub),
+        ).fetchall()
         if rows and rows[0]["cognito_user_id"] == sub:
             return UNCHANGED, rows[0]
         if rows:
             existing = rows[0]
             if existing["cognito_user_id"] is not None and not relink:
                 return CONFLICT, existing
-            linked = cur.execute(f"UPDATE users SET cognito_user_id = %s WHERE uuid = %s {RETURNING}",
-                                 (sub, existing["uuid"])).fetchone()
+            linked = cur.execute(
+                f"UPDATE users SET cognito_user_id = %s WHERE uuid = %s {RETURNING}", (sub, existing["uuid"])
+            ).fetchone()
             return LINKED, linked
         try:
             with conn.transaction():  # a savepoint: a duplicate e-mail is a conflict, not a crash
                 created = cur.execute(
                     f"INSERT INTO users (cognito_user_id, handle, display_name, email) "
-                    f"VALUES (%s, %s, %s, %s) {RETURNING}", (sub, handle, display_name, email)).fetchone()
+                    f"VALUES (%s, %s, %s, %s) {RETURNING}",
+                    (sub, handle, display_name, email),
+                ).fetchone()
         except psycopg.errors.UniqueViolation:
-            other = cur.execute("SELECT uuid, handle, display_name, email, cognito_user_id FROM users "
-                                "WHERE lower(email) = lower(%s) OR lower(handle) = lower(%s) LIMIT 1",
-                                (email, handle)).fetchone()
+            other = cur.execute(
+                "SELECT uuid, handle, display_name, email, cognito_user_id FROM users "
+                "WHERE lower(email) = lower(%s) OR lower(handle) = lower(%s) LIMIT 1",
+                (email, handle),
+            ).fetchone()
             return CONFLICT, other
         return CREATED, created
 

@@ -1,4 +1,5 @@
 """Keyset positions for (created_at, uuid) orderings, checked before they reach SQL."""
+
 from __future__ import annotations
 
 import uuid
@@ -27,8 +28,9 @@ def parse(cursor: Any) -> tuple[datetime, uuid.UUID] | None:
         raise ValidationFailed(["cursor_invalid"]) from None
 
 
-def clauses(cursor: Any, limit: int, params: dict, created_at: str, row_id: str,
-            newest_first: bool = True) -> tuple[str, str]:
+def clauses(
+    cursor: Any, limit: int, params: dict, created_at: str, row_id: str, newest_first: bool = True
+) -> tuple[str, str]:
     """(condition, ordering) for a page after `cursor` in a (created_at, id) ordering: the condition is
     " AND (created_at, id) < (...)" (">" oldest first), "" on the first page; the ordering is the ORDER BY
     and LIMIT (one row more than the page: see split). Fills `params` with the values they name."""

@@ -8,12 +8,13 @@
 Timestamps are UTC ISO-8601 with microseconds (fixed width, so they sort as strings); the message uuid
 in the sort key makes two messages in the same microsecond distinct.
 """
+
 from __future__ import annotations
 
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError, HTTPClientError
@@ -34,11 +35,11 @@ MAYBE_SENT = "the message may have been sent: look at the conversation before se
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _ts(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _sort_key(created_at: str, message_uuid: str) -> str:
@@ -81,7 +82,7 @@ class User:
     display_name: str
 
     @classmethod
-    def of(cls, row: dict) -> "User":
+    def of(cls, row: dict) -> User:
         return cls(str(row["uuid"]), row["handle"], row["display_name"])
 
 
@@ -97,8 +98,9 @@ class MessageStore:
 
     def conversation(self, user_uuid: str, group_uuid: str) -> dict | None:
         """My row for the conversation, or None when I am not a participant (one GetItem)."""
-        item = self.client.get_item(TableName=self.table, Key=grp_key(user_uuid, group_uuid),
-                                    ConsistentRead=True).get("Item")
+        item = self.client.get_item(TableName=self.table, Key=grp_key(user_uuid, group_uuid), ConsistentRead=True).get(
+            "Item"
+        )
         return self._group(item) if item else None
 
     def pair_group(self, a: str, b: str) -> str | None:
@@ -108,8 +110,14 @@ class MessageStore:
     def list_conversations(self, user_uuid: str, limit: int, cursor: Any = None) -> tuple[list[dict], Any]:
         """My conversations, the most recently active first (one Query on inbox-index)."""
         pk = f"GRP#{user_uuid}"
-        args = {"TableName": self.table, "IndexName": INBOX_INDEX, "Limit": limit, "ScanIndexForward": False,
-                "KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": pk}}}
+        args = {
+            "TableName": self.table,
+            "IndexName": INBOX_INDEX,
+            "Limit": limit,
+            "ScanIndexForward": False,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+        }
         if cursor is not None:
             args["ExclusiveStartKey"] = self._start_key(cursor, pk, ("pk", "sk", "last_sk"))
         result = self.client.query(**args)
@@ -118,8 +126,13 @@ class MessageStore:
     def list_messages(self, group_uuid: str, limit: int, cursor: Any = None) -> tuple[list[dict], Any]:
         """A page of the conversation going back in time, returned oldest first (one Query)."""
         pk = f"MSG#{group_uuid}"
-        args = {"TableName": self.table, "Limit": limit, "ScanIndexForward": False,
-                "KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": pk}}}
+        args = {
+            "TableName": self.table,
+            "Limit": limit,
+            "ScanIndexForward": False,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+        }
         if cursor is not None:
             args["ExclusiveStartKey"] = self._start_key(cursor, pk, ("pk", "sk"))
         result = self.client.query(**args)
@@ -144,7 +157,7 @@ class MessageStore:
             except HTTPClientError as e:
                 if resend == RESENDS:
                     raise Unavailable("dynamodb_unavailable", message=MAYBE_SENT) from e
-            time.sleep(RESEND_PAUSE * 2 ** resend)
+            time.sleep(RESEND_PAUSE * 2**resend)
             client = self.single_try
 
     def start(self, sender: User, receiver: User, text: str, message_uuid: str | None = None) -> tuple[str, dict, bool]:
@@ -162,18 +175,43 @@ class MessageStore:
         message = self._new_message(sender, text, _now(), message_uuid)
         sk = _sort_key(message["created_at"], message["uuid"])
         try:
-            self._transact([
-                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
-                         "Item": {**pair_key(sender.uuid, receiver.uuid),
-                                  "message_group_uuid": {"S": group_uuid},
-                                  "created_at": {"S": message["created_at"]}}}},
-                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
-                         "Item": self._group_item(sender.uuid, group_uuid, receiver, sk, text)}},
-                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
-                         "Item": self._group_item(receiver.uuid, group_uuid, sender, sk, text)}},
-                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
-                         "Item": self._message_item(group_uuid, sk, message)}},
-            ], sk)
+            self._transact(
+                [
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "Item": {
+                                **pair_key(sender.uuid, receiver.uuid),
+                                "message_group_uuid": {"S": group_uuid},
+                                "created_at": {"S": message["created_at"]},
+                            },
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "Item": self._group_item(sender.uuid, group_uuid, receiver, sk, text),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "Item": self._group_item(receiver.uuid, group_uuid, sender, sk, text),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "Item": self._message_item(group_uuid, sk, message),
+                        }
+                    },
+                ],
+                sk,
+            )
         except ClientError as e:
             if e.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
@@ -184,8 +222,15 @@ class MessageStore:
             return winner, self.append(winner, sender, receiver.uuid, text, message_uuid=message_uuid), False
         return group_uuid, message, True
 
-    def append(self, group_uuid: str, sender: User, other_uuid: str, text: str, mine: dict | None = None,
-               message_uuid: str | None = None) -> dict:
+    def append(
+        self,
+        group_uuid: str,
+        sender: User,
+        other_uuid: str,
+        text: str,
+        mine: dict | None = None,
+        message_uuid: str | None = None,
+    ) -> dict:
         """Append a message; the message and both conversation rows change in one transaction.
 
         `last_sk < :sk` keeps the conversation rows pointing at the newest message when two appends
@@ -208,16 +253,23 @@ class MessageStore:
                 "TableName": self.table,
                 "UpdateExpression": "SET last_sk = :sk, message = :m, last_message_at = :at",
                 "ConditionExpression": "attribute_exists(pk) AND last_sk < :sk",
-                "ExpressionAttributeValues": {":sk": {"S": sk}, ":m": {"S": text},
-                                              ":at": {"S": message["created_at"]}},
+                "ExpressionAttributeValues": {":sk": {"S": sk}, ":m": {"S": text}, ":at": {"S": message["created_at"]}},
             }
             try:
-                self._transact([
-                    {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
-                             "Item": self._message_item(group_uuid, sk, message)}},
-                    {"Update": {**update, "Key": grp_key(sender.uuid, group_uuid)}},
-                    {"Update": {**update, "Key": grp_key(other_uuid, group_uuid)}},
-                ], sk)
+                self._transact(
+                    [
+                        {
+                            "Put": {
+                                "TableName": self.table,
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                                "Item": self._message_item(group_uuid, sk, message),
+                            }
+                        },
+                        {"Update": {**update, "Key": grp_key(sender.uuid, group_uuid)}},
+                        {"Update": {**update, "Key": grp_key(other_uuid, group_uuid)}},
+                    ],
+                    sk,
+                )
                 return message
             except ClientError as e:
                 if e.response["Error"]["Code"] != "TransactionCanceledException":
@@ -231,38 +283,66 @@ class MessageStore:
 
     @staticmethod
     def _new_message(sender: User, text: str, moment: datetime, message_uuid: str) -> dict:
-        return {"uuid": message_uuid, "user_uuid": sender.uuid, "handle": sender.handle,
-                "display_name": sender.display_name, "message": text, "created_at": _ts(moment)}
+        return {
+            "uuid": message_uuid,
+            "user_uuid": sender.uuid,
+            "handle": sender.handle,
+            "display_name": sender.display_name,
+            "message": text,
+            "created_at": _ts(moment),
+        }
 
     @staticmethod
     def _message_item(group_uuid: str, sk: str, message: dict) -> dict:
-        return {"pk": {"S": f"MSG#{group_uuid}"}, "sk": {"S": sk},
-                "message_group_uuid": {"S": group_uuid}, "message_uuid": {"S": message["uuid"]},
-                "message": {"S": message["message"]}, "user_uuid": {"S": message["user_uuid"]},
-                "user_handle": {"S": message["handle"]}, "user_display_name": {"S": message["display_name"]},
-                "created_at": {"S": message["created_at"]}}
+        return {
+            "pk": {"S": f"MSG#{group_uuid}"},
+            "sk": {"S": sk},
+            "message_group_uuid": {"S": group_uuid},
+            "message_uuid": {"S": message["uuid"]},
+            "message": {"S": message["message"]},
+            "user_uuid": {"S": message["user_uuid"]},
+            "user_handle": {"S": message["handle"]},
+            "user_display_name": {"S": message["display_name"]},
+            "created_at": {"S": message["created_at"]},
+        }
 
     @staticmethod
     def _group_item(owner_uuid: str, group_uuid: str, other: User, last_sk: str, text: str) -> dict:
         created_at = last_sk.split("#", 1)[0]
-        return {**grp_key(owner_uuid, group_uuid), "last_sk": {"S": last_sk},
-                "message_group_uuid": {"S": group_uuid}, "message": {"S": text},
-                "user_uuid": {"S": other.uuid}, "user_handle": {"S": other.handle},
-                "user_display_name": {"S": other.display_name}, "last_message_at": {"S": created_at},
-                "created_at": {"S": created_at}}
+        return {
+            **grp_key(owner_uuid, group_uuid),
+            "last_sk": {"S": last_sk},
+            "message_group_uuid": {"S": group_uuid},
+            "message": {"S": text},
+            "user_uuid": {"S": other.uuid},
+            "user_handle": {"S": other.handle},
+            "user_display_name": {"S": other.display_name},
+            "last_message_at": {"S": created_at},
+            "created_at": {"S": created_at},
+        }
 
     @staticmethod
     def _group(item: dict) -> dict:
-        return {"uuid": _s(item, "message_group_uuid"), "user_uuid": _s(item, "user_uuid"),
-                "handle": _s(item, "user_handle"), "display_name": _s(item, "user_display_name"),
-                "message": _s(item, "message"), "created_at": _s(item, "last_message_at"),
-                "last_sk": _s(item, "last_sk")}
+        return {
+            "uuid": _s(item, "message_group_uuid"),
+            "user_uuid": _s(item, "user_uuid"),
+            "handle": _s(item, "user_handle"),
+            "display_name": _s(item, "user_display_name"),
+            "message": _s(item, "message"),
+            "created_at": _s(item, "last_message_at"),
+            "last_sk": _s(item, "last_sk"),
+        }
 
     @staticmethod
     def _message(item: dict) -> dict:
-        return {"uuid": _s(item, "message_uuid"), "user_uuid": _s(item, "user_uuid"),
-                "handle": _s(item, "user_handle"), "display_name": _s(item, "user_display_name"),
-                "message": _s(item, "message"), "created_at": _s(item, "created_at")}
+        return {
+            "uuid": _s(item, "message_uuid"),
+            "user_uuid": _s(item, "user_uuid"),
+            "handle": _s(item, "user_handle"),
+            "display_name": _s(item, "user_display_name"),
+            "message": _s(item, "message"),
+            "created_at": _s(item, "created_at"),
+        }
 
     # -- cursors: the LastEvaluatedKey, checked to belong to this query before it reaches DynamoDB ----------
 

@@ -7,6 +7,7 @@ one space apart, a `-` only right before one, and at most MAX_NEGATIONS of those
 whatever a server's locale counts as a letter). Punctuation, which websearch_to_tsquery ignores anyway,
 is dropped; hyphenated words stay whole.
 """
+
 from __future__ import annotations
 
 import re

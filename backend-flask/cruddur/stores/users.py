@@ -1,4 +1,5 @@
 """Users in PostgreSQL."""
+
 from __future__ import annotations
 
 from ..db import connection
@@ -36,8 +37,7 @@ def profile_by_handle(handle: str) -> dict | None:
 def update_profile(user_uuid: str, display_name: str, bio: str) -> dict | None:
     with connection() as conn:
         return conn.execute(
-            f"UPDATE users SET display_name = %s, bio = %s WHERE uuid = %s "
-            f"RETURNING {PROFILE_COLUMNS}",
+            f"UPDATE users SET display_name = %s, bio = %s WHERE uuid = %s RETURNING {PROFILE_COLUMNS}",
             (display_name, bio, user_uuid),
         ).fetchone()
 

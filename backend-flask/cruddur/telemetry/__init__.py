@@ -4,6 +4,7 @@ X-Ray and OTel run side by side without sharing anything: each has its own trace
 request hook and its own spans; on outgoing AWS calls the X-Ray SDK's trace header wins (OTel's
 botocore instrumentation only fills the header when X-Ray left it empty).
 """
+
 from __future__ import annotations
 
 from flask import Flask

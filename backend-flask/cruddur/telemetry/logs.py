@@ -16,6 +16,7 @@ A line carries what an operator needs to find a request (method, route template,
 duration, both trace ids, the user's uuid) and nothing a client sent: no tokens, query strings,
 bodies or SQL parameters, and no multi-line tracebacks (the traceback goes to the trace).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ import sys
 import threading
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
@@ -63,8 +64,7 @@ class LineWriter:
         """Write in the background from now on (one gunicorn worker: after the fork, never before)."""
         if self._thread is None:
             self._queue = queue.SimpleQueue()
-            self._thread = threading.Thread(target=self._run, args=(self._queue,), name="log-lines",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._run, args=(self._queue,), name="log-lines", daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -123,8 +123,11 @@ class Formatter(JsonFormatter):
     """python-json-logger with Cruddur's field names; an exception becomes its type and where it was raised."""
 
     def __init__(self):
-        super().__init__("%(levelname)s %(name)s %(message)s", timestamp="time",
-                         rename_fields={"levelname": "level", "name": "logger"})
+        super().__init__(
+            "%(levelname)s %(name)s %(message)s",
+            timestamp="time",
+            rename_fields={"levelname": "level", "name": "logger"},
+        )
 
     def add_fields(self, log_data, record, message_dict):
         super().add_fields(log_data, record, message_dict)
@@ -210,17 +213,22 @@ def init_app(app: Flask) -> None:
         ctx = g._get_current_object()  # one proxy lookup, not one per field
         req = request._get_current_object()
         started = ctx.get("request_started")
-        write_line({
-            "time": _now_iso(), "level": logging.getLevelName(level), "logger": request_log.name, "message": "request",
-            "method": req.method,
-            "route": req.url_rule.rule if req.url_rule else None,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            "xray_trace_id": ctx.xray_trace_id if hasattr(ctx, "xray_trace_id") else xray.trace_id(),
-            "otel_trace_id": ctx.otel_trace_id if hasattr(ctx, "otel_trace_id") else otel.trace_id(),
-            "user_uuid": ctx.get("user_uuid"),  # g.get: getattr's miss raises and catches an AttributeError
-            "user_sub": ctx.get("user_sub"),  # the verified token's sub: set where no users row is looked up too
-        })
+        write_line(
+            {
+                "time": _now_iso(),
+                "level": logging.getLevelName(level),
+                "logger": request_log.name,
+                "message": "request",
+                "method": req.method,
+                "route": req.url_rule.rule if req.url_rule else None,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+                "xray_trace_id": ctx.xray_trace_id if hasattr(ctx, "xray_trace_id") else xray.trace_id(),
+                "otel_trace_id": ctx.otel_trace_id if hasattr(ctx, "otel_trace_id") else otel.trace_id(),
+                "user_uuid": ctx.get("user_uuid"),  # g.get: getattr's miss raises and catches an AttributeError
+                "user_sub": ctx.get("user_sub"),  # the verified token's sub: set where no users row is looked up too
+            }
+        )
         return response
 
 
@@ -235,4 +243,4 @@ def write_line(fields: dict) -> None:
 
 def _now_iso() -> str:
     """The same UTC ISO-8601 timestamp python-json-logger writes on the other lines."""
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()

@@ -7,6 +7,7 @@ previous provider down (flushing it), so repeated init in one process is safe.
 
 OpenTelemetry is imported only when it is enabled (~0.3 s of start-up per worker otherwise).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -45,8 +46,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     _state["loaded"] = True
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: settings.service_name}),
-                              shutdown_on_exit=False)  # one atexit hook for whichever provider is current
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: settings.service_name}), shutdown_on_exit=False
+    )  # one atexit hook for whichever provider is current
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     for instrumentor in _global_instrumentors():
         instrumentor().instrument(tracer_provider=provider)

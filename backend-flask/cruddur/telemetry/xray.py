@@ -7,15 +7,16 @@ nothing polls a daemon for rules and nothing is logged when no daemon answers.
 The SDK is imported only when X-Ray is enabled: importing it costs ~0.3 s of start-up per worker and
 builds the global recorder, whose UDP socket would otherwise be left open at interpreter exit.
 """
+
 from __future__ import annotations
 
 import atexit
 import json
 import logging
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import flask.templating
 import psycopg
@@ -29,12 +30,32 @@ from ..config import Settings
 RULES_DIR = Path(__file__).resolve().parents[3] / "aws" / "json" / "xray"
 RULES = [
     # ALB and ECS health checks hit this every few seconds: never traced
-    {"RuleName": "CruddurHealthCheck", "ResourceARN": "*", "Priority": 100, "FixedRate": 0, "ReservoirSize": 0,
-     "ServiceName": "backend-flask", "ServiceType": "*", "Host": "*", "HTTPMethod": "GET",
-     "URLPath": "/api/health-check", "Version": 1},
-    {"RuleName": "Cruddur", "ResourceARN": "*", "Priority": 9000, "FixedRate": 0.1, "ReservoirSize": 5,
-     "ServiceName": "backend-flask", "ServiceType": "*", "Host": "*", "HTTPMethod": "*", "URLPath": "*",
-     "Version": 1},
+    {
+        "RuleName": "CruddurHealthCheck",
+        "ResourceARN": "*",
+        "Priority": 100,
+        "FixedRate": 0,
+        "ReservoirSize": 0,
+        "ServiceName": "backend-flask",
+        "ServiceType": "*",
+        "Host": "*",
+        "HTTPMethod": "GET",
+        "URLPath": "/api/health-check",
+        "Version": 1,
+    },
+    {
+        "RuleName": "Cruddur",
+        "ResourceARN": "*",
+        "Priority": 9000,
+        "FixedRate": 0.1,
+        "ReservoirSize": 5,
+        "ServiceName": "backend-flask",
+        "ServiceType": "*",
+        "Host": "*",
+        "HTTPMethod": "*",
+        "URLPath": "*",
+        "Version": 1,
+    },
 ]
 
 _state = {"enabled": False, "recorder": None}  # the SDK's global recorder, once X-Ray was enabled here
@@ -50,14 +71,23 @@ def sampling_rules() -> list[dict]:
 def local_rules(rules: list[dict]) -> dict:
     """The API-shaped rules as the SDK's local rules (version 2), in priority order: reservoir per second +
     fixed rate. The catch-all (largest Priority) is also the default."""
+
     def target(rule: dict) -> dict:
         return {"fixed_target": rule["ReservoirSize"], "rate": rule["FixedRate"]}
 
     ordered = sorted(rules, key=lambda rule: rule["Priority"])
     return {
         "version": 2,
-        "rules": [{"description": r["RuleName"], "host": r["Host"], "http_method": r["HTTPMethod"],
-                   "url_path": r["URLPath"], **target(r)} for r in ordered],
+        "rules": [
+            {
+                "description": r["RuleName"],
+                "host": r["Host"],
+                "http_method": r["HTTPMethod"],
+                "url_path": r["URLPath"],
+                **target(r),
+            }
+            for r in ordered
+        ],
         "default": target(ordered[-1]),
     }
 
@@ -139,9 +169,13 @@ def sql_subsegment(cursor: psycopg.Cursor, query) -> Iterator[None]:
     info = cursor.connection.info
     with recorder.in_subsegment(f"{info.dbname}@{info.host}", namespace="remote") as sub:
         if sub is not None:
-            sql = {"url": f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}",
-                   "database_type": "PostgreSQL", "database_version": str(info.server_version),
-                   "driver_version": f"psycopg {psycopg.__version__}", "user": info.user}
+            sql = {
+                "url": f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}",
+                "database_type": "PostgreSQL",
+                "database_version": str(info.server_version),
+                "driver_version": f"psycopg {psycopg.__version__}",
+                "user": info.user,
+            }
             if isinstance(query, str):  # parameters are bound separately and never recorded
                 sql["sanitized_query"] = query[:2000]
             sub.set_sql(sql)

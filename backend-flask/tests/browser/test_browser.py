@@ -10,6 +10,7 @@ may see, and it sends the preflights.
 
 Without chromium: a failure when CI=true (.ci/provision-browser installs it), else a skip naming the fix.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,16 @@ from testkit import serve
 PAGE = Path(__file__).with_name("frontend.html")
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 # The flags this machine's Chromium needs (no sandbox as root, no GPU, no calls home on a closed network).
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 if not (CHROMIUM and CHROMEDRIVER):
     if os.environ.get("CI") == "true":
@@ -55,8 +64,15 @@ def api(tmp_path_factory, module_database_url, aws_env, cognito_pool, page_origi
     ddb.ensure_table(boto3.client("dynamodb", region_name=aws_env["AWS_DEFAULT_REGION"]), table)
     port = free_port()
     log = tmp_path_factory.mktemp("api") / "gunicorn.log"
-    env = app_env(database_url=module_database_url, endpoint=aws_env["AWS_ENDPOINT_URL"], pool=cognito_pool,
-                  table=table, port=port, FRONTEND_URL=page_origin, GUNICORN_ACCESSLOG="")
+    env = app_env(
+        database_url=module_database_url,
+        endpoint=aws_env["AWS_ENDPOINT_URL"],
+        pool=cognito_pool,
+        table=table,
+        port=port,
+        FRONTEND_URL=page_origin,
+        GUNICORN_ACCESSLOG="",
+    )
     server = Gunicorn(env=env, port=port, log_path=log).start()
     server.log = log
     yield server
@@ -87,8 +103,11 @@ def module_database_url(pg_server_url, template_db):
     name = f"cruddur_b_{uuid.uuid4().hex[:12]}"
     admin = pglocal.with_database(pg_server_url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            psycopg.sql.Identifier(name), psycopg.sql.Identifier(template_db)))
+        conn.execute(
+            psycopg.sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                psycopg.sql.Identifier(name), psycopg.sql.Identifier(template_db)
+            )
+        )
     yield pglocal.with_database(pg_server_url, name)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
@@ -98,8 +117,9 @@ def srp_token(aws_env, pool, handle: str) -> str:
     """An access token from the local Cognito, signed in by SRP (Amplify's default flow)."""
     idp = boto3.client("cognito-idp", region_name=aws_env["AWS_DEFAULT_REGION"])
     email = cognito.attributes(cognito.find_user_by_handle(idp, pool.pool_id, handle))["email"]
-    srp = AWSSRP(username=email, password=cognito.DEMO_PASSWORD, pool_id=pool.pool_id, client_id=pool.client_id,
-                 client=idp)
+    srp = AWSSRP(
+        username=email, password=cognito.DEMO_PASSWORD, pool_id=pool.pool_id, client_id=pool.client_id, client=idp
+    )
     return srp.authenticate_user()["AuthenticationResult"]["AccessToken"]
 
 
@@ -108,7 +128,9 @@ def call(browser, name: str, *args) -> dict:
     return browser.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "window.cruddur(...Array.from(arguments).slice(0, -1)).then(done, e => done({error: String(e)}));",
-        name, *args)
+        name,
+        *args,
+    )
 
 
 def open_page(browser, origin: str, api) -> None:
@@ -131,8 +153,9 @@ def test_the_frontend_s_calls_from_a_browser_on_another_origin(browser, api, pag
     assert {a["handle"] for a in home["data"]} >= {"andrewbrown", "londo"}
 
     # Signed in, with a real token from the local Cognito (SRP, as Amplify): a private read.
-    browser.execute_script("localStorage.setItem('access_token', arguments[0])", srp_token(aws_env, cognito_pool,
-                                                                                            "andrewbrown"))
+    browser.execute_script(
+        "localStorage.setItem('access_token', arguments[0])", srp_token(aws_env, cognito_pool, "andrewbrown")
+    )
     notifications = call(browser, "notifications")
     assert notifications["status"] == 200 and isinstance(notifications["data"], list), notifications
     assert any(n["notification_kind"] == "mention" for n in notifications["data"])
@@ -142,8 +165,10 @@ def test_the_frontend_s_calls_from_a_browser_on_another_origin(browser, api, pag
     assert saved["status"] == 200, saved
     assert (saved["data"]["display_name"], saved["data"]["bio"]) == ("Andrew from the browser", "Saved with PUT")
     deadline = time.monotonic() + 10  # the log lines reach the file in batches (~20 ms), one per worker
-    while not (logged(api, "OPTIONS", "/api/profile/update") and logged(api, "PUT", "/api/profile/update")) \
-            and time.monotonic() < deadline:
+    while (
+        not (logged(api, "OPTIONS", "/api/profile/update") and logged(api, "PUT", "/api/profile/update"))
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     assert [x["status"] for x in logged(api, "OPTIONS", "/api/profile/update")] == [200]
     assert [x["status"] for x in logged(api, "PUT", "/api/profile/update")] == [200]

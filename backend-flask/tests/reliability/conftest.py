@@ -2,6 +2,7 @@
 
 Every test here talks HTTP to 127.0.0.1 only, and bounds its load in time and in request count.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -20,11 +21,11 @@ def _start_api(tmp_path, database_url: str, aws_env: dict, pool, **extra) -> Gun
     """gunicorn with `make up`'s environment, this test's database and its own messages table."""
     endpoint = extra.pop("endpoint", aws_env["AWS_ENDPOINT_URL"])
     table = f"cruddur-messages-{uuid.uuid4().hex[:8]}"
-    ddb.ensure_table(boto3.client("dynamodb", endpoint_url=endpoint, region_name=aws_env["AWS_DEFAULT_REGION"]),
-                     table)
+    ddb.ensure_table(boto3.client("dynamodb", endpoint_url=endpoint, region_name=aws_env["AWS_DEFAULT_REGION"]), table)
     port = free_port()
-    env = app_env(database_url=database_url, endpoint=endpoint, pool=pool, table=table, port=port,
-                  GUNICORN_ACCESSLOG="", **extra)
+    env = app_env(
+        database_url=database_url, endpoint=endpoint, pool=pool, table=table, port=port, GUNICORN_ACCESSLOG="", **extra
+    )
     return Gunicorn(env=env, port=port, log_path=tmp_path / "gunicorn.log").start()
 
 
@@ -47,8 +48,11 @@ def module_database_url(pg_server_url, template_db):
     """A database copied from the template, shared by one module's tests."""
     name = f"cruddur_r_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pglocal.with_database(pg_server_url, "postgres"), autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            psycopg.sql.Identifier(name), psycopg.sql.Identifier(template_db)))
+        conn.execute(
+            psycopg.sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                psycopg.sql.Identifier(name), psycopg.sql.Identifier(template_db)
+            )
+        )
     yield pglocal.with_database(pg_server_url, name)
     with psycopg.connect(pglocal.with_database(pg_server_url, "postgres"), autocommit=True) as conn:
         conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))

@@ -1,4 +1,5 @@
 """Bounded load from threads, for the reliability tests: fresh loopback connections, every outcome kept."""
+
 from __future__ import annotations
 
 import http.client
@@ -19,8 +20,9 @@ class Outcome:
     connected: float | None = None  # when the TCP connection was established (monotonic)
 
 
-def request(port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None,
-            timeout: float = 10.0) -> Outcome:
+def request(
+    port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None, timeout: float = 10.0
+) -> Outcome:
     """One request on its own connection to 127.0.0.1:<port>."""
     started = time.monotonic()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -68,10 +70,11 @@ class Load:
             with self._lock:
                 self.outcomes.append(outcome)
 
-    def start(self) -> "Load":
+    def start(self) -> Load:
         deadline = time.monotonic() + self.seconds
-        self._threads = [threading.Thread(target=self._run, args=(i, deadline), daemon=True)
-                         for i in range(self.workers)]
+        self._threads = [
+            threading.Thread(target=self._run, args=(i, deadline), daemon=True) for i in range(self.workers)
+        ]
         for t in self._threads:
             t.start()
         return self

@@ -4,6 +4,7 @@ The app trusts a key set served here: the emulator's Cognito keys plus one RSA k
 we can sign tokens whose claims are wrong in exactly one way. A correctly-signed token of ours and a
 real Cognito access token are the controls: both get 200, so every 401 below is the check under test.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,7 +24,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from cruddur_kit import cognito
 from testkit import serve
-
 
 OUR_KID = "reliability-suite-key"
 REGION = "us-east-1"
@@ -55,8 +55,13 @@ def jwks_server(aws_env, cognito_pool, our_key):
 
 @pytest.fixture(scope="module")
 def server(start_api, tmp_path_factory, module_database_url, aws_env, cognito_pool, jwks_server):
-    api = start_api(tmp_path_factory.mktemp("api"), module_database_url, aws_env, cognito_pool,
-                    AWS_COGNITO_JWKS_URL=jwks_server["url"])
+    api = start_api(
+        tmp_path_factory.mktemp("api"),
+        module_database_url,
+        aws_env,
+        cognito_pool,
+        AWS_COGNITO_JWKS_URL=jwks_server["url"],
+    )
     yield api
     api.stop()
 
@@ -71,9 +76,18 @@ def bayko_sub(module_database_url, server):
 def claims(cognito_pool, bayko_sub):
     """Claims of a good access token for bayko (what Cognito puts in one)."""
     now = int(time.time())
-    return {"sub": bayko_sub, "iss": f"https://cognito-idp.{REGION}.amazonaws.com/{cognito_pool.pool_id}",
-            "client_id": cognito_pool.client_id, "token_use": "access", "scope": "aws.cognito.signin.user.admin",
-            "auth_time": now, "iat": now, "exp": now + 3600, "jti": "reliability", "username": bayko_sub}
+    return {
+        "sub": bayko_sub,
+        "iss": f"https://cognito-idp.{REGION}.amazonaws.com/{cognito_pool.pool_id}",
+        "client_id": cognito_pool.client_id,
+        "token_use": "access",
+        "scope": "aws.cognito.signin.user.admin",
+        "auth_time": now,
+        "iat": now,
+        "exp": now + 3600,
+        "jti": "reliability",
+        "username": bayko_sub,
+    }
 
 
 def sign(key, claims: dict, **header) -> str:
@@ -84,8 +98,9 @@ def call(server, token: str) -> requests.Response:
     return requests.get(server.url + PROTECTED, headers={"Authorization": f"Bearer {token}"}, timeout=5)
 
 
-def test_controls_a_token_signed_by_a_trusted_key_and_a_real_cognito_token_are_accepted(server, our_key, claims,
-                                                                                        tokens):
+def test_controls_a_token_signed_by_a_trusted_key_and_a_real_cognito_token_are_accepted(
+    server, our_key, claims, tokens
+):
     assert call(server, sign(our_key, claims)).status_code == 200
     assert call(server, tokens["bayko"]).status_code == 200
 
@@ -105,10 +120,15 @@ def forged(name, our_key, claims, real_token, real_id_token, real_kid, pool):
         header = _b64(json.dumps({"alg": "none", "kid": real_kid, "typ": "JWT"}).encode())
         return f"{header}.{_b64(json.dumps(claims).encode())}."
     if name == "hs256_with_public_key":  # the classic key-confusion attack, HMAC keyed by the public PEM
-        pem = our_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                serialization.PublicFormat.SubjectPublicKeyInfo)
-        signing_input = ".".join([_b64(json.dumps({"alg": "HS256", "kid": OUR_KID, "typ": "JWT"}).encode()),
-                                  _b64(json.dumps(claims).encode())])
+        pem = our_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        signing_input = ".".join(
+            [
+                _b64(json.dumps({"alg": "HS256", "kid": OUR_KID, "typ": "JWT"}).encode()),
+                _b64(json.dumps(claims).encode()),
+            ]
+        )
         return f"{signing_input}.{_b64(hmac.new(pem, signing_input.encode(), hashlib.sha256).digest())}"
     if name == "expired":
         return sign(our_key, {**claims, "iat": now - 7200, "exp": now - 3600})
@@ -159,11 +179,33 @@ def forged(name, our_key, claims, real_token, real_id_token, real_kid, pool):
     raise AssertionError(name)
 
 
-CASES = ["wrong_signature", "tampered_payload", "alg_none", "hs256_with_public_key", "expired", "not_yet_valid",
-         "wrong_issuer", "wrong_client", "id_token_instead_of_access", "id_token_claims_signed_by_trusted_key",
-         "unknown_kid", "missing_exp", "exp_numeric_string", "exp_1e30", "exp_in_ten_years", "iat_numeric_string",
-         "auth_time_in_the_future", "exp_boolean", "sub_with_nul", "sub_lone_surrogate", "sub_not_a_string",
-         "header_nested_2000_deep", "garbage", "three_garbage_parts", "empty_json_parts"]
+CASES = [
+    "wrong_signature",
+    "tampered_payload",
+    "alg_none",
+    "hs256_with_public_key",
+    "expired",
+    "not_yet_valid",
+    "wrong_issuer",
+    "wrong_client",
+    "id_token_instead_of_access",
+    "id_token_claims_signed_by_trusted_key",
+    "unknown_kid",
+    "missing_exp",
+    "exp_numeric_string",
+    "exp_1e30",
+    "exp_in_ten_years",
+    "iat_numeric_string",
+    "auth_time_in_the_future",
+    "exp_boolean",
+    "sub_with_nul",
+    "sub_lone_surrogate",
+    "sub_not_a_string",
+    "header_nested_2000_deep",
+    "garbage",
+    "three_garbage_parts",
+    "empty_json_parts",
+]
 
 
 @pytest.fixture(scope="module")

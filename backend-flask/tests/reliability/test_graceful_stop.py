@@ -6,6 +6,7 @@ refused, or (in the few milliseconds before the listening socket closes) reset f
 behind the ALB that cannot happen, because ECS drains the target (DEACTIVATING) before it sends SIGTERM.
 Such late connections are counted, and any answer they did get must still be a 200.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,9 @@ def test_sigterm_under_load_fails_no_request_in_flight(api, auth):
 
     def traffic(worker, n):
         if worker % 2:
-            return request(api.port, "POST", "/api/activities", {"message": f"graceful {worker}-{n}", "ttl": "1-hour"},
-                           headers)
+            return request(
+                api.port, "POST", "/api/activities", {"message": f"graceful {worker}-{n}", "ttl": "1-hour"}, headers
+            )
         return request(api.port, "GET", "/api/activities/home?limit=50")
 
     load = Load(traffic, workers=8, seconds=20, max_requests=2000).start()
@@ -51,6 +53,7 @@ def test_every_request_line_is_in_the_log_once_the_workers_exit(api, tmp_path):
     for _ in range(40):
         assert request(api.port, "GET", "/api/activities/home?limit=5").status == 200
     assert api.stop() == 0
-    lines = [json.loads(line) for line in (tmp_path / "gunicorn.log").read_text().splitlines()
-             if line.startswith('{"time"')]
+    lines = [
+        json.loads(line) for line in (tmp_path / "gunicorn.log").read_text().splitlines() if line.startswith('{"time"')
+    ]
     assert sum(x["route"] == "/api/activities/home" for x in lines) == 40

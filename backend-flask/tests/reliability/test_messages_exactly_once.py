@@ -8,6 +8,7 @@ The proxy loses the answers of one transaction in four three times in a row (all
 and of one in seven once: the first is only survived by the app sending the same request, with the same
 ClientRequestToken, again; both only by the emulator honouring the token (cruddur_kit.local.emulator).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -21,7 +22,6 @@ from urllib.parse import urlsplit
 
 import boto3
 import pytest
-
 from reliability_load import Load, request
 
 SECONDS = float(os.environ.get("CRUDDUR_DM_SECONDS", "30"))
@@ -79,8 +79,9 @@ class LossyProxy:
         with self.lock:
             rank = self.order.setdefault(token, len(self.order))
             self.seen[token] += 1
-            lost = (self.lose_all or (rank % 4 == 0 and self.seen[token] <= 3)
-                    or (rank % 7 == 3 and self.seen[token] == 1))
+            lost = (
+                self.lose_all or (rank % 4 == 0 and self.seen[token] <= 3) or (rank % 7 == 3 and self.seen[token] == 1)
+            )
             self.dropped += lost
             return lost
 
@@ -97,22 +98,27 @@ def lossy(aws_env):
 
 
 @pytest.mark.slow
-def test_concurrent_senders_with_lost_answers_store_each_message_exactly_once(start_api, tmp_path, database_url,
-                                                                               aws_env, cognito_pool, tokens, lossy):
+def test_concurrent_senders_with_lost_answers_store_each_message_exactly_once(
+    start_api, tmp_path, database_url, aws_env, cognito_pool, tokens, lossy
+):
     jwks = f"{aws_env['AWS_ENDPOINT_URL']}/{cognito_pool.pool_id}/.well-known/jwks.json"
     api = start_api(tmp_path, database_url, aws_env, cognito_pool, endpoint=lossy.url, AWS_COGNITO_JWKS_URL=jwks)
     run = uuid.uuid4().hex[:8]
     groups: dict[tuple, str] = {}
     try:
+
         def send(worker, n):
             sender, receiver = PAIRS[worker % len(PAIRS)]
             pair = tuple(sorted((sender, receiver)))
             text = f"once-{run}-{worker}-{n}"
             # start (or reuse) the conversation by handle, or append to it by uuid once it is known
-            body = {"message": text, **({"message_group_uuid": groups[pair]} if n % 2 and pair in groups
-                                        else {"handle": receiver})}
-            o = request(api.port, "POST", "/api/messages", body, {"Authorization": f"Bearer {tokens[sender]}"},
-                        timeout=60)
+            body = {
+                "message": text,
+                **({"message_group_uuid": groups[pair]} if n % 2 and pair in groups else {"handle": receiver}),
+            }
+            o = request(
+                api.port, "POST", "/api/messages", body, {"Authorization": f"Bearer {tokens[sender]}"}, timeout=60
+            )
             if o.status == 200:
                 answer = json.loads(o.body)
                 if "message_group_uuid" in answer and "uuid" not in answer:
@@ -128,7 +134,9 @@ def test_concurrent_senders_with_lost_answers_store_each_message_exactly_once(st
     ok = [o for o in outcomes if o.status == 200]
 
     # What DynamoDB holds, read past the proxy: every message of this run, in every conversation.
-    dynamodb = boto3.client("dynamodb", endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name=aws_env["AWS_DEFAULT_REGION"])
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name=aws_env["AWS_DEFAULT_REGION"]
+    )
     table = api.env["DDB_MESSAGE_TABLE"]
     stored: Counter = Counter()
     stored_uuid: dict[str, str] = {}
@@ -144,27 +152,36 @@ def test_concurrent_senders_with_lost_answers_store_each_message_exactly_once(st
     assert duplicated == set(), f"{len(duplicated)} messages stored twice"
     assert failed & set(stored) == set(), f"{len(failed & set(stored))} messages stored though the client got an error"
     assert set(acked) - set(stored) == set(), "messages acknowledged but not stored"
-    assert all(stored_uuid[t] == a["uuid"] for t, a in acked.items() if "uuid" in a), "a message stored under another uuid"
+    assert all(stored_uuid[t] == a["uuid"] for t, a in acked.items() if "uuid" in a), (
+        "a message stored under another uuid"
+    )
     assert set(statuses) <= {200, 409}, statuses  # 409: a busy conversation (nothing written)
     # The injection happened, and beyond what boto3's own retries survive:
     assert len(ok) > 40 and lossy.dropped > 10, (statuses, lossy.dropped)
     assert any(n > 3 for n in lossy.seen.values()), "no transaction outlived boto3's own retries: proved nothing"
 
 
-def test_when_every_answer_is_lost_the_client_is_told_the_message_may_have_been_sent(start_api, tmp_path,
-                                                                                    database_url, aws_env,
-                                                                                    cognito_pool, tokens):
+def test_when_every_answer_is_lost_the_client_is_told_the_message_may_have_been_sent(
+    start_api, tmp_path, database_url, aws_env, cognito_pool, tokens
+):
     """The one case no retry resolves: DynamoDB applied the send, and no answer comes back at all. The client
     gets a 503 that says so (not a bare failure), within a bound."""
     proxy = LossyProxy(aws_env["AWS_ENDPOINT_URL"], lose_all=True)
     jwks = f"{aws_env['AWS_ENDPOINT_URL']}/{cognito_pool.pool_id}/.well-known/jwks.json"
     api = start_api(tmp_path, database_url, aws_env, cognito_pool, endpoint=proxy.url, AWS_COGNITO_JWKS_URL=jwks)
     try:
-        o = request(api.port, "POST", "/api/messages", {"message": "into the void", "handle": "bayko"},
-                    {"Authorization": f"Bearer {tokens['andrewbrown']}"}, timeout=60)
+        o = request(
+            api.port,
+            "POST",
+            "/api/messages",
+            {"message": "into the void", "handle": "bayko"},
+            {"Authorization": f"Bearer {tokens['andrewbrown']}"},
+            timeout=60,
+        )
         assert o.status == 503 and json.loads(o.body) == {
             "error": "dynamodb_unavailable",
-            "message": "the message may have been sent: look at the conversation before sending it again"}
+            "message": "the message may have been sent: look at the conversation before sending it again",
+        }
         assert o.seconds < 10
         assert max(proxy.seen.values()) == 3 + 3  # boto3's three tries, then three resends of the same request
     finally:

@@ -3,6 +3,7 @@ write that got a 2xx is present afterwards exactly once, and nothing unacknowled
 
 CRUDDUR_LOST_WRITES_SECONDS sets the duration (default 30 s, as the issue asks).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,6 @@ from collections import Counter
 
 import psycopg
 import requests
-
 from reliability_load import Load, request
 
 SECONDS = float(os.environ.get("CRUDDUR_LOST_WRITES_SECONDS", "30"))
@@ -25,8 +25,12 @@ def test_every_acknowledged_write_is_stored_exactly_once(api, tokens, database_u
     # One conversation per writer pair, started before the load: messages are appended to it.
     groups = {}
     for sender, receiver in (("andrewbrown", "bayko"), ("londo", "altbrown")):
-        r = requests.post(f"{api.url}/api/messages", json={"message": f"start {run}", "handle": receiver},
-                          headers=headers[sender], timeout=10)
+        r = requests.post(
+            f"{api.url}/api/messages",
+            json={"message": f"start {run}", "handle": receiver},
+            headers=headers[sender],
+            timeout=10,
+        )
         assert r.status_code == 200, r.text
         groups[sender] = r.json()["message_group_uuid"]
 
@@ -40,8 +44,9 @@ def test_every_acknowledged_write_is_stored_exactly_once(api, tokens, database_u
     def message(worker, n):
         sender = list(groups)[worker % len(groups)]
         text = f"lw-{run}-m{worker}-{n}"
-        o = request(api.port, "POST", "/api/messages", {"message": text, "message_group_uuid": groups[sender]},
-                    headers[sender])
+        o = request(
+            api.port, "POST", "/api/messages", {"message": text, "message_group_uuid": groups[sender]}, headers[sender]
+        )
         o.kind, o.text, o.group = "message", text, groups[sender]
         return o
 
@@ -56,10 +61,11 @@ def test_every_acknowledged_write_is_stored_exactly_once(api, tokens, database_u
 
     # Activities: in PostgreSQL, each acknowledged text once, with the uuid the client was given.
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute("SELECT message, uuid::text FROM activities WHERE message LIKE %s",
-                            (f"lw-{run}-%",)).fetchall()
+        rows = conn.execute(
+            "SELECT message, uuid::text FROM activities WHERE message LIKE %s", (f"lw-{run}-%",)
+        ).fetchall()
     stored = Counter(m for m, _ in rows)
-    by_text = {m: u for m, u in rows}
+    by_text = dict(rows)
     acked_activities = {o.text: json.loads(o.body)["uuid"] for o in acked if o.kind == "activity"}
     assert {t for t, n in stored.items() if n > 1} == set(), "duplicated activities"
     assert set(acked_activities) - set(stored) == set(), "lost activities"

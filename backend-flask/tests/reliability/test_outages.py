@@ -3,6 +3,7 @@
   service recovers without a restart within 5 s of the database returning;
 - the DynamoDB emulator stopped: message routes get 503 JSON while activity routes keep working.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ import boto3
 import psycopg
 import pytest
 from botocore.config import Config
+from reliability_load import Load, request
 
 from cruddur import manage
 from cruddur.config import Settings
@@ -20,7 +22,6 @@ from cruddur_kit import LOCAL_DIR
 from cruddur_kit.local import moto as motolib
 from cruddur_kit.local import postgres as pglocal
 from cruddur_kit.local.provision import link_demo_users
-from reliability_load import Load, request
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,9 @@ def outage_db(own_postgres, cognito_pool, aws_env):
         conn.execute("CREATE DATABASE cruddur_outage")
     manage.migrate(url)
     manage.seed(url)
-    idp = boto3.client("cognito-idp", region_name=aws_env["AWS_DEFAULT_REGION"],
-                       config=Config(retries={"max_attempts": 1}))
+    idp = boto3.client(
+        "cognito-idp", region_name=aws_env["AWS_DEFAULT_REGION"], config=Config(retries={"max_attempts": 1})
+    )
     link_demo_users(url, idp, cognito_pool)
     return url
 
@@ -54,16 +56,18 @@ def _json_503(o) -> bool:
     return o.status == 503 and isinstance(json.loads(o.body), dict)
 
 
-def test_database_outage_is_503_json_fast_and_recovers_without_restart(start_api, tmp_path, own_postgres,
-                                                                       outage_db, aws_env, cognito_pool, tokens):
+def test_database_outage_is_503_json_fast_and_recovers_without_restart(
+    start_api, tmp_path, own_postgres, outage_db, aws_env, cognito_pool, tokens
+):
     api = start_api(tmp_path, outage_db, aws_env, cognito_pool)
     try:
         headers = {"Authorization": f"Bearer {tokens['bayko']}"}
 
         def traffic(worker, n):
             if worker == 0:
-                return request(api.port, "POST", "/api/activities", {"message": f"outage {n}", "ttl": "1-hour"},
-                               headers, timeout=5)
+                return request(
+                    api.port, "POST", "/api/activities", {"message": f"outage {n}", "ttl": "1-hour"}, headers, timeout=5
+                )
             return request(api.port, "GET", "/api/activities/home", timeout=5)
 
         load = Load(traffic, workers=8, seconds=40, max_requests=4000).start()
@@ -109,13 +113,14 @@ def own_moto(tmp_path):
     server.stop()
 
 
-def test_dynamodb_outage_is_503_json_on_message_routes_while_activities_work(start_api, tmp_path, own_moto,
-                                                                             database_url, aws_env, cognito_pool,
-                                                                             tokens):
+def test_dynamodb_outage_is_503_json_on_message_routes_while_activities_work(
+    start_api, tmp_path, own_moto, database_url, aws_env, cognito_pool, tokens
+):
     # DynamoDB on our own emulator (stopped below); Cognito's keys still from the shared one.
     jwks = f"{aws_env['AWS_ENDPOINT_URL']}/{cognito_pool.pool_id}/.well-known/jwks.json"
-    api = start_api(tmp_path, database_url, aws_env, cognito_pool, endpoint=own_moto.endpoint,
-                    AWS_COGNITO_JWKS_URL=jwks)
+    api = start_api(
+        tmp_path, database_url, aws_env, cognito_pool, endpoint=own_moto.endpoint, AWS_COGNITO_JWKS_URL=jwks
+    )
     try:
         headers = {"Authorization": f"Bearer {tokens['andrewbrown']}"}
         started = request(api.port, "POST", "/api/messages", {"message": "before", "handle": "bayko"}, headers)
@@ -123,15 +128,22 @@ def test_dynamodb_outage_is_503_json_on_message_routes_while_activities_work(sta
         group = json.loads(started.body)["message_group_uuid"]
         own_moto.stop()
 
-        message_calls = [("GET", "/api/message_groups", None), ("GET", f"/api/messages/{group}", None),
-                         ("POST", "/api/messages", {"message": "during", "message_group_uuid": group})]
+        message_calls = [
+            ("GET", "/api/message_groups", None),
+            ("GET", f"/api/messages/{group}", None),
+            ("POST", "/api/messages", {"message": "during", "message_group_uuid": group}),
+        ]
         for method, path, body in message_calls * 2:  # every worker process, not just one
             o = request(api.port, method, path, body, headers, timeout=10)
             assert _json_503(o), (path, o.status, o.body[:200])
             assert o.seconds < 5.0, (path, o.seconds)
-        for method, path, body in [("GET", "/api/activities/home", None), ("GET", "/api/activities/@bayko", None),
-                                   ("POST", "/api/activities", {"message": "still here", "ttl": "1-hour"}),
-                                   ("GET", "/api/ready", None), ("GET", "/api/health-check", None)]:
+        for method, path, body in [
+            ("GET", "/api/activities/home", None),
+            ("GET", "/api/activities/@bayko", None),
+            ("POST", "/api/activities", {"message": "still here", "ttl": "1-hour"}),
+            ("GET", "/api/ready", None),
+            ("GET", "/api/health-check", None),
+        ]:
             o = request(api.port, method, path, body, headers)
             assert o.status == 200, (path, o.status, o.body[:200])
     finally:

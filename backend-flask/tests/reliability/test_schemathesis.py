@@ -10,6 +10,7 @@ A 422 is still checked against the document (status listed, body an array of cod
 The operations are walked here rather than through `schemathesis.pytest.from_fixture`: its lazy
 loader renames pytest nodes through a private attribute that pytest 9 no longer has.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -26,14 +27,21 @@ MAX_EXAMPLES = 10  # per operation, token variant and mode: bounded (~11 routes 
 def run_operation(operation, mode, base_url, session, headers) -> str | None:
     """Run bounded generated cases for one operation; the first failure as text, else None."""
 
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case):
         if headers is None and case.headers:
             case.headers = {k: v for k, v in case.headers.items() if k.lower() != "authorization"}
-        response = case.call_and_validate(base_url=base_url, session=session, headers=headers, timeout=10,
-                                          excluded_checks=[positive_data_acceptance])
+        response = case.call_and_validate(
+            base_url=base_url, session=session, headers=headers, timeout=10, excluded_checks=[positive_data_acceptance]
+        )
         assert response.status_code < 500, response.text
 
     try:
@@ -55,6 +63,7 @@ def test_every_route_conforms_to_the_document_and_never_5xx(module_api, tokens, 
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10, [f"{o.method} {o.path}" for o in operations]
     with requests.Session() as session:
-        failures = [f for op in operations
-                    if (f := run_operation(op, mode, module_api.url, session, headers)) is not None]
+        failures = [
+            f for op in operations if (f := run_operation(op, mode, module_api.url, session, headers)) is not None
+        ]
     assert not failures, "\n\n".join(failures)

@@ -14,6 +14,7 @@ Its configuration comes as the ADOT image takes it: AOT_CONFIG_CONTENT, else --c
 read, not interpreted: it prints the exporters it names and whether each ${env:NAME} it reads is set (never a
 value). Exits 0 on SIGTERM.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,11 @@ def receive_segments(sock: socket.socket) -> None:
         except ValueError:
             say(f"dropped a datagram that is not a segment ({len(data)} bytes)")
             continue
-        record = {k: segment.get(k) for k in ("trace_id", "id", "name", "parent_id", "error", "fault")
-                  if segment.get(k) is not None}
+        record = {
+            k: segment.get(k)
+            for k in ("trace_id", "id", "name", "parent_id", "error", "fault")
+            if segment.get(k) is not None
+        }
         SEGMENTS.append(record)
         say(f"segment trace_id={record.get('trace_id')} id={record.get('id')} name={record.get('name')}")
 
@@ -90,8 +94,10 @@ class OtlpHttp(JsonHandler):
             self.answer(404, body=b"")
             return
         OTLP[self.path.rsplit("/", 1)[-1]] += 1
-        say(f"otlp {self.path} {len(body)} bytes ({self.headers.get('Content-Type')}, "
-            f"{self.headers.get('Content-Encoding') or 'identity'})")
+        say(
+            f"otlp {self.path} {len(body)} bytes ({self.headers.get('Content-Type')}, "
+            f"{self.headers.get('Content-Encoding') or 'identity'})"
+        )
         self.answer(200, body=b"", kind="application/x-protobuf")
 
     def do_GET(self):
@@ -121,32 +127,41 @@ def configuration(argv: list[str]) -> tuple[str, str]:
     if args.config:
         with open(args.config) as f:  # the real collector fails on a missing config file; so does this one
             return f.read(), args.config
-    raise SystemExit("adot-collector stand-in: no configuration: set AOT_CONFIG_CONTENT or pass --config=FILE "
-                     "(the real image's built-in ECS configuration is not part of this stand-in)")
+    raise SystemExit(
+        "adot-collector stand-in: no configuration: set AOT_CONFIG_CONTENT or pass --config=FILE "
+        "(the real image's built-in ECS configuration is not part of this stand-in)"
+    )
 
 
 def main(argv: list[str]) -> int:
     text, source = configuration(argv)
-    exporters = sorted(set(re.findall(r"^\s{2}([A-Za-z0-9_/]+):", text.split("exporters:", 1)[-1].split(
-        "\nservice:", 1)[0], re.M)))
-    say(f"configuration from {source} ({len(text)} bytes); exporters named: {', '.join(exporters) or 'none'} "
-        "(nothing is exported here)")
+    exporters = sorted(
+        set(re.findall(r"^\s{2}([A-Za-z0-9_/]+):", text.split("exporters:", 1)[-1].split("\nservice:", 1)[0], re.M))
+    )
+    say(
+        f"configuration from {source} ({len(text)} bytes); exporters named: {', '.join(exporters) or 'none'} "
+        "(nothing is exported here)"
+    )
     for name in sorted(set(re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", text))):
         say(f"${{env:{name}}} is {'set (value not printed)' if os.environ.get(name) else 'NOT set'}")
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("0.0.0.0", 2000))
-    servers = [http.server.ThreadingHTTPServer(("0.0.0.0", 2000), XRayProxy),
-               http.server.ThreadingHTTPServer(("0.0.0.0", 4318), OtlpHttp),
-               http.server.ThreadingHTTPServer(("127.0.0.1", 13133), HealthCheck)]
+    servers = [
+        http.server.ThreadingHTTPServer(("0.0.0.0", 2000), XRayProxy),
+        http.server.ThreadingHTTPServer(("0.0.0.0", 4318), OtlpHttp),
+        http.server.ThreadingHTTPServer(("127.0.0.1", 13133), HealthCheck),
+    ]
     grpc = socket.create_server(("0.0.0.0", 4317))
     threading.Thread(target=receive_segments, args=(udp,), daemon=True).start()
     threading.Thread(target=accept_and_close, args=(grpc,), daemon=True).start()
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     READY.set()
-    say("awsxray on 0.0.0.0:2000/udp (sampling proxy and GET /segments on 2000/tcp), OTLP/HTTP on 0.0.0.0:4318, "
+    say(
+        "awsxray on 0.0.0.0:2000/udp (sampling proxy and GET /segments on 2000/tcp), OTLP/HTTP on 0.0.0.0:4318, "
         "TCP (no gRPC) on 0.0.0.0:4317, health_check on 127.0.0.1:13133; not the ADOT collector: nothing goes to "
-        "AWS or Honeycomb")
+        "AWS or Honeycomb"
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -4,6 +4,7 @@ docker/otel-collector/config.yaml's receivers, nothing exported. OTLP/HTTP on 43
 size) and a TCP listener on 4317 that accepts and closes (no gRPC). Accepts --config=FILE (read, not
 interpreted). `GET /received` answers how many requests of each kind arrived. Exits 0 on SIGTERM.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         COUNTS[kind] += 1
-        print(f"otel-collector stand-in: {self.path} {len(body)} bytes "
-              f"({self.headers.get('Content-Type')}, {self.headers.get('Content-Encoding') or 'identity'})",
-              flush=True)
+        print(
+            f"otel-collector stand-in: {self.path} {len(body)} bytes "
+            f"({self.headers.get('Content-Type')}, {self.headers.get('Content-Encoding') or 'identity'})",
+            flush=True,
+        )
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
         self.send_header("Content-Length", "0")
@@ -64,8 +67,9 @@ def main(argv: list[str]) -> int:
     http_server = http.server.ThreadingHTTPServer(("0.0.0.0", 4318), Handler)
     threading.Thread(target=http_server.serve_forever, daemon=True).start()
     threading.Thread(target=accept_and_close, args=(4317,), daemon=True).start()
-    print("otel-collector stand-in: OTLP/HTTP on 0.0.0.0:4318, TCP (no gRPC) on 0.0.0.0:4317; exports nothing",
-          flush=True)
+    print(
+        "otel-collector stand-in: OTLP/HTTP on 0.0.0.0:4318, TCP (no gRPC) on 0.0.0.0:4317; exports nothing", flush=True
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

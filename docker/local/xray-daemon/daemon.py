@@ -5,6 +5,7 @@ same address: `GET /segments` lists what it received; the daemon's sampling prox
 (`POST /GetSamplingRules`, `POST /SamplingTargets`) get empty answers. It accepts the daemon's flags
 (-b/--bind, -t/--bind-tcp, -o, -n, -l, -r, -c, -f, -a); it exits 0 on SIGTERM.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,11 +34,17 @@ def receive(sock: socket.socket) -> None:
         except ValueError:
             print(f"xray-daemon stand-in: dropped a datagram that is not a segment ({len(data)} bytes)", flush=True)
             continue
-        record = {k: segment.get(k) for k in ("trace_id", "id", "name", "parent_id", "error", "fault")
-                  if segment.get(k) is not None}
+        record = {
+            k: segment.get(k)
+            for k in ("trace_id", "id", "name", "parent_id", "error", "fault")
+            if segment.get(k) is not None
+        }
         RECEIVED.append(record)
-        print(f"xray-daemon stand-in: segment trace_id={record.get('trace_id')} id={record.get('id')} "
-              f"name={record.get('name')}", flush=True)
+        print(
+            f"xray-daemon stand-in: segment trace_id={record.get('trace_id')} id={record.get('id')} "
+            f"name={record.get('name')}",
+            flush=True,
+        )
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -72,8 +79,20 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="xray-daemon stand-in", add_help=True)
     parser.add_argument("-b", "--bind", default="0.0.0.0:2000")
     parser.add_argument("-t", "--bind-tcp", default=None)
-    for flag in ("-n", "-l", "-r", "-c", "-f", "-a", "--region", "--log-level", "--role-arn", "--config",
-                 "--log-file", "--resource-arn"):
+    for flag in (
+        "-n",
+        "-l",
+        "-r",
+        "-c",
+        "-f",
+        "-a",
+        "--region",
+        "--log-level",
+        "--role-arn",
+        "--config",
+        "--log-file",
+        "--resource-arn",
+    ):
         parser.add_argument(flag, default=None)
     parser.add_argument("-o", "--local-mode", action="store_true")
     args, _ = parser.parse_known_args(argv)
@@ -84,9 +103,11 @@ def main(argv: list[str]) -> int:
     server = http.server.ThreadingHTTPServer(tcp_address, Handler)
     threading.Thread(target=receive, args=(udp,), daemon=True).start()
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"xray-daemon stand-in: receiving segments on {udp_address[0]}:{udp_address[1]}/udp, answering on "
-          f"{tcp_address[0]}:{tcp_address[1]}/tcp (GET /segments); not the AWS X-Ray daemon: nothing goes to AWS",
-          flush=True)
+    print(
+        f"xray-daemon stand-in: receiving segments on {udp_address[0]}:{udp_address[1]}/udp, answering on "
+        f"{tcp_address[0]}:{tcp_address[1]}/tcp (GET /segments); not the AWS X-Ray daemon: nothing goes to AWS",
+        flush=True,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -5,6 +5,7 @@
 so the pressure lasts as long as the attack. `probe` is the client everybody else is: one GET at a time on
 a fresh connection, timed. `python -m cruddur_kit.bench.hostile URL` runs both and prints the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,12 +31,25 @@ class SlowClients:
     mode "body": a whole POST head (Content-Length: 1000), then the body a byte at a time.
     """
 
-    def __init__(self, host: str, port: int, connections: int = 200, interval: float = 1.0, mode: str = "headers",
-                 path: str = "/api/activities/home"):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        connections: int = 200,
+        interval: float = 1.0,
+        mode: str = "headers",
+        path: str = "/api/activities/home",
+    ):
         if mode not in ("headers", "body"):
             raise ValueError(mode)
         self.host, self.port, self.connections, self.interval, self.mode, self.path = (
-            host, port, connections, interval, mode, path)
+            host,
+            port,
+            connections,
+            interval,
+            mode,
+            path,
+        )
         self.stats = AttackStats()
         self.connected = threading.Event()  # set once all `connections` are open
         self._stop = threading.Event()
@@ -45,8 +59,10 @@ class SlowClients:
     def _first_piece(self) -> bytes:
         if self.mode == "headers":
             return f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n".encode()
-        return (f"POST /api/activities HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: 1000\r\nAuthorization: Bearer null\r\n\r\n{{").encode()
+        return (
+            f"POST /api/activities HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: 1000\r\nAuthorization: Bearer null\r\n\r\n{{"
+        ).encode()
 
     def _next_piece(self) -> bytes:
         self._lines += 1
@@ -152,8 +168,10 @@ def summary(results: list[Probe]) -> str:
     answered = [p.seconds for p in results if p.status == 200]
     line = f"{len(answered)}/{len(results)} probes answered 200"
     if answered:
-        line += (f"; p50 {percentile(answered, 50) * 1000:.1f} ms, p99 {percentile(answered, 99) * 1000:.1f} ms, "
-                 f"max {max(answered) * 1000:.1f} ms")
+        line += (
+            f"; p50 {percentile(answered, 50) * 1000:.1f} ms, p99 {percentile(answered, 99) * 1000:.1f} ms, "
+            f"max {max(answered) * 1000:.1f} ms"
+        )
     return line
 
 
@@ -173,8 +191,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"during {args.connections} slow {args.mode} connections ({args.interval:g} s a piece):", summary(during))
     for path in paths:
         print(f"  {path}: {summary([p for p in during if p.path == path])}")
-    print(f"  attack: {attack.stats.opened} connections opened, {attack.stats.closed_by_server} closed by the server, "
-          f"answers {attack.stats.answers or 'none'}")
+    print(
+        f"  attack: {attack.stats.opened} connections opened, {attack.stats.closed_by_server} closed by the server, "
+        f"answers {attack.stats.answers or 'none'}"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ cProfile's own cost per call makes call-heavy parts look bigger: read the shares
 
 `python -m cruddur_kit.bench.profile DIR` prints the breakdown of a folder.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,10 @@ PARTS = (
     ("token verification", [("cruddur/auth.py", "verify")]),
     ("user lookup (checkout + query)", [("cruddur/stores/users.py", "by_cognito_user_id")]),
     ("pool checkout + return", [("psycopg_pool/pool.py", "getconn"), ("psycopg_pool/pool.py", "putconn")]),
-    ("query (execute + fetch)", [("psycopg/connection.py", "execute"), ("psycopg/cursor.py", "fetchall"),
-                                 ("psycopg/cursor.py", "fetchone")]),
+    (
+        "query (execute + fetch)",
+        [("psycopg/connection.py", "execute"), ("psycopg/cursor.py", "fetchall"), ("psycopg/cursor.py", "fetchone")],
+    ),
     ("row shaping", [("psycopg/rows.py", "dict_row_"), ("cruddur/stores/keyset.py", "split")]),
     ("JSON encoding", [("flask/json/provider.py", "response")]),
     ("request log line", [("cruddur/telemetry/logs.py", "_access_log")]),
@@ -114,8 +117,12 @@ def breakdown(folder: Path) -> list[tuple[str, float]]:
         return []
     parts = [(name, _cumulative(stats, targets) / whole) for name, targets in PARTS]
     view = _cumulative(stats, [VIEW]) / whole
-    parts.append(("framework (Flask, werkzeug, CORS, hooks: outside the view and the log line)",
-                  1 - view - dict(parts)["request log line"]))
+    parts.append(
+        (
+            "framework (Flask, werkzeug, CORS, hooks: outside the view and the log line)",
+            1 - view - dict(parts)["request log line"],
+        )
+    )
     return parts
 
 

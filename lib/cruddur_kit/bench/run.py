@@ -1,4 +1,5 @@
 """`make bench`: the stack on its own ports, data at growing sizes, wrk per endpoint, one table."""
+
 from __future__ import annotations
 
 import json
@@ -11,16 +12,16 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 
 from .. import BACKEND, LOCAL_DIR, aws, cognito
+from ..errors import KitError
 from ..local import moto as motolib
 from ..local import postgres as pglocal
 from ..local import stack as local_stack
-from ..errors import KitError
 from ..output import log
 from . import profile
 from .stack import Gunicorn, app_env
@@ -33,15 +34,34 @@ HOME_UNCACHED = "home (cache off)"  # HOME_FEED_CACHE_SECONDS=0: every request r
 SIGNED_IN = " (signed in)"  # rows that send a valid access token from the local Cognito (andrewbrown's)
 HOME_SIGNED_IN = "home" + SIGNED_IN
 # Every row, in the order measured; `--only` picks some of them.
-ROWS = ("home", HOME_SIGNED_IN, HOME_UNCACHED, "profile", "show", "search", "notifications" + SIGNED_IN,
-        "create activity" + SIGNED_IN, "reply" + SIGNED_IN, "message groups" + SIGNED_IN, "messages" + SIGNED_IN)
+ROWS = (
+    "home",
+    HOME_SIGNED_IN,
+    HOME_UNCACHED,
+    "profile",
+    "show",
+    "search",
+    "notifications" + SIGNED_IN,
+    "create activity" + SIGNED_IN,
+    "reply" + SIGNED_IN,
+    "message groups" + SIGNED_IN,
+    "messages" + SIGNED_IN,
+)
 WRITES = ("create activity" + SIGNED_IN, "reply" + SIGNED_IN)  # their cruds are deleted after the row
 # Each row's target share of the ceiling (home: issue 7; the rest: issue 16). These rows are measured run by
 # run alternately with the ceiling, so their share is a same-minute ratio. The message rows have no target:
 # they measure the DynamoDB emulator (see render).
-SHARE_TARGETS = {"home": 0.40, HOME_SIGNED_IN: 0.40, HOME_UNCACHED: 0.20, "profile": 0.20, "show": 0.20,
-                 "search": 0.20, "notifications" + SIGNED_IN: 0.20, "create activity" + SIGNED_IN: 0.10,
-                 "reply" + SIGNED_IN: 0.10}
+SHARE_TARGETS = {
+    "home": 0.40,
+    HOME_SIGNED_IN: 0.40,
+    HOME_UNCACHED: 0.20,
+    "profile": 0.20,
+    "show": 0.20,
+    "search": 0.20,
+    "notifications" + SIGNED_IN: 0.20,
+    "create activity" + SIGNED_IN: 0.10,
+    "reply" + SIGNED_IN: 0.10,
+}
 P99_GROWTH = 1.5  # every row: p99 at the largest size <= 1.5x p99 at the smallest
 REPLY_PARENTS = 100  # the reply row spreads its replies over this many cruds (one hot row would serialise them)
 HEALTH_CHECK_FLAGS = "-I -S"  # as backend-flask/Dockerfile's HEALTHCHECK and the task definition's healthCheck
@@ -75,10 +95,22 @@ class Report:
 
 
 def _machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        (
+            int(line.split()[1]) // 1024 // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     return f"{os.cpu_count()} vCPU ({cpu}), {mem} GiB RAM, {platform.system()} {platform.release()}"
 
 
@@ -91,9 +123,14 @@ def endpoints(database_url: str, base: str, token: str, group: str) -> dict[str,
             "WHERE u.handle LIKE 'bench%' AND a.reply_to_activity_uuid IS NULL AND a.expires_at > now() "
             "ORDER BY u.handle = 'bench1' DESC, a.created_at DESC LIMIT 1"
         ).fetchone()
-        parents = [row[0] for row in conn.execute(
-            "SELECT uuid FROM activities WHERE reply_to_activity_uuid IS NULL AND expires_at > now() "
-            "ORDER BY created_at DESC LIMIT %s", (REPLY_PARENTS,))]
+        parents = [
+            row[0]
+            for row in conn.execute(
+                "SELECT uuid FROM activities WHERE reply_to_activity_uuid IS NULL AND expires_at > now() "
+                "ORDER BY created_at DESC LIMIT %s",
+                (REPLY_PARENTS,),
+            )
+        ]
     if found is None:
         raise KitError("no generated top-level activity to measure profile and show with: use larger --sizes")
     handle, activity = found
@@ -106,11 +143,19 @@ def endpoints(database_url: str, base: str, token: str, group: str) -> dict[str,
         "show": {"url": f"{base}/api/activities/@{handle}/status/{activity}"},
         "search": {"url": f"{base}/api/activities/search?term=fargate"},
         "notifications" + SIGNED_IN: {"url": f"{base}/api/activities/notifications", "headers": auth},
-        "create activity" + SIGNED_IN: {"url": f"{base}/api/activities", "method": "POST", "headers": auth,
-                                        "body": crud},
-        "reply" + SIGNED_IN: {"url": f"{base}/api/activities/{parents[0]}/reply", "method": "POST",
-                              "headers": auth, "body": json.dumps({"message": CREATED_MESSAGE}),
-                              "paths": [f"/api/activities/{p}/reply" for p in parents]},
+        "create activity" + SIGNED_IN: {
+            "url": f"{base}/api/activities",
+            "method": "POST",
+            "headers": auth,
+            "body": crud,
+        },
+        "reply" + SIGNED_IN: {
+            "url": f"{base}/api/activities/{parents[0]}/reply",
+            "method": "POST",
+            "headers": auth,
+            "body": json.dumps({"message": CREATED_MESSAGE}),
+            "paths": [f"/api/activities/{p}/reply" for p in parents],
+        },
         "message groups" + SIGNED_IN: {"url": f"{base}/api/message_groups", "headers": auth},
         "messages" + SIGNED_IN: {"url": f"{base}/api/messages/{group}", "headers": auth},
     }
@@ -126,10 +171,23 @@ def health_check_ms(url: str, runs: int = 30) -> float:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         path = f.name
     try:
-        subprocess.run([hyperfine, "-N", "--warmup", "3", "--runs", str(runs), "--export-json", path,
-                        f"{python} {HEALTH_CHECK_FLAGS} {BACKEND / 'bin' / 'health-check'}"],
-                       env={**os.environ, "HEALTH_CHECK_URL": f"{url}/api/health-check"},
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                hyperfine,
+                "-N",
+                "--warmup",
+                "3",
+                "--runs",
+                str(runs),
+                "--export-json",
+                path,
+                f"{python} {HEALTH_CHECK_FLAGS} {BACKEND / 'bin' / 'health-check'}",
+            ],
+            env={**os.environ, "HEALTH_CHECK_URL": f"{url}/api/health-check"},
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         return json.loads(Path(path).read_text())["results"][0]["median"] * 1000
     finally:
         os.unlink(path)
@@ -159,14 +217,28 @@ def run(options: Options) -> Report:
 
         def start(app: str | None = None, **extra_env: str) -> Gunicorn:
             port = motolib.free_port()
-            server = Gunicorn(env=app_env(database_url=database_url, endpoint=moto.endpoint,
-                                          pool=provisioned.pool, table=TABLE, port=port, **extra_env),
-                              port=port, app=app, log_path=work / "gunicorn.log")
+            server = Gunicorn(
+                env=app_env(
+                    database_url=database_url,
+                    endpoint=moto.endpoint,
+                    pool=provisioned.pool,
+                    table=TABLE,
+                    port=port,
+                    **extra_env,
+                ),
+                port=port,
+                app=app,
+                log_path=work / "gunicorn.log",
+            )
             servers.append(server)
             return server.start()
 
-        wrk_options = {"seconds": options.seconds, "connections": options.connections, "threads": options.threads,
-                       "timeout": options.timeout}
+        wrk_options = {
+            "seconds": options.seconds,
+            "connections": options.connections,
+            "threads": options.threads,
+            "timeout": options.timeout,
+        }
         ceiling = start("cruddur_kit.bench.ceiling:app")  # kept running: measured again beside every home row
         report.ceiling = measure(ceiling.url + "/", runs=options.runs, **wrk_options)
         log(f"bench: ceiling {report.ceiling.rps:,.0f} req/s")
@@ -182,14 +254,17 @@ def run(options: Options) -> Report:
         uncached = start(served, HOME_FEED_CACHE_SECONDS="0") if HOME_UNCACHED in options.only else None
         if everything:
             report.health_check_ms = health_check_ms(api.url)
-            log(f"bench: cold start {statistics.median(report.cold_starts):.2f}s, "
-                f"health-check script {report.health_check_ms:.0f} ms")
+            log(
+                f"bench: cold start {statistics.median(report.cold_starts):.2f}s, "
+                f"health-check script {report.health_check_ms:.0f} ms"
+            )
 
         group = _conversation(api.url, token) if "messages" + SIGNED_IN in options.only else ""
         loaded = 0
         for size in sorted(options.sizes):
             log(f"bench: loading {size - loaded:,} activities (to {size:,}) ...")
             from cruddur import manage
+
             report.generated[size] = manage.generate(database_url, size - loaded, 1000) + _settle(database_url)
             loaded = size
             token = _token(idp, provisioned.pool, database_url)  # a fresh one: a 1M run outlasts an hour
@@ -212,20 +287,27 @@ def run(options: Options) -> Report:
                     parents = {"worker": measured.process.pid, "postgres": postmaster}
                     cpu_before = {part: profile.cpu_seconds(profile.children(pid)) for part, pid in parents.items()}
                 if name in SHARE_TARGETS:
-                    result, beside, share = measure_against(url, ceiling.url + "/", runs=options.runs,
-                                                            **wrk_options, **spec)
+                    result, beside, share = measure_against(
+                        url, ceiling.url + "/", runs=options.runs, **wrk_options, **spec
+                    )
                     report.rows[(name, size)], report.shares[(name, size)] = result, share
                     report.ceilings.setdefault(size, beside)
                 else:
                     report.rows[(name, size)] = result = measure(url, runs=options.runs, **wrk_options, **spec)
-                log(f"bench: {size:>9,} {name:<28} {result.rps:8,.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
+                log(
+                    f"bench: {size:>9,} {name:<28} {result.rps:8,.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
                     f"p99 {result.p99_ms:7.1f} ms  errors {result.errors}"
-                    + (f"  {report.shares[(name, size)]:.0%} of the ceiling" if name in SHARE_TARGETS else ""))
+                    + (f"  {report.shares[(name, size)]:.0%} of the ceiling" if name in SHARE_TARGETS else "")
+                )
                 if options.profile:
-                    cpu = {part: profile.cpu_since(cpu_before[part], pid) / result.requests * 1e6
-                           for part, pid in parents.items()}
-                    log(f"bench: CPU per request: gunicorn workers {cpu['worker']:.0f} µs, "
-                        f"PostgreSQL {cpu['postgres']:.0f} µs (under cProfile: the workers' figure is inflated)")
+                    cpu = {
+                        part: profile.cpu_since(cpu_before[part], pid) / result.requests * 1e6
+                        for part, pid in parents.items()
+                    }
+                    log(
+                        f"bench: CPU per request: gunicorn workers {cpu['worker']:.0f} µs, "
+                        f"PostgreSQL {cpu['postgres']:.0f} µs (under cProfile: the workers' figure is inflated)"
+                    )
                     for server in (api, uncached):
                         if server:
                             server.stop()  # not a figure: the workers may dump once more on their way out
@@ -249,9 +331,11 @@ def _settle(database_url: str) -> float:
     with psycopg.connect(database_url, autocommit=True) as conn:
         # The signed-in user is mentioned in 1% of the cruds (the "fargate" ones): the notifications row
         # then reads a list that grows with the data (10,000 notifications at 1M), as a popular user's does.
-        conn.execute("INSERT INTO notifications (user_uuid, activity_uuid, kind, created_at) "
-                     "SELECT (SELECT uuid FROM users WHERE handle = 'andrewbrown'), a.uuid, 'mention', a.created_at "
-                     "FROM activities a WHERE a.message LIKE '%on fargate' ON CONFLICT DO NOTHING")
+        conn.execute(
+            "INSERT INTO notifications (user_uuid, activity_uuid, kind, created_at) "
+            "SELECT (SELECT uuid FROM users WHERE handle = 'andrewbrown'), a.uuid, 'mention', a.created_at "
+            "FROM activities a WHERE a.message LIKE '%on fargate' ON CONFLICT DO NOTHING"
+        )
         conn.execute("VACUUM (ANALYZE) notifications")
         conn.execute("VACUUM (ANALYZE) activities")
         conn.execute("VACUUM (ANALYZE) users")
@@ -275,12 +359,17 @@ def _token(idp, pool, database_url: str) -> str:
 
 def _conversation(base: str, token: str) -> str:
     """A conversation andrewbrown -> bayko with a few messages, for the message rows."""
+
     def post(body):
-        request = urllib.request.Request(f"{base}/api/messages", data=json.dumps(body).encode(), method="POST",
-                                         headers={"Authorization": f"Bearer {token}",
-                                                  "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{base}/api/messages",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as r:
             return json.load(r)
+
     group = post({"message": "bench conversation", "handle": "bayko"})["message_group_uuid"]
     for i in range(30):
         post({"message": f"bench message {i}", "message_group_uuid": group})
@@ -321,13 +410,17 @@ def render(report: Report, argv: str) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     if ceiling:
-        lines.append(f"| ceiling (constant JSON, 20 activities), at start | – | {ceiling.rps:,.0f} "
-                     f"| {_fmt_ms(ceiling.p50_ms)} | {_fmt_ms(ceiling.p99_ms)} | {ceiling.errors} | 100% |")
+        lines.append(
+            f"| ceiling (constant JSON, 20 activities), at start | – | {ceiling.rps:,.0f} "
+            f"| {_fmt_ms(ceiling.p50_ms)} | {_fmt_ms(ceiling.p99_ms)} | {ceiling.errors} | 100% |"
+        )
     for size in sizes:
         c = report.ceilings.get(size)
         if c:
-            lines.append(f"| ceiling, alternating with the rows | {size:,} | {c.rps:,.0f} | {_fmt_ms(c.p50_ms)} "
-                         f"| {_fmt_ms(c.p99_ms)} | {c.errors} | 100% |")
+            lines.append(
+                f"| ceiling, alternating with the rows | {size:,} | {c.rps:,.0f} | {_fmt_ms(c.p50_ms)} "
+                f"| {_fmt_ms(c.p99_ms)} | {c.errors} | 100% |"
+            )
     names = list(dict.fromkeys(name for name, _ in report.rows))
     for name in names:
         for size in sizes:
@@ -336,32 +429,45 @@ def render(report: Report, argv: str) -> str:
                 base = report.ceilings.get(size) or ceiling
                 share = report.shares.get((name, size))
                 share = f"{share:.0%}" if share is not None else (f"{r.rps / base.rps:.0%}" if base else "–")
-                lines.append(f"| {name} | {size:,} | {r.rps:,.0f} | {_fmt_ms(r.p50_ms)} | {_fmt_ms(r.p99_ms)} "
-                             f"| {r.errors} | {share} |")
+                lines.append(
+                    f"| {name} | {size:,} | {r.rps:,.0f} | {_fmt_ms(r.p50_ms)} | {_fmt_ms(r.p99_ms)} "
+                    f"| {r.errors} | {share} |"
+                )
     lines += ["", "| figure | value | target | met |", "|---|---|---|---|"]
     if report.cold_starts:
         cold = statistics.median(report.cold_starts)
-        lines.append(f"| cold start (spawn → first 200 from /api/health-check), median of "
-                     f"{len(report.cold_starts)} | {cold:.2f} s | ≤ 2 s | {'yes' if cold <= 2 else 'NO'} |")
+        lines.append(
+            f"| cold start (spawn → first 200 from /api/health-check), median of "
+            f"{len(report.cold_starts)} | {cold:.2f} s | ≤ 2 s | {'yes' if cold <= 2 else 'NO'} |"
+        )
     if report.health_check_ms is not None:
-        lines.append(f"| bin/health-check run time (hyperfine median of 30) | {report.health_check_ms:.0f} ms "
-                     f"| ≤ 150 ms | {'yes' if report.health_check_ms <= 150 else 'NO'} |")
+        lines.append(
+            f"| bin/health-check run time (hyperfine median of 30) | {report.health_check_ms:.0f} ms "
+            f"| ≤ 150 ms | {'yes' if report.health_check_ms <= 150 else 'NO'} |"
+        )
     for name, target in SHARE_TARGETS.items():
         for size in sizes:
             if (name, size) in report.shares:
                 share = report.shares[(name, size)]
                 met = "yes" if share >= target else "NO"
-                lines.append(f"| {name} req/s as a share of the ceiling at {size:,} (median of {o.runs} runs paired "
-                             f"with a ceiling run) | {share:.0%} | ≥ {target:.0%} | {met} |")
+                lines.append(
+                    f"| {name} req/s as a share of the ceiling at {size:,} (median of {o.runs} runs paired "
+                    f"with a ceiling run) | {share:.0%} | ≥ {target:.0%} | {met} |"
+                )
     for name in ROWS:
         small, large = report.rows.get((name, sizes[0])), report.rows.get((name, sizes[-1]))
         if small and large and len(sizes) > 1:
             ratio = large.p99_ms / small.p99_ms
-            lines.append(f"| {name} p99 at {sizes[-1]:,} / at {sizes[0]:,} | {ratio:.2f}× | ≤ {P99_GROWTH:g}× "
-                         f"| {'yes' if ratio <= P99_GROWTH else 'NO'} |")
+            lines.append(
+                f"| {name} p99 at {sizes[-1]:,} / at {sizes[0]:,} | {ratio:.2f}× | ≤ {P99_GROWTH:g}× "
+                f"| {'yes' if ratio <= P99_GROWTH else 'NO'} |"
+            )
     errors = sum(r.errors for r in report.rows.values())
     lines.append(f"| errors over every row | {errors} | 0 | {'yes' if errors == 0 else 'NO'} |")
     if report.generated:
-        lines += ["", "Data load (cruddur.manage.generate, incremental, then VACUUM ANALYZE): " + ", ".join(
-            f"to {size:,} in {seconds:.0f} s" for size, seconds in sorted(report.generated.items()))]
+        lines += [
+            "",
+            "Data load (cruddur.manage.generate, incremental, then VACUUM ANALYZE): "
+            + ", ".join(f"to {size:,} in {seconds:.0f} s" for size, seconds in sorted(report.generated.items())),
+        ]
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
 """The API under gunicorn as a real process on a loopback port, with the environment `make up` gives it."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,9 @@ from ..local import stack as local_stack
 from ..local.moto import free_port
 
 
-def app_env(*, database_url: str, endpoint: str, pool: cognito.Pool, table: str, port: int,
-            **extra: str) -> dict[str, str]:
+def app_env(
+    *, database_url: str, endpoint: str, pool: cognito.Pool, table: str, port: int, **extra: str
+) -> dict[str, str]:
     """The API's environment exactly as `make up` builds it (tracing off unless the env names a collector)."""
     provisioned = local_stack.Provisioned(database_url=database_url, pool=pool, table=table)
     env = local_stack.api_env(dict(os.environ), provisioned, endpoint, port)
@@ -60,16 +62,17 @@ class Gunicorn:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         started = time.monotonic()
         try:
-            self.process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         finally:
             if self.log_path:
                 out.close()
         deadline = started + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise KitError(f"gunicorn exited with {self.process.returncode} before answering"
-                               f"{f' (see {self.log_path})' if self.log_path else ''}")
+                raise KitError(
+                    f"gunicorn exited with {self.process.returncode} before answering"
+                    f"{f' (see {self.log_path})' if self.log_path else ''}"
+                )
             if get(self.url + ready_path, timeout=1.0) == 200:
                 self.cold_start = time.monotonic() - started
                 return self

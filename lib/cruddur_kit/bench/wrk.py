@@ -1,4 +1,5 @@
 """wrk, the HTTP load generator, as a separate process: one JSON line per run from a Lua `done` hook."""
+
 from __future__ import annotations
 
 import json
@@ -48,23 +49,40 @@ class Result:
     requests: int
 
 
-def run_once(url: str, *, seconds: float, connections: int, threads: int, timeout: float,
-             method: str = "GET", body: str | None = None, headers: dict | None = None,
-             paths: list[str] | None = None) -> dict:
+def run_once(
+    url: str,
+    *,
+    seconds: float,
+    connections: int,
+    threads: int,
+    timeout: float,
+    method: str = "GET",
+    body: str | None = None,
+    headers: dict | None = None,
+    paths: list[str] | None = None,
+) -> dict:
     """One wrk run; `paths` (on `url`'s host) are requested in turn instead of `url`'s own path."""
     script = DONE
     if paths:
-        script = (f"local paths = {{{', '.join(json.dumps(p) for p in paths)}}}\nlocal n = 0\n"
-                  "request = function()\n  n = n + 1\n  return wrk.format(nil, paths[(n % #paths) + 1])\nend\n"
-                  + script)
+        script = (
+            f"local paths = {{{', '.join(json.dumps(p) for p in paths)}}}\nlocal n = 0\n"
+            "request = function()\n  n = n + 1\n  return wrk.format(nil, paths[(n % #paths) + 1])\nend\n" + script
+        )
     if method != "GET":
         script = f"wrk.method = {json.dumps(method)}\n" + script
     if body is not None:
         script = f"wrk.body = {json.dumps(body)}\nwrk.headers['Content-Type'] = 'application/json'\n" + script
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
-    argv = [ensure_tool("wrk"), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", f"--timeout={timeout:g}s",
-            "-s", f.name]
+    argv = [
+        ensure_tool("wrk"),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        f"--timeout={timeout:g}s",
+        "-s",
+        f.name,
+    ]
     for key, value in (headers or {}).items():
         argv += ["-H", f"{key}: {value}"]
     try:

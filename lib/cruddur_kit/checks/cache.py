@@ -1,5 +1,6 @@
 """A small on-disk memo in .local/cache for the slow, pure parts of lint (parliament's import and analysis
 cost ~0.8 s; its answers depend only on the policy text and parliament's version)."""
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ A live NG/WARN carries one of these ids (`Finding.cause`). The checks journal's 
 `catalogued` is injected into the emulator after a good setup + deploy, and each command in `named_by`
 must name it by this id.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,36 +23,48 @@ V, D, VD = ("verify",), ("doctor",), ("verify", "doctor")
 
 CAUSES: list[Cause] = [
     Cause("service.missing", "the service is not deployed (or was deleted)", D),
-    Cause("service.scaled-down", "the service's desiredCount is below the spec's (or the scaling minimum), or 0",
-          VD),
+    Cause("service.scaled-down", "the service's desiredCount is below the spec's (or the scaling minimum), or 0", VD),
     Cause("service.short", "fewer tasks run than the service wants", D, catalogued=False),
-    Cause("image.missing", "an image the tasks run (the spec's tag, or the one the service was pointed at by hand) "
-          "is not in ECR", VD),
-    Cause("port.mismatch", "the container port, the service's containerPort and the target group's Port disagree, "
-          "or are not the port the image listens on", VD),
-    Cause("listener-rule.missing", "the ALB has no listener rule forwarding the service's paths to its target "
-          "group", VD),
+    Cause(
+        "image.missing",
+        "an image the tasks run (the spec's tag, or the one the service was pointed at by hand) is not in ECR",
+        VD,
+    ),
+    Cause(
+        "port.mismatch",
+        "the container port, the service's containerPort and the target group's Port disagree, "
+        "or are not the port the image listens on",
+        VD,
+    ),
+    Cause(
+        "listener-rule.missing", "the ALB has no listener rule forwarding the service's paths to its target group", VD
+    ),
     Cause("target-group.missing", "the service's target group does not exist", V, catalogued=False),
     Cause("target-group.drift", "the target group was changed live (health path, port, protocol, target type)", VD),
     Cause("logs.group-missing", "the log group the containers write to does not exist (tasks cannot start)", VD),
     Cause("logs.errors", "error lines in the newest log events of a container's streams", D),
     Cause("role.missing", "a task role or the execution role does not exist", VD, catalogued=False),
     Cause("role.trust", "a role does not trust ecs-tasks.amazonaws.com", VD),
-    Cause("role.execution-policy", "the execution role cannot pull the image, write the logs or read a secret",
-          VD),
-    Cause("role.task-policy-tracing", "the task role cannot write to X-Ray: the tracing sidecar's traces are lost",
-          V),
-    Cause("image.drift", "the service pins another digest than the one its tag names now (a re-pushed tag, or "
-          "another build running)", V, catalogued=False),
-    Cause("image.unpinned", "the service's revision runs an image by tag, not by digest (registered by hand or an "
-          "older kit)", V, catalogued=False),
+    Cause("role.execution-policy", "the execution role cannot pull the image, write the logs or read a secret", VD),
+    Cause("role.task-policy-tracing", "the task role cannot write to X-Ray: the tracing sidecar's traces are lost", V),
+    Cause(
+        "image.drift",
+        "the service pins another digest than the one its tag names now (a re-pushed tag, or another build running)",
+        V,
+        catalogued=False,
+    ),
+    Cause(
+        "image.unpinned",
+        "the service's revision runs an image by tag, not by digest (registered by hand or an older kit)",
+        V,
+        catalogued=False,
+    ),
     Cause("role.kms-decrypt", "the execution role cannot decrypt a secret under a customer-managed KMS key", VD),
     Cause("secret.missing", "an SSM parameter or Secrets Manager secret the tasks read does not exist", VD),
     Cause("cluster.missing", "the cluster does not exist or is not ACTIVE", V, catalogued=False),
     Cause("subnet.missing", "a subnet the service names does not exist", V, catalogued=False),
     Cause("sg.alb-inbound", "the ALB's security group does not admit HTTP 80 from the internet", VD),
-    Cause("sg.service-from-alb", "the service's security group does not admit the container port from the ALB's",
-          VD),
+    Cause("sg.service-from-alb", "the service's security group does not admit the container port from the ALB's", VD),
     Cause("network.no-route", "the subnets cannot reach ECR/SSM/Logs (no public IP, NAT or VPC endpoints)", D),
     Cause("target.timeout", "targets time out their health checks", D),
     Cause("target.health-path", "the health path answers a code other than 200", D),

@@ -2,6 +2,7 @@
 (read-only fields dropped, AWS defaults filled, unordered lists sorted, "1 vCPU"/"2 GB" as units, nulls
 dropped). Task definitions go through deploy's own normaliser (cruddur_kit.ecs.taskdef.normalise), so diff
 and deploy's no-op check agree on what counts as a change."""
+
 from __future__ import annotations
 
 import difflib
@@ -9,7 +10,8 @@ import json
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .. import images, spec as speclib
+from .. import images
+from .. import spec as speclib
 from ..ecs.taskdef import KIT_TAG, registered_by_kit
 from ..ecs.taskdef import normalise as normalise_td
 from ..ecs.watch import describe_service
@@ -17,16 +19,37 @@ from ..errors import KitError
 from ..kit import Kit
 from .live import Lenient
 
-SERVICE_KEYS = ("serviceName", "taskDefinition", "desiredCount", "launchType", "platformVersion",
-                "capacityProviderStrategy", "networkConfiguration", "loadBalancers", "healthCheckGracePeriodSeconds",
-                "deploymentConfiguration", "deploymentController", "enableExecuteCommand", "propagateTags",
-                "enableECSManagedTags", "schedulingStrategy")
-SERVICE_DEFAULTS = {"schedulingStrategy": "REPLICA", "deploymentController": {"type": "ECS"},
-                    "propagateTags": "NONE", "enableECSManagedTags": False, "enableExecuteCommand": False,
-                    "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100,
-                                                "strategy": "ROLLING",
-                                                "deploymentCircuitBreaker": {"enable": False, "rollback": False},
-                                                "alarms": {"alarmNames": [], "enable": False, "rollback": False}}}
+SERVICE_KEYS = (
+    "serviceName",
+    "taskDefinition",
+    "desiredCount",
+    "launchType",
+    "platformVersion",
+    "capacityProviderStrategy",
+    "networkConfiguration",
+    "loadBalancers",
+    "healthCheckGracePeriodSeconds",
+    "deploymentConfiguration",
+    "deploymentController",
+    "enableExecuteCommand",
+    "propagateTags",
+    "enableECSManagedTags",
+    "schedulingStrategy",
+)
+SERVICE_DEFAULTS = {
+    "schedulingStrategy": "REPLICA",
+    "deploymentController": {"type": "ECS"},
+    "propagateTags": "NONE",
+    "enableECSManagedTags": False,
+    "enableExecuteCommand": False,
+    "deploymentConfiguration": {
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 100,
+        "strategy": "ROLLING",
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        "alarms": {"alarmNames": [], "enable": False, "rollback": False},
+    },
+}
 
 
 def _prune(node):
@@ -94,8 +117,9 @@ def diff(kit: Kit, parts: tuple[str, ...] = ("task-definition", "service")) -> l
     lines = []
     if "task-definition" in parts:
         notes = same_images(kit.client("ecr"), td, local_td)
-        body = unified(normalise_td(td), normalise_td(local_td), f"task-definitions/{s.name}.json",
-                       _revision_note(deployed_td))
+        body = unified(
+            normalise_td(td), normalise_td(local_td), f"task-definitions/{s.name}.json", _revision_note(deployed_td)
+        )
         lines += (notes + body) if body else []
     if "service" in parts:
         local_service = {k: v for k, v in local_sd.items() if k in SERVICE_KEYS}
@@ -124,6 +148,8 @@ def same_images(ecr, deployed: dict, local: dict) -> list[str]:
         if digests[0] and digests[0] == digests[1]:
             c["image"] = theirs
         elif digests[1] and refs[0].digest and refs[1].tag:
-            notes.append(f"# {c['name']}: {refs[1]} names {digests[1]} now; the deployed revision pins "
-                         f"{refs[0].digest} (the tag was re-pushed, or the service runs another build)")
+            notes.append(
+                f"# {c['name']}: {refs[1]} names {digests[1]} now; the deployed revision pins "
+                f"{refs[0].digest} (the tag was re-pushed, or the service runs another build)"
+            )
     return notes

@@ -1,4 +1,5 @@
 """`bin/ecs/lint`: every file in aws/json against the API models, Fargate's rules, IAM and each other."""
+
 from __future__ import annotations
 
 import time
@@ -22,8 +23,11 @@ def lint(root: Path | None = None, region: str = DEFAULT_REGION) -> Report:
             continue
         applicable = [r for r in RULES if r.kind == spec.kind]
         if not applicable:
-            report.record("file.known", spec.rel, [WARN("$", f"no checks know a {spec.kind!r} spec here",
-                                                      "put it under a known aws/json folder")])
+            report.record(
+                "file.known",
+                spec.rel,
+                [WARN("$", f"no checks know a {spec.kind!r} spec here", "put it under a known aws/json folder")],
+            )
         for r in applicable:
             report.record(r.id, spec.rel, r.fn(spec, specs))
     report.stats = {"files": len(specs.files), "seconds": round(time.perf_counter() - started, 3)}
@@ -47,7 +51,11 @@ def gate(region: str, skip: bool, say, root: Path | None = None) -> None:
         say(f"lint: aws/json passes ({report.summary()})")
         return
     for f in bad:
-        say(f"NG   {f.check}  {f.subject}{'  ' + f.path if f.path else ''}: {f.message}"
-            + (f"  (fix: {f.fix})" if f.fix else ""))
-    raise KitError(f"bin/ecs/lint found {len(bad)} NG in aws/json: fix them (bin/ecs/lint shows each), "
-                   f"or pass {SKIP_LINT_FLAG} to apply the specs anyway")
+        say(
+            f"NG   {f.check}  {f.subject}{'  ' + f.path if f.path else ''}: {f.message}"
+            + (f"  (fix: {f.fix})" if f.fix else "")
+        )
+    raise KitError(
+        f"bin/ecs/lint found {len(bad)} NG in aws/json: fix them (bin/ecs/lint shows each), "
+        f"or pass {SKIP_LINT_FLAG} to apply the specs anyway"
+    )

@@ -1,5 +1,6 @@
 """The read-only checks' template variables: an unknown one renders as a marker instead of stopping the check.
 (The checks' clients are the Kit's read-only ones: cruddur_kit.aws.Clients.)"""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

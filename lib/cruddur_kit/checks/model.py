@@ -3,13 +3,14 @@
 A rule yields problems (NG / WARN / SKIP); a rule that yields none for a subject is recorded as OK,
 so the tree shows what was checked as well as what failed.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import TextIO
-from collections.abc import Iterable
 
 
 class Status(IntEnum):
@@ -81,8 +82,15 @@ class Report:
         return ", ".join(f"{self.count(s)} {s.name}" for s in (Status.OK, Status.WARN, Status.NG, Status.SKIP))
 
     def to_json(self) -> str:
-        return json.dumps({"title": self.title, "summary": {s.name: self.count(s) for s in Status},
-                           "stats": self.stats, "findings": [f.to_dict() for f in self.findings]}, indent=2)
+        return json.dumps(
+            {
+                "title": self.title,
+                "summary": {s.name: self.count(s) for s in Status},
+                "stats": self.stats,
+                "findings": [f.to_dict() for f in self.findings],
+            },
+            indent=2,
+        )
 
     def write_tree(self, out: TextIO, verbose: bool = True) -> None:
         """The ecspresso-style tree: subjects, then one line per check; NG/WARN carry path and fix.

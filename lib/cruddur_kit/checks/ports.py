@@ -1,5 +1,6 @@
 """The port a service's image listens on, read from its build context (the Dockerfile's EXPOSE), so a port
 fix names what the image does rather than echoing the value a spec got wrong."""
+
 from __future__ import annotations
 
 import re

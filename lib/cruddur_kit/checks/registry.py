@@ -3,6 +3,7 @@
 What a rule checks and how to fix what it finds live in its docstring (the first paragraph, then a
 "Fix: ..." paragraph); `bin/ecs/lint --list-rules` prints them, and the checks journal's table is that output.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -32,6 +33,7 @@ def rule(id: str, kind: str, seed: str = ""):
         fix = next((p.removeprefix("Fix:").strip() for p in paragraphs if p.startswith("Fix:")), "")
         RULES.append(Rule(id, kind, fn, seed, paragraphs[0], fix))
         return fn
+
     return register
 
 

@@ -4,6 +4,7 @@ Building the Flask app costs ~0.7 s of imports, so the path list is cached in .l
 the app's source files (size + mtime): lint stays well under a second once warm, and any change to
 the app's code rebuilds it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,13 @@ def _build_paths() -> list[str]:
     from cruddur.config import Settings
     from cruddur.openapi import build_document
 
-    settings = Settings(connection_url="postgresql://lint@127.0.0.1:1/lint", aws_region=DEFAULT_REGION,
-                        cognito_user_pool_id=f"{DEFAULT_REGION}_lint", cognito_client_id="lint", db_pool_min=0)
+    settings = Settings(
+        connection_url="postgresql://lint@127.0.0.1:1/lint",
+        aws_region=DEFAULT_REGION,
+        cognito_user_pool_id=f"{DEFAULT_REGION}_lint",
+        cognito_client_id="lint",
+        db_pool_min=0,
+    )
     app = create_app(settings)
     try:
         doc = build_document(app)

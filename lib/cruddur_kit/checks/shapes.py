@@ -3,21 +3,39 @@
 Catches what the API would refuse (unknown keys, wrong types, missing required members, values
 outside an enum) without calling AWS; the local emulator accepts most of these silently.
 """
+
 from __future__ import annotations
 
 import difflib
-from functools import cache
 from collections.abc import Iterator
+from functools import cache
 
 import botocore.session
 
 from .model import NG
 
-_TYPES = {"string": (str,), "integer": (int,), "long": (int,), "boolean": (bool,), "double": (int, float),
-          "float": (int, float), "structure": (dict,), "map": (dict,), "list": (list,), "timestamp": (str, int),
-          "blob": (str, bytes)}
-_JSON_NAMES = {str: "a string", int: "an integer", bool: "a boolean", float: "a number", dict: "an object",
-               list: "an array", bytes: "bytes"}
+_TYPES = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "boolean": (bool,),
+    "double": (int, float),
+    "float": (int, float),
+    "structure": (dict,),
+    "map": (dict,),
+    "list": (list,),
+    "timestamp": (str, int),
+    "blob": (str, bytes),
+}
+_JSON_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "a boolean",
+    float: "a number",
+    dict: "an object",
+    list: "an array",
+    bytes: "bytes",
+}
 
 
 @cache
@@ -57,8 +75,11 @@ def _walk(value, shape, path: str, call: str, filled=()) -> Iterator[tuple]:
     expected = _TYPES.get(shape.type_name, (object,))
     if value is None or isinstance(value, bool) and bool not in expected or not isinstance(value, expected):
         want = _JSON_NAMES.get(expected[0], shape.type_name)
-        yield NG(path, f"{shape.type_name} expected, got {type(value).__name__} {value!r:.40}",
-                 f"make {path} {want} as {call} requires")
+        yield NG(
+            path,
+            f"{shape.type_name} expected, got {type(value).__name__} {value!r:.40}",
+            f"make {path} {want} as {call} requires",
+        )
         return
     if shape.type_name == "structure":
         members = shape.members
@@ -80,5 +101,8 @@ def _walk(value, shape, path: str, call: str, filled=()) -> Iterator[tuple]:
             yield from _walk(v, shape.value, _child(path, k), call)
     elif shape.type_name == "string" and shape.enum and value not in shape.enum:
         close = difflib.get_close_matches(value, shape.enum, n=1)
-        yield NG(path, f"{value!r} is not one of {', '.join(shape.enum)}",
-                 f"use {close[0]!r}" if close else f"use one of {', '.join(shape.enum)}")
+        yield NG(
+            path,
+            f"{value!r} is not one of {', '.join(shape.enum)}",
+            f"use {close[0]!r}" if close else f"use one of {', '.join(shape.enum)}",
+        )

@@ -3,6 +3,7 @@
 Lint needs no account: each ${VAR} gets a stand-in of the right kind (a list for *_IDS, an ARN for
 *_ARN, ...), so the rendered document has the shape the API will see. Rules read `docs` by kind.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,33 +11,44 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import AWS_JSON
-from .. import templates
+from .. import AWS_JSON, templates
 from ..aws import DEFAULT_REGION
-from ..config import (ADOT_COLLECTOR_CONFIG, CLUSTER, EXECUTION_ROLE, INFRASTRUCTURE_ROLE, TASK_ROLE,
-                      adot_collector_config)
+from ..config import (
+    ADOT_COLLECTOR_CONFIG,
+    CLUSTER,
+    EXECUTION_ROLE,
+    INFRASTRUCTURE_ROLE,
+    TASK_ROLE,
+    adot_collector_config,
+)
 from ..ddb import DEFAULT_TABLE
 
 ACCOUNT = "123456789012"
 
 
 def _standins(region: str) -> dict:
+    elb = f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}"
     return {
-        "AWS_ACCOUNT_ID": ACCOUNT, "AWS_DEFAULT_REGION": region, "AWS_REGION": region, "IMAGE_TAG": "0123abc",
-        "CLUSTER_NAME": CLUSTER, "ASSIGN_PUBLIC_IP": "ENABLED", "VPC_ID": "vpc-0lint",
-        "EXECUTION_ROLE_NAME": EXECUTION_ROLE, "TASK_ROLE_NAME": TASK_ROLE,
+        "AWS_ACCOUNT_ID": ACCOUNT,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "IMAGE_TAG": "0123abc",
+        "CLUSTER_NAME": CLUSTER,
+        "ASSIGN_PUBLIC_IP": "ENABLED",
+        "VPC_ID": "vpc-0lint",
+        "EXECUTION_ROLE_NAME": EXECUTION_ROLE,
+        "TASK_ROLE_NAME": TASK_ROLE,
         "DDB_MESSAGE_TABLE": DEFAULT_TABLE,
         "DB_SECRET_ARN": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:rds!db-lint-0123-AbCdEf",
-        "DB_PORT": "5432", "DB_NAME": "cruddur",
+        "DB_PORT": "5432",
+        "DB_NAME": "cruddur",
         "KMS_KEY_ARNS": [f"arn:aws:kms:{region}:{ACCOUNT}:key/0123abcd-0123-4567-89ab-0123456789ab"],
-        "TARGET_GROUP_ARN":
-            f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:targetgroup/cruddur-lint/0123456789abcdef",
-        "ALTERNATE_TARGET_GROUP_ARN":
-            f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:targetgroup/cruddur-lint-alt/0123456789abcdef",
+        "TARGET_GROUP_ARN": f"{elb}:targetgroup/cruddur-lint/0123456789abcdef",
+        "ALTERNATE_TARGET_GROUP_ARN": f"{elb}:targetgroup/cruddur-lint-alt/0123456789abcdef",
         "PRODUCTION_LISTENER_RULE_ARN": f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:listener-rule/app/"
-                                        "cruddur-alb/0123456789abcdef/0123456789abcdef/0123456789abcde0",
+        "cruddur-alb/0123456789abcdef/0123456789abcdef/0123456789abcde0",
         "TEST_LISTENER_RULE_ARN": f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:listener-rule/app/"
-                                  "cruddur-alb/0123456789abcdef/0123456789abcdee/0123456789abcde1",
+        "cruddur-alb/0123456789abcdef/0123456789abcdee/0123456789abcde1",
         "ECS_INFRASTRUCTURE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/{INFRASTRUCTURE_ROLE}",
         "TARGET_GROUP_DIMENSION": "targetgroup/cruddur-lint/0123456789abcdef",
         "ALTERNATE_TARGET_GROUP_DIMENSION": "targetgroup/cruddur-lint-alt/0123456789abcdef",
@@ -74,10 +86,23 @@ class SpecFile:
     error: str = ""
 
 
-_KINDS = {"task-definitions": "task-definition", "services": "service", "policies": "policy",
-          "targets": "target", "network": "network", "scaling": "scaling", "capacity-providers": "capacity",
-          "load-balancer": "alb", "database": "database", "ecr": "ecr-lifecycle", "xray": "xray-sampling",
-          "db-credentials": "db-credentials", "alarms": "alarm", "cognito": "cognito", "tracing": "tracing-sidecar"}
+_KINDS = {
+    "task-definitions": "task-definition",
+    "services": "service",
+    "policies": "policy",
+    "targets": "target",
+    "network": "network",
+    "scaling": "scaling",
+    "capacity-providers": "capacity",
+    "load-balancer": "alb",
+    "database": "database",
+    "ecr": "ecr-lifecycle",
+    "xray": "xray-sampling",
+    "db-credentials": "db-credentials",
+    "alarms": "alarm",
+    "cognito": "cognito",
+    "tracing": "tracing-sidecar",
+}
 
 
 def _kind(rel_parts: tuple[str, ...]) -> str:
@@ -141,12 +166,15 @@ class SpecSet:
         region = self.variables.region
         beside = self.root.parent / "otel" / ADOT_COLLECTOR_CONFIG.name  # a tree's own collector config, if it has one
         self.variables["ADOT_COLLECTOR_CONFIG"] = adot_collector_config(
-            self.variables, beside if beside.exists() else ADOT_COLLECTOR_CONFIG)
+            self.variables, beside if beside.exists() else ADOT_COLLECTOR_CONFIG
+        )
         self.variables["SSM_PARAMETER_ARNS"] = self.ssm_parameter_arns()
-        self.variables["ECR_REPOSITORY_ARNS"] = [f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{r}"
-                                                 for r in sorted(repos)]
-        self.variables["LOG_STREAM_ARNS"] = [f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{g}:log-stream:*"
-                                             for g in sorted(groups)]
+        self.variables["ECR_REPOSITORY_ARNS"] = [
+            f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{r}" for r in sorted(repos)
+        ]
+        self.variables["LOG_STREAM_ARNS"] = [
+            f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{g}:log-stream:*" for g in sorted(groups)
+        ]
 
     def ssm_parameter_arns(self) -> list[str]:
         """The SSM parameters the task definitions (as written: the default sidecar) name, as ARNs."""
@@ -159,8 +187,11 @@ class SpecSet:
                     value = str(templates.render({"v": secret.get("valueFrom", "")}, self.variables)["v"])
                     if ":secretsmanager:" in value:
                         continue
-                    found.add(value if value.startswith("arn:") else
-                              f"arn:aws:ssm:{self.variables.region}:{ACCOUNT}:parameter/{value.lstrip('/')}")
+                    found.add(
+                        value
+                        if value.startswith("arn:")
+                        else f"arn:aws:ssm:{self.variables.region}:{ACCOUNT}:parameter/{value.lstrip('/')}"
+                    )
         return sorted(found)
 
     def of(self, kind: str) -> list[SpecFile]:
@@ -172,8 +203,9 @@ class SpecSet:
         return next((f for f in self.files if f.kind == kind and f.error and name in (None, f.path.name)), None)
 
     def task_definition(self, family: str) -> SpecFile | None:
-        return next((f for f in self.of("task-definition") if isinstance(f.doc, dict)
-                     and f.doc.get("family") == family), None)
+        return next(
+            (f for f in self.of("task-definition") if isinstance(f.doc, dict) and f.doc.get("family") == family), None
+        )
 
     def target_for(self, service: SpecFile) -> SpecFile | None:
         """The target group spec of a service: load-balancer/targets/<serviceName>.json."""

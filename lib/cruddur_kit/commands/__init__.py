@@ -4,6 +4,7 @@ one-line help; `bin/GROUP/NAME` (`bin/ddb/patterns/get-conversation` for a neste
 To add a command: write `command` (a cruddur_kit.cli.kit_command) in a module here, add its line below,
 and a door `bin/GROUP/NAME` that execs `_kit GROUP NAME "$@"`.
 """
+
 from __future__ import annotations
 
 import importlib

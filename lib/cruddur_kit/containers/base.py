@@ -8,6 +8,7 @@ key (suite, variant, packages, recipe), so only the first build on an engine pay
 ca-certificates bookworm`, apt's caches dropped, then `docker import`. Its Python is Debian's 3.11, the
 minor version of the real base; the Dockerfile itself is unchanged, the stand-in only fills PYTHON_IMAGE.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +18,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 
 from docker.errors import DockerException
 
@@ -33,8 +34,11 @@ VARIANT = "minbase"
 PACKAGES = ("python3", "python3-venv", "python3-pip", "python-is-python3", "ca-certificates")
 RECIPE = 1  # bump when the steps below change what ends up in the image
 REPOSITORY = "cruddur-local/python-base"
-CHANGES = ["ENV LANG=C.UTF-8", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-           'CMD ["python3"]']
+CHANGES = [
+    "ENV LANG=C.UTF-8",
+    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    'CMD ["python3"]',
+]
 # What the image must not carry: apt's downloaded packages and lists (as the official slim images).
 DROPPED = ("var/cache/apt/archives", "var/lib/apt/lists")
 
@@ -58,8 +62,14 @@ def dockerfile_default(dockerfile: Path = BACKEND / "Dockerfile") -> str:
 
 
 def content_key() -> str:
-    recipe = {"suite": SUITE, "variant": VARIANT, "packages": sorted(PACKAGES), "recipe": RECIPE,
-              "changes": CHANGES, "dropped": DROPPED}
+    recipe = {
+        "suite": SUITE,
+        "variant": VARIANT,
+        "packages": sorted(PACKAGES),
+        "recipe": RECIPE,
+        "changes": CHANGES,
+        "dropped": DROPPED,
+    }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -95,15 +105,18 @@ def resolve(client, log: Callable[[str], None], wanted: str | None = None) -> Ba
 
 def build_stand_in(client, name: str, log: Callable[[str], None]) -> None:
     if os.geteuid() != 0:
-        raise KitError(f"building the stand-in base {name} needs root (debootstrap): run `make image` as root, "
-                       f"or make {dockerfile_default()} available to the engine (docker pull or docker load)")
+        raise KitError(
+            f"building the stand-in base {name} needs root (debootstrap): run `make image` as root, "
+            f"or make {dockerfile_default()} available to the engine (docker pull or docker load)"
+        )
     debootstrap = ensure_tool("debootstrap", "debootstrap", "the stand-in base image", log)
     mirror = os.environ.get("CRUDDUR_DEBIAN_MIRROR", "http://deb.debian.org/debian")
     logs = LOCAL_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / "debootstrap.log"
-    log(f"image: building the stand-in base {name} from Debian packages (debootstrap {SUITE}, ~1-2 min; "
-        f"log {log_path})")
+    log(
+        f"image: building the stand-in base {name} from Debian packages (debootstrap {SUITE}, ~1-2 min; log {log_path})"
+    )
     work = Path(tempfile.mkdtemp(prefix="cruddur-base-"))
     try:
         rootfs, tarball = work / "rootfs", work / "rootfs.tar"
@@ -112,8 +125,10 @@ def build_stand_in(client, name: str, log: Callable[[str], None]) -> None:
             done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, timeout=1200)
         if done.returncode != 0:
             tail = " / ".join(log_path.read_text().strip().splitlines()[-2:])
-            raise KitError(f"debootstrap failed ({tail}): see {log_path}; set CRUDDUR_DEBIAN_MIRROR to a reachable "
-                           "Debian mirror if deb.debian.org is not one")
+            raise KitError(
+                f"debootstrap failed ({tail}): see {log_path}; set CRUDDUR_DEBIAN_MIRROR to a reachable "
+                "Debian mirror if deb.debian.org is not one"
+            )
         for dropped in DROPPED:
             for entry in (rootfs / dropped).glob("*"):
                 if entry.is_file():

@@ -8,6 +8,7 @@ the bundle becomes a tiny image (`cruddur-local/build-ca:<sha>`, the one file at
 stage never copies it. It works with the classic builder as with BuildKit, and no secret is involved
 (a CA bundle is public).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,11 +20,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 
-from .. import BACKEND, REPO_ROOT, images, spec as speclib
+from .. import BACKEND, REPO_ROOT, images
+from .. import spec as speclib
 from ..errors import KitError
 from . import base as baselib
 from .engine import connect, image_exists
@@ -63,30 +65,60 @@ def _moto_requirement() -> str:
     return match.group(1)
 
 
-LOCAL_IMAGES: dict[str, LocalImage] = {image.name: image for image in (
-    LocalImage("task-agent", "the pause container of bin/ecs/run-local (relays, task credentials)",
-               {"Dockerfile": LOCAL / "task-agent" / "Dockerfile", "agent.py": TASK_CODE / "agent.py",
-                "relay.py": TASK_CODE / "relay.py"}),
-    LocalImage("xray-daemon", "stand-in X-Ray daemon: receives segments on 2000/udp, lists them on 2000/tcp",
-               {"Dockerfile": LOCAL / "xray-daemon" / "Dockerfile", "daemon.py": LOCAL / "xray-daemon" / "daemon.py"},
-               stands_in_for=("public.ecr.aws/xray/aws-xray-daemon", "amazon/aws-xray-daemon")),
-    LocalImage("adot-collector", "stand-in ADOT collector: X-Ray segments on 2000/udp, OTLP/HTTP on 4318, "
-               "health_check on 13133, exports nothing",
-               {"Dockerfile": LOCAL / "adot-collector" / "Dockerfile",
+LOCAL_IMAGES: dict[str, LocalImage] = {
+    image.name: image
+    for image in (
+        LocalImage(
+            "task-agent",
+            "the pause container of bin/ecs/run-local (relays, task credentials)",
+            {
+                "Dockerfile": LOCAL / "task-agent" / "Dockerfile",
+                "agent.py": TASK_CODE / "agent.py",
+                "relay.py": TASK_CODE / "relay.py",
+            },
+        ),
+        LocalImage(
+            "xray-daemon",
+            "stand-in X-Ray daemon: receives segments on 2000/udp, lists them on 2000/tcp",
+            {"Dockerfile": LOCAL / "xray-daemon" / "Dockerfile", "daemon.py": LOCAL / "xray-daemon" / "daemon.py"},
+            stands_in_for=("public.ecr.aws/xray/aws-xray-daemon", "amazon/aws-xray-daemon"),
+        ),
+        LocalImage(
+            "adot-collector",
+            "stand-in ADOT collector: X-Ray segments on 2000/udp, OTLP/HTTP on 4318, "
+            "health_check on 13133, exports nothing",
+            {
+                "Dockerfile": LOCAL / "adot-collector" / "Dockerfile",
                 "collector.py": LOCAL / "adot-collector" / "collector.py",
-                "healthcheck": LOCAL / "adot-collector" / "healthcheck"},
-               stands_in_for=("public.ecr.aws/aws-observability/aws-otel-collector", "amazon/aws-otel-collector")),
-    LocalImage("otel-collector", "stand-in OpenTelemetry Collector: OTLP/HTTP on 4318, exports nothing",
-               {"Dockerfile": LOCAL / "otel-collector" / "Dockerfile",
-                "collector.py": LOCAL / "otel-collector" / "collector.py"},
-               stands_in_for=("otel/opentelemetry-collector-contrib", "otel/opentelemetry-collector")),
-    LocalImage("postgres", "stand-in postgres:15 (Debian's PostgreSQL 15, the official image's env contract)",
-               {"Dockerfile": LOCAL / "postgres" / "Dockerfile", "entrypoint.sh": LOCAL / "postgres" / "entrypoint.sh"},
-               stands_in_for=("postgres",)),
-    LocalImage("moto", "stand-in motoserver/moto: the same moto server version as requirements-dev.txt",
-               {"Dockerfile": LOCAL / "moto" / "Dockerfile", "constraints.txt": BACKEND / "constraints.txt"},
-               stands_in_for=("motoserver/moto",), uses_ca=True, extra_args={"MOTO_REQUIREMENT": _moto_requirement}),
-)}
+                "healthcheck": LOCAL / "adot-collector" / "healthcheck",
+            },
+            stands_in_for=("public.ecr.aws/aws-observability/aws-otel-collector", "amazon/aws-otel-collector"),
+        ),
+        LocalImage(
+            "otel-collector",
+            "stand-in OpenTelemetry Collector: OTLP/HTTP on 4318, exports nothing",
+            {
+                "Dockerfile": LOCAL / "otel-collector" / "Dockerfile",
+                "collector.py": LOCAL / "otel-collector" / "collector.py",
+            },
+            stands_in_for=("otel/opentelemetry-collector-contrib", "otel/opentelemetry-collector"),
+        ),
+        LocalImage(
+            "postgres",
+            "stand-in postgres:15 (Debian's PostgreSQL 15, the official image's env contract)",
+            {"Dockerfile": LOCAL / "postgres" / "Dockerfile", "entrypoint.sh": LOCAL / "postgres" / "entrypoint.sh"},
+            stands_in_for=("postgres",),
+        ),
+        LocalImage(
+            "moto",
+            "stand-in motoserver/moto: the same moto server version as requirements-dev.txt",
+            {"Dockerfile": LOCAL / "moto" / "Dockerfile", "constraints.txt": BACKEND / "constraints.txt"},
+            stands_in_for=("motoserver/moto",),
+            uses_ca=True,
+            extra_args={"MOTO_REQUIREMENT": _moto_requirement},
+        ),
+    )
+}
 
 
 def ca_bundle(explicit: str | None = None) -> Path | None:
@@ -95,8 +127,11 @@ def ca_bundle(explicit: str | None = None) -> Path | None:
     An empty --ca-bundle means none: the base image's own bundle."""
     if explicit == "":
         return None
-    candidates = [explicit] + [os.environ.get(k) for k in ("BUILD_CA_BUNDLE", "PIP_CERT", "REQUESTS_CA_BUNDLE",
-                                                           "SSL_CERT_FILE")] + [str(SYSTEM_BUNDLE)]
+    candidates = (
+        [explicit]
+        + [os.environ.get(k) for k in ("BUILD_CA_BUNDLE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")]
+        + [str(SYSTEM_BUNDLE)]
+    )
     for candidate in candidates:
         if candidate:
             path = Path(candidate)
@@ -149,8 +184,16 @@ def toolchain(log: Callable[[str], None], ca: str | None = None, base_image: str
     return Toolchain(docker, client, base, ca_image(client, bundle, log) if bundle else None)
 
 
-def _docker_build(tools: Toolchain, context: Path, tags: list[str], args: dict[str, str], *,
-                  platform: str | None, quiet: bool, log: Callable[[str], None]) -> None:
+def _docker_build(
+    tools: Toolchain,
+    context: Path,
+    tags: list[str],
+    args: dict[str, str],
+    *,
+    platform: str | None,
+    quiet: bool,
+    log: Callable[[str], None],
+) -> None:
     argv = [tools.docker, "build", "--network", "host"]
     if platform:
         argv += ["--platform", platform]
@@ -162,8 +205,13 @@ def _docker_build(tools: Toolchain, context: Path, tags: list[str], args: dict[s
     log(" ".join(argv))
     env = {**os.environ, "DOCKER_CLI_HINTS": "false"}
     # The build's own output is progress, not data: stderr (stdout stays the list of images).
-    done = subprocess.run(argv, env=env, text=True, stdout=subprocess.PIPE if quiet else sys.stderr,
-                          stderr=subprocess.PIPE if quiet else None)
+    done = subprocess.run(
+        argv,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE if quiet else sys.stderr,
+        stderr=subprocess.PIPE if quiet else None,
+    )
     if done.returncode != 0:
         detail = ""
         if quiet:
@@ -188,8 +236,10 @@ def service_image(tools: Toolchain, service: str, tag: str, log: Callable[[str],
     args = {}
     if tools.base.image != baselib.dockerfile_default(context / "Dockerfile"):
         args["PYTHON_IMAGE"] = tools.base.image
-        log(f"image: building {service} on the stand-in base {tools.base.image} "
-            f"({baselib.dockerfile_default(context / 'Dockerfile')} cannot be had here)")
+        log(
+            f"image: building {service} on the stand-in base {tools.base.image} "
+            f"({baselib.dockerfile_default(context / 'Dockerfile')} cannot be had here)"
+        )
     if tools.ca:
         args["BUILD_CA_IMAGE"] = tools.ca
     tags = [f"{s.repository}:{tag}", f"{s.repository}:latest"]

@@ -3,14 +3,16 @@
 The API rather than the CLI: a container's whole configuration (an exec-form health check, the
 environment with its secrets) travels in the request body, never on a command line `ps` can read.
 """
+
 from __future__ import annotations
 
 import os
 import socket
 
-import docker
 import requests
 from docker.errors import DockerException, ImageNotFound, NotFound
+
+import docker
 
 from ..errors import KitError
 
@@ -32,7 +34,7 @@ def _socket_accepts(address: str) -> bool:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         probe.settimeout(5)
         try:
-            probe.connect(address[len("unix://"):])
+            probe.connect(address[len("unix://") :])
         except OSError:
             return False
     return True

@@ -1,13 +1,14 @@
 """A Docker engine for CI and fresh machines: the one that answers, else (as root, on Debian) the docker.io
 package installed and dockerd started in the background, its log in a file, waited for (bounded)."""
+
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 from ..debian import apt_install
 from ..errors import KitError
@@ -39,19 +40,24 @@ def ensure_engine(log: Callable[[str], None]) -> str:
     except KitError:
         pass
     if os.geteuid() != 0:
-        raise KitError(f"no Docker engine answers at {engine.where()} and starting one needs root: run "
-                       "bin/dev/provision-docker as root, or start Docker Desktop / the docker service")
+        raise KitError(
+            f"no Docker engine answers at {engine.where()} and starting one needs root: run "
+            "bin/dev/provision-docker as root, or start Docker Desktop / the docker service"
+        )
     if os.environ.get("DOCKER_HOST"):
-        raise KitError(f"no Docker engine answers at DOCKER_HOST={os.environ['DOCKER_HOST']}: start that engine, "
-                       "or unset DOCKER_HOST to have one started here")
+        raise KitError(
+            f"no Docker engine answers at DOCKER_HOST={os.environ['DOCKER_HOST']}: start that engine, "
+            "or unset DOCKER_HOST to have one started here"
+        )
     if _dockerd() is None:
         apt_install(["docker.io"], "a Docker engine", log)
     _stale_pid_file()
     LOG.parent.mkdir(parents=True, exist_ok=True)
     log(f"docker: starting dockerd in the background (log {LOG})")
     with open(LOG, "ab") as out:
-        subprocess.Popen([_dockerd()], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True)
+        subprocess.Popen(
+            [_dockerd()], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         try:

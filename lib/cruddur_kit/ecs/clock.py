@@ -1,4 +1,5 @@
 """One deadline per command: every wait in it shares the same bound."""
+
 from __future__ import annotations
 
 import time

@@ -3,22 +3,36 @@
 The wait afterwards is watch.wait; the commands (deploy, rollback, scale) are presets over
 `apply_update` and `create_or_update` here.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from .. import images, spec as speclib
+from .. import images
+from .. import spec as speclib
 from ..errors import KitError
 from . import taskdef
 from .watch import Goal, describe_service, event_ids, primary, revision
 
 # update_service takes these from a create_service spec; desiredCount is left to autoscaling
 # (bin/ecs/scale sets it), launchType cannot change on update.
-UPDATE_KEYS = ("capacityProviderStrategy", "deploymentConfiguration", "networkConfiguration",
-               "placementConstraints", "placementStrategy", "platformVersion", "healthCheckGracePeriodSeconds",
-               "enableExecuteCommand", "enableECSManagedTags", "loadBalancers", "propagateTags",
-               "serviceRegistries", "serviceConnectConfiguration", "volumeConfigurations")
+UPDATE_KEYS = (
+    "capacityProviderStrategy",
+    "deploymentConfiguration",
+    "networkConfiguration",
+    "placementConstraints",
+    "placementStrategy",
+    "platformVersion",
+    "healthCheckGracePeriodSeconds",
+    "enableExecuteCommand",
+    "enableECSManagedTags",
+    "loadBalancers",
+    "propagateTags",
+    "serviceRegistries",
+    "serviceConnectConfiguration",
+    "volumeConfigurations",
+)
 
 
 @dataclass
@@ -52,8 +66,10 @@ def pin_images(ecr, td: dict, account: str, region: str, say: Callable | None = 
             continue
         digest = images.digest_of(ecr, ref)
         if digest is None:
-            raise KitError(f"image {ref} is not in ECR: run bin/backend/build and bin/backend/push "
-                           f"for that commit, or pass --tag with a pushed tag")
+            raise KitError(
+                f"image {ref} is not in ECR: run bin/backend/build and bin/backend/push "
+                f"for that commit, or pass --tag with a pushed tag"
+            )
         c["image"] = images.EcrImage(ref.host, ref.repository, None, digest).pinned
         if say and not ref.digest:
             say(f"image {ref} is {digest}: the task definition pins the digest")
@@ -62,8 +78,11 @@ def pin_images(ecr, td: dict, account: str, region: str, say: Callable | None = 
 
 def _network(nc: dict | None) -> dict:
     c = (nc or {}).get("awsvpcConfiguration", {})
-    return {"subnets": sorted(c.get("subnets", [])), "securityGroups": sorted(c.get("securityGroups", [])),
-            "assignPublicIp": c.get("assignPublicIp", "DISABLED")}
+    return {
+        "subnets": sorted(c.get("subnets", [])),
+        "securityGroups": sorted(c.get("securityGroups", [])),
+        "assignPublicIp": c.get("assignPublicIp", "DISABLED"),
+    }
 
 
 def _lbs(lbs: list | None) -> list:
@@ -73,8 +92,9 @@ def _lbs(lbs: list | None) -> list:
 def settings_match(live: dict, wanted: dict) -> bool:
     """Network and load balancers as AWS reports them. (Other settings are applied with every new
     revision; the emulator does not report them, so they cannot take part in the no-op check.)"""
-    return _network(live.get("networkConfiguration")) == _network(wanted.get("networkConfiguration")) \
-        and _lbs(live.get("loadBalancers")) == _lbs(wanted.get("loadBalancers"))
+    return _network(live.get("networkConfiguration")) == _network(wanted.get("networkConfiguration")) and _lbs(
+        live.get("loadBalancers")
+    ) == _lbs(wanted.get("loadBalancers"))
 
 
 @dataclass
@@ -96,8 +116,9 @@ def create_or_update(ecs, r: Rendered, *, dry_run: bool, report: Callable) -> Ch
     candidates.append(taskdef.latest_arn(ecs, family))
     if dry_run:
         wanted = taskdef.normalise(r.task_definition)
-        same = next((found[1] for a in candidates if a and (found := taskdef.live(ecs, a)) and found[0] == wanted),
-                    None)
+        same = next(
+            (found[1] for a in candidates if a and (found := taskdef.live(ecs, a)) and found[0] == wanted), None
+        )
         report("unchanged" if same else "created", "task-definition", revision(same) if same else f"{family}:new")
         if live is None:
             report("created", "ecs-service", r.name)
@@ -114,19 +135,29 @@ def create_or_update(ecs, r: Rendered, *, dry_run: bool, report: Callable) -> Ch
         except ecs.exceptions.ClientError as e:
             raise KitError(f"ECS refused to create service {r.name}: {e.response['Error'].get('Message', e)}") from e
         report("created", "ecs-service", r.name, f"{revision(arn)}, desired {svc.get('desiredCount')}")
-        return Change("created", arn, registered, goal_for(svc, arn), set(),
-                      svc.get("currentServiceDeployment"), started=True)
+        return Change(
+            "created", arn, registered, goal_for(svc, arn), set(), svc.get("currentServiceDeployment"), started=True
+        )
     if live["taskDefinition"] == arn and settings_match(live, r.service):
         report("unchanged", "ecs-service", r.name, f"already runs {revision(arn)}")
         # nothing to change, but not necessarily done: an earlier rollout of this revision may still run
-        return Change("unchanged", arn, registered, goal_for(live, arn), event_ids(live),
-                      live.get("currentServiceDeployment"))
-    svc = apply_update(ecs, r.cluster, r.name, taskDefinition=arn,
-                       **{k: r.service[k] for k in UPDATE_KEYS if k in r.service})
+        return Change(
+            "unchanged", arn, registered, goal_for(live, arn), event_ids(live), live.get("currentServiceDeployment")
+        )
+    svc = apply_update(
+        ecs, r.cluster, r.name, taskDefinition=arn, **{k: r.service[k] for k in UPDATE_KEYS if k in r.service}
+    )
     report("updated", "ecs-service", r.name, f"{revision(live['taskDefinition'])} -> {revision(arn)}")
     current = svc.get("currentServiceDeployment")
-    return Change("updated", arn, registered, goal_for(svc, arn), event_ids(live), current,
-                  started=current != live.get("currentServiceDeployment"))
+    return Change(
+        "updated",
+        arn,
+        registered,
+        goal_for(svc, arn),
+        event_ids(live),
+        current,
+        started=current != live.get("currentServiceDeployment"),
+    )
 
 
 def apply_update(ecs, cluster: str, service: str, **changes) -> dict:

@@ -1,10 +1,11 @@
 """The service's container logs from CloudWatch Logs (awslogs driver): recent lines, or followed."""
+
 from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, UTC
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from ..errors import KitError
 from .clock import Deadline
@@ -44,15 +45,15 @@ def streams(logs, group: str, prefix: str, since_ms: int) -> list[str]:
     """Streams under prefix with events since `since_ms`, newest first (at most 100)."""
     found = []
     try:
-        for page in logs.get_paginator("describe_log_streams").paginate(logGroupName=group,
-                                                                        logStreamNamePrefix=prefix):
+        for page in logs.get_paginator("describe_log_streams").paginate(logGroupName=group, logStreamNamePrefix=prefix):
             for s in page["logStreams"]:
                 last = s.get("lastEventTimestamp") or s.get("lastIngestionTime") or s.get("creationTime") or 0
                 if last >= since_ms:
                     found.append((last, s["logStreamName"]))
     except logs.exceptions.ResourceNotFoundException:
-        raise KitError(f"log group {group} does not exist: run bin/aws/setup (or the service has not logged yet)") \
-            from None
+        raise KitError(
+            f"log group {group} does not exist: run bin/aws/setup (or the service has not logged yet)"
+        ) from None
     return [name for _, name in sorted(found, reverse=True)[:STREAMS_PER_CALL]]
 
 
@@ -60,8 +61,9 @@ def events(logs, group: str, names: list[str], since_ms: int) -> list[dict]:
     if not names:
         return []
     out: list[dict] = []
-    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, logStreamNames=names,
-                                                                 startTime=since_ms):
+    for page in logs.get_paginator("filter_log_events").paginate(
+        logGroupName=group, logStreamNames=names, startTime=since_ms
+    ):
         out += page.get("events", [])
     return sorted(out, key=lambda e: (e["timestamp"], e.get("eventId", "")))
 
@@ -72,8 +74,17 @@ def line(event: dict) -> str:
     return f"{when.replace('+00:00', 'Z')} {task} {event.get('message', '').rstrip()}"
 
 
-def tail(logs, group: str, prefix: str, since_ms: int, *, follow: bool, deadline: Deadline, interval: float,
-         emit: Callable[[str], None]) -> int:
+def tail(
+    logs,
+    group: str,
+    prefix: str,
+    since_ms: int,
+    *,
+    follow: bool,
+    deadline: Deadline,
+    interval: float,
+    emit: Callable[[str], None],
+) -> int:
     """Emit events since `since_ms`; with follow, keep polling until the deadline. The number emitted."""
     seen: set = set()
     count = 0
@@ -89,4 +100,3 @@ def tail(logs, group: str, prefix: str, since_ms: int, *, follow: bool, deadline
         if not follow or deadline.expired():
             return count
         deadline.sleep(interval)
-

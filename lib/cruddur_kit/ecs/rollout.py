@@ -6,11 +6,12 @@ LINEAR): its status (PENDING → IN_PROGRESS → SUCCESSFUL, or ROLLBACK_* / STO
 traffic it has shifted, its alarms and circuit breaker, and the revisions it moves between. Waiting on it
 rather than on the service's PRIMARY deployment gives the real outcome and ECS's reason for it.
 """
+
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..errors import KitError
 from .clock import Deadline
@@ -36,12 +37,18 @@ def describe(ecs, arn: str) -> dict:
 
 def recent(ecs, cluster: str, service: str, n: int = 2) -> list[dict]:
     """The service's newest `n` service deployments, newest first (ECS lists them so)."""
-    arns = [d["serviceDeploymentArn"] for d in ecs.list_service_deployments(
-        cluster=cluster, service=service, maxResults=n).get("serviceDeployments", [])][:n]
+    arns = [
+        d["serviceDeploymentArn"]
+        for d in ecs.list_service_deployments(cluster=cluster, service=service, maxResults=n).get(
+            "serviceDeployments", []
+        )
+    ][:n]
     if not arns:
         return []
-    found = {d["serviceDeploymentArn"]: d
-             for d in ecs.describe_service_deployments(serviceDeploymentArns=arns)["serviceDeployments"]}
+    found = {
+        d["serviceDeploymentArn"]: d
+        for d in ecs.describe_service_deployments(serviceDeploymentArns=arns)["serviceDeployments"]
+    }
     return [found[a] for a in arns if a in found]
 
 
@@ -128,8 +135,10 @@ def summary(sd: dict, ctx: Context) -> str:
 
 
 def _counts(rev: dict, ctx: Context, role: str) -> str:
-    line = (f"{ctx.revision_name(rev.get('arn'))} ({role}) running {rev.get('runningTaskCount', 0)}/"
-            f"{rev.get('requestedTaskCount', 0)}")
+    line = (
+        f"{ctx.revision_name(rev.get('arn'))} ({role}) running {rev.get('runningTaskCount', 0)}/"
+        f"{rev.get('requestedTaskCount', 0)}"
+    )
     if rev.get("pendingTaskCount"):
         line += f", pending {rev['pendingTaskCount']}"
     return line
@@ -140,27 +149,35 @@ def details(sd: dict, ctx: Context) -> list[str]:
     out = []
     cb = sd.get("deploymentCircuitBreaker") or {}
     if cb.get("status") and cb["status"] != "DISABLED":
-        out.append(f"circuit breaker {cb['status']}: {cb.get('failureCount', 0)} of {cb.get('threshold', '?')} "
-                   "task failures")
+        out.append(
+            f"circuit breaker {cb['status']}: {cb.get('failureCount', 0)} of {cb.get('threshold', '?')} task failures"
+        )
     for hook in sd.get("lifecycleHookDetails") or []:
-        out.append(f"hook {hook.get('targetType', '')} at {sd.get('lifecycleStage', '?')}: {hook.get('status', '?')}"
-                   + (f", hookId {hook['hookId']}" if hook.get("hookId") else "")
-                   + (f", then {hook['timeoutAction']} at {hook['expiresAt']}" if hook.get("expiresAt") else ""))
+        out.append(
+            f"hook {hook.get('targetType', '')} at {sd.get('lifecycleStage', '?')}: {hook.get('status', '?')}"
+            + (f", hookId {hook['hookId']}" if hook.get("hookId") else "")
+            + (f", then {hook['timeoutAction']} at {hook['expiresAt']}" if hook.get("expiresAt") else "")
+        )
     if sd.get("statusReason"):
         out.append(f"reason: {sd['statusReason']}")
     rollback = sd.get("rollback") or {}
     if rollback.get("serviceRevisionArn"):
-        out.append(f"rolled back to {ctx.revision_name(rollback['serviceRevisionArn'])}"
-                   + (f": {rollback['reason']}" if rollback.get("reason") else ""))
+        out.append(
+            f"rolled back to {ctx.revision_name(rollback['serviceRevisionArn'])}"
+            + (f": {rollback['reason']}" if rollback.get("reason") else "")
+        )
     return out
 
 
 def render(sd: dict, ctx: Context, label: str = "service deployment") -> list[str]:
     """The block bin/ecs/status prints for one service deployment (deploy prints the same summary line)."""
     head = f"{label} {short(sd.get('serviceDeploymentArn'))}"
-    when = [f"started {sd['startedAt']}" if sd.get("startedAt") else "",
-            f"finished {sd.get('finishedAt') or sd.get('stoppedAt')}" if sd.get("finishedAt") or sd.get("stoppedAt")
-            else ""]
+    when = [
+        f"started {sd['startedAt']}" if sd.get("startedAt") else "",
+        f"finished {sd.get('finishedAt') or sd.get('stoppedAt')}"
+        if sd.get("finishedAt") or sd.get("stoppedAt")
+        else "",
+    ]
     head += "  " + ", ".join(w for w in when if w) if any(when) else ""
     return [head, f"  {summary(sd, ctx)}"] + [f"  {line}" for line in details(sd, ctx)]
 
@@ -174,8 +191,10 @@ def cause(sd: dict) -> str:
         names = ", ".join(alarms["triggeredAlarmNames"])
         why = f"CloudWatch alarm {names} went into ALARM"
     elif cb.get("status") == "TRIGGERED":
-        why = f"the deployment circuit breaker tripped ({cb.get('failureCount', '?')} task failures, " \
-              f"threshold {cb.get('threshold', '?')})"
+        why = (
+            f"the deployment circuit breaker tripped ({cb.get('failureCount', '?')} task failures, "
+            f"threshold {cb.get('threshold', '?')})"
+        )
     elif "hook" in (sd.get("statusReason") or "").lower():
         why = "a lifecycle hook failed"
     elif "StopServiceDeployment" in (sd.get("statusReason") or ""):
@@ -194,8 +213,11 @@ def judge(sd: dict, ctx: Context, success: tuple[str, ...] = ("SUCCESSFUL",)) ->
     if status in success:
         name = ctx.revision_name((sd.get("rollback") or {}).get("serviceRevisionArn") or target.get("arn"))
         if status == "SUCCESSFUL":
-            return Verdict(True, f"service deployment {sid} SUCCESSFUL: {name} runs "
-                                 f"{target.get('runningTaskCount', 0)}/{target.get('requestedTaskCount', 0)}")
+            return Verdict(
+                True,
+                f"service deployment {sid} SUCCESSFUL: {name} runs "
+                f"{target.get('runningTaskCount', 0)}/{target.get('requestedTaskCount', 0)}",
+            )
         return Verdict(True, f"service deployment {sid} {status}: the service runs {name} again")
     if status in FINISHED:
         back = (sd.get("rollback") or {}).get("serviceRevisionArn")
@@ -204,9 +226,20 @@ def judge(sd: dict, ctx: Context, success: tuple[str, ...] = ("SUCCESSFUL",)) ->
     return Verdict(None, f"service deployment {sid} {status}")
 
 
-def wait(ecs, cloudwatch, *, cluster: str, service: str, arn: str, deadline: Deadline, interval: float,
-         say: Callable[[str], None], seen_events: set | None = None, stopped: StoppedWatcher | None = None,
-         success: tuple[str, ...] = ("SUCCESSFUL",)) -> Verdict:
+def wait(
+    ecs,
+    cloudwatch,
+    *,
+    cluster: str,
+    service: str,
+    arn: str,
+    deadline: Deadline,
+    interval: float,
+    say: Callable[[str], None],
+    seen_events: set | None = None,
+    stopped: StoppedWatcher | None = None,
+    success: tuple[str, ...] = ("SUCCESSFUL",),
+) -> Verdict:
     """Poll the service deployment `arn` until it finishes (or the deadline passes), saying each change of
     its summary, the service's new events and the reasons of tasks that stopped meanwhile."""
     ctx = Context(ecs, cloudwatch)

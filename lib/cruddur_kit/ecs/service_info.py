@@ -1,4 +1,5 @@
 """Facts about a live service that one-off commands reuse: its task definition, network, launch, containers."""
+
 from __future__ import annotations
 
 from ..errors import KitError

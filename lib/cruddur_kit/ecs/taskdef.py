@@ -7,6 +7,7 @@ converts "1 vCPU"/"2 GB" to "1024"/"2048", drops empty values and sorts the list
 not keep (name-keyed lists such as environment, secrets, portMappings; requiresCompatibilities). Every
 other list keeps its order: a reordered `command` or `entryPoint` is a real change.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,17 +16,56 @@ from typing import Any
 
 # What register_task_definition accepts; everything else in a describe answer is read-only.
 REGISTER_KEYS = {
-    "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
-    "placementConstraints", "requiresCompatibilities", "cpu", "memory", "tags", "pidMode", "ipcMode",
-    "proxyConfiguration", "inferenceAccelerators", "ephemeralStorage", "runtimePlatform",
+    "family",
+    "taskRoleArn",
+    "executionRoleArn",
+    "networkMode",
+    "containerDefinitions",
+    "volumes",
+    "placementConstraints",
+    "requiresCompatibilities",
+    "cpu",
+    "memory",
+    "tags",
+    "pidMode",
+    "ipcMode",
+    "proxyConfiguration",
+    "inferenceAccelerators",
+    "ephemeralStorage",
+    "runtimePlatform",
     "enableFaultInjection",
 }
 # Lists that are sets to AWS: compared sorted. Any other list keeps its order.
-_UNORDERED = {"environment", "secrets", "portMappings", "mountPoints", "ulimits", "dependsOn", "volumesFrom",
-              "volumes", "containerDefinitions", "tags", "environmentFiles", "systemControls", "extraHosts",
-              "resourceRequirements", "requiresCompatibilities", "placementConstraints"}
-_IDENTITY = ("name", "containerName", "key", "containerPort", "sourceVolume", "sourceContainer", "namespace",
-             "hostname", "type", "value")
+_UNORDERED = {
+    "environment",
+    "secrets",
+    "portMappings",
+    "mountPoints",
+    "ulimits",
+    "dependsOn",
+    "volumesFrom",
+    "volumes",
+    "containerDefinitions",
+    "tags",
+    "environmentFiles",
+    "systemControls",
+    "extraHosts",
+    "resourceRequirements",
+    "requiresCompatibilities",
+    "placementConstraints",
+}
+_IDENTITY = (
+    "name",
+    "containerName",
+    "key",
+    "containerPort",
+    "sourceVolume",
+    "sourceContainer",
+    "namespace",
+    "hostname",
+    "type",
+    "value",
+)
 UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb|mb|mib|gib)?\s*$", re.I)
 
 
@@ -159,6 +199,8 @@ def register(ecs, rendered: dict, candidates: list[str]) -> tuple[str, bool]:
         resp = ecs.register_task_definition(**{**rendered, "tags": [*(rendered.get("tags") or []), KIT_TAG]})
     except ecs.exceptions.ClientException as e:
         from ..errors import KitError
-        raise KitError(f"ECS refused task definition {rendered.get('family')}: "
-                       f"{e.response['Error'].get('Message', e)}") from e
+
+        raise KitError(
+            f"ECS refused task definition {rendered.get('family')}: {e.response['Error'].get('Message', e)}"
+        ) from e
     return resp["taskDefinition"]["taskDefinitionArn"], True

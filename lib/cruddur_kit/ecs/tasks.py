@@ -1,9 +1,10 @@
 """Tasks: why they stopped (grouped, with counts), and one-off tasks that wait for an exit code."""
+
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..errors import KitError
 from .clock import Deadline
@@ -14,7 +15,7 @@ DESCRIBE_BATCH = 100  # describe_tasks takes at most 100 tasks per call
 def describe_tasks(ecs, cluster: str, arns: list[str]) -> list[dict]:
     tasks = []
     for i in range(0, len(arns), DESCRIBE_BATCH):
-        tasks += ecs.describe_tasks(cluster=cluster, tasks=arns[i:i + DESCRIBE_BATCH])["tasks"]
+        tasks += ecs.describe_tasks(cluster=cluster, tasks=arns[i : i + DESCRIBE_BATCH])["tasks"]
     return tasks
 
 
@@ -37,8 +38,7 @@ def group_reasons(tasks: list[dict]) -> Counter:
 def service_stopped_tasks(ecs, cluster: str, service: str) -> list[str]:
     """ARNs of the service's stopped tasks (AWS keeps them for about an hour)."""
     arns: list[str] = []
-    for page in ecs.get_paginator("list_tasks").paginate(cluster=cluster, serviceName=service,
-                                                         desiredStatus="STOPPED"):
+    for page in ecs.get_paginator("list_tasks").paginate(cluster=cluster, serviceName=service, desiredStatus="STOPPED"):
         arns += page["taskArns"]
     return arns
 
@@ -66,8 +66,9 @@ class StoppedWatcher:
         # it counts once it has STOPPED, so only those (and tasks ECS no longer describes) are known now
         self.known.update(set(fresh) - {t["taskArn"] for t in described if t.get("lastStatus") != "STOPPED"})
         # list_tasks filters by service on AWS; the group check keeps one-off tasks out everywhere.
-        tasks = [t for t in described if t.get("group") == f"service:{self.service}"
-                 and t.get("lastStatus") == "STOPPED"]
+        tasks = [
+            t for t in described if t.get("group") == f"service:{self.service}" and t.get("lastStatus") == "STOPPED"
+        ]
         new = group_reasons(tasks)
         self.reasons.update(new)
         return new
@@ -81,8 +82,17 @@ class TaskResult:
     reason: str | None
 
 
-def run_task(ecs, *, cluster: str, task_definition: str, network: dict | None, container: str,
-             command: list[str] | None, launch: dict, started_by: str = "cruddur-kit") -> str:
+def run_task(
+    ecs,
+    *,
+    cluster: str,
+    task_definition: str,
+    network: dict | None,
+    container: str,
+    command: list[str] | None,
+    launch: dict,
+    started_by: str = "cruddur-kit",
+) -> str:
     """Start one task in the given network; its ARN. `launch` is launchType or capacityProviderStrategy."""
     kwargs = dict(cluster=cluster, taskDefinition=task_definition, count=1, startedBy=started_by, **launch)
     if network:
@@ -91,16 +101,18 @@ def run_task(ecs, *, cluster: str, task_definition: str, network: dict | None, c
         kwargs["overrides"] = {"containerOverrides": [{"name": container, "command": list(command)}]}
     resp = ecs.run_task(**kwargs)
     if resp.get("failures"):
-        why = "; ".join(f"{f.get('arn', '')} {f.get('reason', '')} {f.get('detail', '')}".strip()
-                        for f in resp["failures"])
+        why = "; ".join(
+            f"{f.get('arn', '')} {f.get('reason', '')} {f.get('detail', '')}".strip() for f in resp["failures"]
+        )
         raise KitError(f"ECS could not start the task: {why}")
     if not resp.get("tasks"):
         raise KitError("ECS started no task and gave no reason: check the cluster and task definition")
     return resp["tasks"][0]["taskArn"]
 
 
-def wait_task(ecs, *, cluster: str, arn: str, container: str, deadline: Deadline, interval: float,
-              say: Callable[[str], None]) -> TaskResult:
+def wait_task(
+    ecs, *, cluster: str, arn: str, container: str, deadline: Deadline, interval: float, say: Callable[[str], None]
+) -> TaskResult:
     """Poll until the task is STOPPED (whatever states it skipped); its container's exit code."""
     last = None
     while True:
@@ -115,14 +127,16 @@ def wait_task(ecs, *, cluster: str, arn: str, container: str, deadline: Deadline
         if status == "STOPPED":  # a fast task may go PENDING → STOPPED between two polls
             mine = next((c for c in task.get("containers", []) if c.get("name") == container), None)
             code = mine.get("exitCode") if mine else None
-            return TaskResult(arn=arn, status=status, exit_code=code,
-                              reason=None if code == 0 else stop_reason(task))
+            return TaskResult(arn=arn, status=status, exit_code=code, reason=None if code == 0 else stop_reason(task))
         if deadline.expired():
-            return TaskResult(arn=arn, status=status, exit_code=None,
-                              reason=f"timed out after {deadline.seconds:g}s with the task still {status}")
+            return TaskResult(
+                arn=arn,
+                status=status,
+                exit_code=None,
+                reason=f"timed out after {deadline.seconds:g}s with the task still {status}",
+            )
         deadline.sleep(interval)
 
 
 def short_id(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
-

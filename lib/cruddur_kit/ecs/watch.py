@@ -6,11 +6,12 @@ this command started is the PRIMARY one, runs the task definition it registered,
 Anything else at the end is a failure with the reason: a FAILED rollout (the circuit breaker), a
 PRIMARY deployment on another task definition (rolled back, or superseded), or the deadline.
 """
+
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..errors import KitError
 from .clock import Deadline
@@ -48,8 +49,9 @@ def describe_service(ecs, cluster: str, service: str) -> dict | None:
 def require_service(ecs, cluster: str, service: str) -> dict:
     svc = describe_service(ecs, cluster, service)
     if svc is None:
-        raise KitError(f"service {service} is not in cluster {cluster}: deploy it with "
-                       f"bin/backend/deploy --service {service}")
+        raise KitError(
+            f"service {service} is not in cluster {cluster}: deploy it with bin/backend/deploy --service {service}"
+        )
     return svc
 
 
@@ -68,31 +70,50 @@ def judge(svc: dict, goal: Goal) -> Verdict:
     prim = primary(svc)
     mine = next((d for d in deps if goal.deployment_id and d.get("id") == goal.deployment_id), None)
     if mine is not None and mine.get("rolloutState") == "FAILED":
-        return Verdict(False, f"deployment {mine['id']} FAILED: {mine.get('rolloutStateReason') or 'no reason given'}"
-                              f"; the service runs {revision(prim and prim.get('taskDefinition'))}")
+        return Verdict(
+            False,
+            f"deployment {mine['id']} FAILED: {mine.get('rolloutStateReason') or 'no reason given'}"
+            f"; the service runs {revision(prim and prim.get('taskDefinition'))}",
+        )
     if prim is None:
         return Verdict(None, "no PRIMARY deployment yet")
     if prim.get("taskDefinition") != goal.task_definition:
         why = (mine or {}).get("rolloutStateReason") or _last_event(svc) or "no reason given"
-        return Verdict(False, f"rolled back: the PRIMARY deployment runs {revision(prim.get('taskDefinition'))}, "
-                              f"not {revision(goal.task_definition)} which this command deployed ({why})")
+        return Verdict(
+            False,
+            f"rolled back: the PRIMARY deployment runs {revision(prim.get('taskDefinition'))}, "
+            f"not {revision(goal.task_definition)} which this command deployed ({why})",
+        )
     if goal.deployment_id and prim.get("id") != goal.deployment_id:
-        return Verdict(False, f"superseded: deployment {prim.get('id')} replaced {goal.deployment_id} "
-                              "(another deploy or a forced new deployment); its outcome is not this one's")
+        return Verdict(
+            False,
+            f"superseded: deployment {prim.get('id')} replaced {goal.deployment_id} "
+            "(another deploy or a forced new deployment); its outcome is not this one's",
+        )
     state = prim.get("rolloutState")
     if state == "FAILED":
         reason = prim.get("rolloutStateReason") or "no reason given"
         return Verdict(False, f"deployment {prim.get('id')} FAILED: {reason}")
     if goal.desired_count is not None:
-        steady = (len(deps) == 1 and svc.get("desiredCount") == goal.desired_count
-                  and svc.get("runningCount") == goal.desired_count and state in (None, "COMPLETED"))
+        steady = (
+            len(deps) == 1
+            and svc.get("desiredCount") == goal.desired_count
+            and svc.get("runningCount") == goal.desired_count
+            and state in (None, "COMPLETED")
+        )
         return Verdict(True if steady else None, f"{goal.desired_count} task(s) running")
     if state == "COMPLETED":
-        return Verdict(True, f"deployment {prim.get('id')} COMPLETED: {revision(goal.task_definition)} "
-                             f"runs {prim.get('runningCount', 0)}/{prim.get('desiredCount', 0)}")
+        return Verdict(
+            True,
+            f"deployment {prim.get('id')} COMPLETED: {revision(goal.task_definition)} "
+            f"runs {prim.get('runningCount', 0)}/{prim.get('desiredCount', 0)}",
+        )
     if state is None and len(deps) == 1 and prim.get("runningCount") == prim.get("desiredCount"):
-        return Verdict(True, f"steady: {revision(goal.task_definition)} runs "
-                             f"{prim.get('runningCount', 0)}/{prim.get('desiredCount', 0)}")
+        return Verdict(
+            True,
+            f"steady: {revision(goal.task_definition)} runs "
+            f"{prim.get('runningCount', 0)}/{prim.get('desiredCount', 0)}",
+        )
     return Verdict(None, f"rollout {state or 'IN_PROGRESS'}")
 
 
@@ -104,11 +125,15 @@ def _last_event(svc: dict) -> str | None:
 def progress_line(svc: dict, goal: Goal) -> str:
     prim = primary(svc) or {}
     if goal.desired_count is not None:
-        line = (f"desired {svc.get('desiredCount', 0)}: running {svc.get('runningCount', 0)}, "
-                f"pending {svc.get('pendingCount', 0)}")
+        line = (
+            f"desired {svc.get('desiredCount', 0)}: running {svc.get('runningCount', 0)}, "
+            f"pending {svc.get('pendingCount', 0)}"
+        )
     else:
-        line = (f"rollout {prim.get('rolloutState', '?')}: {revision(prim.get('taskDefinition'))} running "
-                f"{prim.get('runningCount', 0)}/{prim.get('desiredCount', 0)}, pending {prim.get('pendingCount', 0)}")
+        line = (
+            f"rollout {prim.get('rolloutState', '?')}: {revision(prim.get('taskDefinition'))} running "
+            f"{prim.get('runningCount', 0)}/{prim.get('desiredCount', 0)}, pending {prim.get('pendingCount', 0)}"
+        )
     if prim.get("failedTasks"):
         line += f", {prim['failedTasks']} failed"
     others = [d for d in svc.get("deployments", []) if d is not prim and d.get("status") != "PRIMARY"]
@@ -117,9 +142,18 @@ def progress_line(svc: dict, goal: Goal) -> str:
     return line
 
 
-def wait(ecs, *, cluster: str, service: str, goal: Goal, deadline: Deadline, interval: float,
-         say: Callable[[str], None], seen_events: set | None = None, stopped: StoppedWatcher | None = None
-         ) -> Verdict:
+def wait(
+    ecs,
+    *,
+    cluster: str,
+    service: str,
+    goal: Goal,
+    deadline: Deadline,
+    interval: float,
+    say: Callable[[str], None],
+    seen_events: set | None = None,
+    stopped: StoppedWatcher | None = None,
+) -> Verdict:
     """Poll until judged, or the deadline passes; say() progress as it changes."""
     seen = set(seen_events or ())
     if stopped is None:

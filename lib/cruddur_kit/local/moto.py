@@ -10,6 +10,7 @@ What else AWS does and moto does not lives in cruddur_kit.local.emulator, a modu
 in main(): ECS deployments and the default VPC as AWS has them, Cognito's SRP password check, DynamoDB's
 idempotent transactions (ClientRequestToken).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,7 @@ class MotoServer:
         env.pop("AWS_ENDPOINT_URL", None)
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         try:
-            self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         finally:
             if self.log_path:
                 out.close()  # the child keeps its own descriptor

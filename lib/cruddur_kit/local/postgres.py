@@ -1,5 +1,6 @@
 """A PostgreSQL to work against: the one CONNECTION_URL names when it answers, else a local server
 started on embedded defaults as an unprivileged user, with its data under .local/ (kept across runs)."""
+
 from __future__ import annotations
 
 import glob
@@ -47,11 +48,15 @@ def _bindir() -> Path:
     found = shutil.which("pg_ctl")
     if found:
         return Path(found).parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
-                        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+    )
     if not candidates:
-        raise KitError("PostgreSQL server binaries not found: install them (apt-get install postgresql) "
-                       "or set CONNECTION_URL to a database that answers")
+        raise KitError(
+            "PostgreSQL server binaries not found: install them (apt-get install postgresql) "
+            "or set CONNECTION_URL to a database that answers"
+        )
     return Path(candidates[-1]).parent
 
 
@@ -62,8 +67,9 @@ def reachable_data_dir(data_dir: Path) -> Path:
     if os.geteuid() != 0:
         return data_dir
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    reach = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(data_dir.parent)],
-                           capture_output=True, timeout=10)
+    reach = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(data_dir.parent)], capture_output=True, timeout=10
+    )
     if reach.returncode == 0:
         return data_dir
     home = Path("/var/tmp") / f"cruddur-{hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:12]}"
@@ -105,8 +111,20 @@ class LocalServer:
         if os.geteuid() == 0:
             shutil.chown(self.data_dir, "postgres", "postgres")
         os.chmod(self.data_dir, 0o700)
-        result = self._run([str(_bindir() / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                            "--auth=trust", "-E", "UTF8", "--no-instructions"], timeout=120)
+        result = self._run(
+            [
+                str(_bindir() / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ],
+            timeout=120,
+        )
         if result.returncode != 0:
             raise KitError(f"initdb failed in {self.data_dir}: {result.stderr.strip().splitlines()[-1:]}")
 
@@ -123,13 +141,28 @@ class LocalServer:
                 shutil.chown(sock, "postgres", "postgres")
         log = self.data_dir / "server.log"
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={sock}"
-        result = self._run([str(_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(log),
-                            "-o", options, "-w", "-t", "30", "start"], timeout=60)
+        result = self._run(
+            [
+                str(_bindir() / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ],
+            timeout=60,
+        )
         if result.returncode != 0:
             tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
             reason = " | ".join(tail) or result.stderr.strip()
-            raise KitError(f"PostgreSQL did not start on 127.0.0.1:{self.port}: {reason} "
-                           "(is the port taken? set CRUDDUR_PG_PORT)")
+            raise KitError(
+                f"PostgreSQL did not start on 127.0.0.1:{self.port}: {reason} (is the port taken? set CRUDDUR_PG_PORT)"
+            )
         return True
 
     def stop(self) -> None:
@@ -153,8 +186,9 @@ def ensure(url: str | None, data_dir: Path | None = None, port: int | None = Non
     """Use `url` when it answers; otherwise run the embedded local server."""
     if url and answers(url):
         return Postgres(server_url=url)
-    server = LocalServer(data_dir=data_dir or LOCAL_DIR / "postgres",
-                         port=port or int(os.environ.get("CRUDDUR_PG_PORT", DEFAULT_PORT)))
+    server = LocalServer(
+        data_dir=data_dir or LOCAL_DIR / "postgres", port=port or int(os.environ.get("CRUDDUR_PG_PORT", DEFAULT_PORT))
+    )
     started = server.start()
     if not answers(server.url, timeout=5):
         raise KitError(f"the local PostgreSQL in {server.data_dir} does not answer on 127.0.0.1:{server.port}")

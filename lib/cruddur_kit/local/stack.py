@@ -3,6 +3,7 @@
 Everything started here is remembered on a stack of clean-ups, so a stop (Ctrl-C, SIGTERM, an
 error half-way) undoes exactly what this run started — never a server that was already there.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,12 +11,13 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Mapping
 
-from .. import BACKEND, aws, cognito, ddb, envfile, spec as speclib, ssm
+from .. import BACKEND, aws, cognito, ddb, envfile, ssm
+from .. import spec as speclib
 from ..errors import KitError
 from . import moto as motolib
 from . import postgres as pglocal
@@ -47,8 +49,12 @@ class Provisioned:
     parameters: list[tuple[str, str]] = field(default_factory=list)
 
     def app_env(self) -> dict[str, str]:
-        return {"CONNECTION_URL": self.database_url, "AWS_COGNITO_USER_POOL_ID": self.pool.pool_id,
-                "AWS_COGNITO_USER_POOL_CLIENT_ID": self.pool.client_id, "DDB_MESSAGE_TABLE": self.table}
+        return {
+            "CONNECTION_URL": self.database_url,
+            "AWS_COGNITO_USER_POOL_ID": self.pool.pool_id,
+            "AWS_COGNITO_USER_POOL_CLIENT_ID": self.pool.client_id,
+            "DDB_MESSAGE_TABLE": self.table,
+        }
 
 
 def port_free(port: int) -> bool:
@@ -65,8 +71,12 @@ def emulator_env(endpoint: str, region: str | None = None) -> dict[str, str]:
     """Dummy credentials and the endpoint: boto3 (here and in every child) talks only to the emulator.
     The region: the one given, else the environment's (aws.default_region)."""
     region = region or aws.default_region()
-    return {**motolib.DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": region,
-            "AWS_REGION": region}
+    return {
+        **motolib.DUMMY_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
 
 
 def ensure_emulator(stack: ExitStack, port: int, log_path: Path, log: Callable[[str], None]) -> str:
@@ -82,8 +92,9 @@ def ensure_emulator(stack: ExitStack, port: int, log_path: Path, log: Callable[[
     return endpoint
 
 
-def ensure_database(stack: ExitStack, connection_url: str | None, data_dir: Path, port: int,
-                    log: Callable[[str], None]) -> str:
+def ensure_database(
+    stack: ExitStack, connection_url: str | None, data_dir: Path, port: int, log: Callable[[str], None]
+) -> str:
     """The database URL: CONNECTION_URL when it answers, else `cruddur` on the embedded server."""
     handle = pglocal.ensure(connection_url, data_dir=data_dir, port=port)
     if handle.started is None and connection_url and handle.server_url == connection_url:
@@ -102,12 +113,14 @@ def ensure_database(stack: ExitStack, connection_url: str | None, data_dir: Path
     return pglocal.with_database(handle.server_url, pglocal.DEFAULT_DB)
 
 
-def provision(database_url: str, table: str, log: Callable[[str], None], clients: aws.Clients | None = None
-              ) -> Provisioned:
+def provision(
+    database_url: str, table: str, log: Callable[[str], None], clients: aws.Clients | None = None
+) -> Provisioned:
     """Migrate and seed the database; the DynamoDB table, Cognito pool, demo users, the demo conversation
     and SSM parameters where `clients` point (default: whatever AWS_ENDPOINT_URL names). Idempotent: a
     second run changes nothing."""
     from cruddur import manage
+
     from .provision import link_demo_users
 
     applied = manage.migrate(database_url)
@@ -128,11 +141,14 @@ def provision(database_url: str, table: str, log: Callable[[str], None], clients
     status, group = ddb.seed_conversation(dynamodb, table, database_url)  # what bin/ddb/seed writes
     log(f"dynamodb: demo conversation andrewbrown <-> bayko {status} ({group})")
 
-    keys = ssm.with_honeycomb_pair({k: os.environ.get(k, "")
-                                    for k in ("HONEYCOMB_API_KEY", "OTEL_EXPORTER_OTLP_HEADERS")})
-    values = {"CONNECTION_URL": database_url,
-              "OTEL_EXPORTER_OTLP_HEADERS": keys.get("OTEL_EXPORTER_OTLP_HEADERS") or LOCAL_OTLP_HEADERS,
-              "HONEYCOMB_API_KEY": keys.get("HONEYCOMB_API_KEY") or LOCAL_OTLP_HEADERS.split("=", 1)[1]}
+    keys = ssm.with_honeycomb_pair(
+        {k: os.environ.get(k, "") for k in ("HONEYCOMB_API_KEY", "OTEL_EXPORTER_OTLP_HEADERS")}
+    )
+    values = {
+        "CONNECTION_URL": database_url,
+        "OTEL_EXPORTER_OTLP_HEADERS": keys.get("OTEL_EXPORTER_OTLP_HEADERS") or LOCAL_OTLP_HEADERS,
+        "HONEYCOMB_API_KEY": keys.get("HONEYCOMB_API_KEY") or LOCAL_OTLP_HEADERS.split("=", 1)[1],
+    }
     parameters = ssm.put_parameters(clients("ssm"), ssm.DEFAULT_PREFIX, values)
     for name, status in parameters:
         log(f"ssm: {name} {status}")  # names only: the values are secrets
@@ -169,8 +185,7 @@ def forwarded_origin(env: Mapping[str, str], port: int) -> str | None:
 def web_urls(env: Mapping[str, str], api_port: int) -> tuple[str, str]:
     """(FRONTEND_URL, BACKEND_URL) for the API: the environment's own when set; else, in a Codespace or Gitpod
     workspace, the forwarded frontend origin (port 3000) beside localhost's and the forwarded API; else localhost."""
-    frontend = env.get("FRONTEND_URL") or ",".join(
-        o for o in (forwarded_origin(env, FRONTEND_PORT), FRONTEND_URL) if o)
+    frontend = env.get("FRONTEND_URL") or ",".join(o for o in (forwarded_origin(env, FRONTEND_PORT), FRONTEND_URL) if o)
     backend = env.get("BACKEND_URL") or forwarded_origin(env, api_port) or f"http://127.0.0.1:{api_port}"
     return frontend, backend
 
@@ -178,9 +193,16 @@ def web_urls(env: Mapping[str, str], api_port: int) -> tuple[str, str]:
 def api_env(base: dict[str, str], provisioned: Provisioned, endpoint: str, api_port: int) -> dict[str, str]:
     """The API's environment: Cruddur's names, the emulator, and tracing only when the env names a collector."""
     frontend, backend = web_urls(base, api_port)
-    env = {**base, **emulator_env(endpoint), **provisioned.app_env(),
-           "FRONTEND_URL": frontend, "BACKEND_URL": backend,
-           "GUNICORN_BIND": f"127.0.0.1:{api_port}", "FLASK_DEBUG": "0", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **base,
+        **emulator_env(endpoint),
+        **provisioned.app_env(),
+        "FRONTEND_URL": frontend,
+        "BACKEND_URL": backend,
+        "GUNICORN_BIND": f"127.0.0.1:{api_port}",
+        "FLASK_DEBUG": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
     env.setdefault("GUNICORN_WORKERS", "2")
     if not base.get("AWS_XRAY_DAEMON_ADDRESS"):
         env["AWS_XRAY_SDK_ENABLED"] = "false"
@@ -191,14 +213,21 @@ def api_env(base: dict[str, str], provisioned: Provisioned, endpoint: str, api_p
 
 def gunicorn_argv() -> list[str]:
     binary = Path(sys.executable).with_name("gunicorn")
-    return [str(binary) if binary.exists() else "gunicorn", "-c", str(BACKEND / "gunicorn.conf.py"),
-            "--chdir", str(BACKEND), "wsgi:app"]
+    return [
+        str(binary) if binary.exists() else "gunicorn",
+        "-c",
+        str(BACKEND / "gunicorn.conf.py"),
+        "--chdir",
+        str(BACKEND),
+        "wsgi:app",
+    ]
 
 
 def _stopping(what: str, stop: Callable[[], None], log: Callable[[str], None]) -> Callable[[], None]:
     def run() -> None:
         log(f"stopping {what} ...")
         stop()
+
     return run
 
 
@@ -206,8 +235,14 @@ class Stop(Exception):
     """SIGINT or SIGTERM arrived while the stack was being set up."""
 
 
-def run(ports: Ports, local_dir: Path, table: str, log: Callable[[str], None],
-        banner: Callable[[Provisioned, str, Ports, dict], None], region: str | None = None) -> int:
+def run(
+    ports: Ports,
+    local_dir: Path,
+    table: str,
+    log: Callable[[str], None],
+    banner: Callable[[Provisioned, str, Ports, dict], None],
+    region: str | None = None,
+) -> int:
     """Bring the stack up, serve the API in the foreground, and undo it all on a stop; the exit code.
     `region`: the emulator's (default: the environment's, else us-east-1)."""
     if not port_free(ports.api):
@@ -222,8 +257,9 @@ def run(ports: Ports, local_dir: Path, table: str, log: Callable[[str], None],
     try:
         with ExitStack() as stack:
             try:
-                database_url = ensure_database(stack, os.environ.get("CONNECTION_URL"), local_dir / "postgres",
-                                               ports.pg, log)
+                database_url = ensure_database(
+                    stack, os.environ.get("CONNECTION_URL"), local_dir / "postgres", ports.pg, log
+                )
                 endpoint = ensure_emulator(stack, ports.aws, local_dir / "moto.log", log)
                 os.environ.update(emulator_env(endpoint, region))  # boto3 in this process: the emulator only
                 provisioned = provision(database_url, table, log)

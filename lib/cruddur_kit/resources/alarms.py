@@ -4,15 +4,29 @@ ECS rolls a deployment back when an alarm named in deploymentConfiguration.alarm
 deployment's start and the end of its bake time; setup creates them after the target groups, whose
 dimensions they read. PutMetricAlarm replaces an alarm whole, so a drifted one is simply put again.
 """
+
 from __future__ import annotations
 
-from .. import spec as speclib, templates
+from .. import spec as speclib
+from .. import templates
 from ..errors import KitError
 from ..kit import Kit
 
 # what setup compares with the live alarm (the rest is AWS's bookkeeping)
-COMPARED = ("AlarmDescription", "Metrics", "MetricName", "Namespace", "Statistic", "Dimensions", "Period",
-            "Threshold", "ComparisonOperator", "EvaluationPeriods", "DatapointsToAlarm", "TreatMissingData")
+COMPARED = (
+    "AlarmDescription",
+    "Metrics",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "Dimensions",
+    "Period",
+    "Threshold",
+    "ComparisonOperator",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "TreatMissingData",
+)
 
 
 def specs(kit: Kit, s: speclib.ServiceSpec) -> list[dict]:
@@ -55,8 +69,12 @@ def ensure(kit: Kit, services: list[speclib.ServiceSpec]) -> None:
             for name in names(s):  # a dry run on an empty account: the target groups are not there to read
                 kit.report("created", "cloudwatch-alarm", name, "once its target groups exist")
             continue
-        live = {a["AlarmName"]: a for a in cw.describe_alarms(AlarmNames=[a["AlarmName"] for a in wanted],
-                                                             AlarmTypes=["MetricAlarm"])["MetricAlarms"]}
+        live = {
+            a["AlarmName"]: a
+            for a in cw.describe_alarms(AlarmNames=[a["AlarmName"] for a in wanted], AlarmTypes=["MetricAlarm"])[
+                "MetricAlarms"
+            ]
+        }
         for alarm in wanted:
             name = alarm["AlarmName"]
             current = live.get(name)
@@ -65,8 +83,12 @@ def ensure(kit: Kit, services: list[speclib.ServiceSpec]) -> None:
                 continue
             if not kit.dry_run:
                 cw.put_metric_alarm(**alarm)
-            kit.report("created" if current is None else "updated", "cloudwatch-alarm", name,
-                       f"watched by {s.name}'s deployments")
+            kit.report(
+                "created" if current is None else "updated",
+                "cloudwatch-alarm",
+                name,
+                f"watched by {s.name}'s deployments",
+            )
 
 
 def delete(kit: Kit, services: list[speclib.ServiceSpec]) -> None:

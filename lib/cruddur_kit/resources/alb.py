@@ -1,21 +1,35 @@
 """The load balancer, one ip target group per service, the HTTP listener and path-based rules."""
+
 from __future__ import annotations
 
 import time
 
-from .. import AWS_JSON, spec as speclib, templates
+from .. import AWS_JSON, templates
+from .. import spec as speclib
 from ..config import ALB_NAME, forwarded_groups, load_balancer, target_group_arn
 from ..errors import KitError
-from . import planned
 from ..kit import Kit
+from . import planned
 
 SPEC = AWS_JSON / "load-balancer" / "alb.json"
 ALB_DELETE_TIMEOUT = 300.0
-HEALTH_KEYS = ("HealthCheckProtocol", "HealthCheckPath", "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds",
-               "HealthyThresholdCount", "UnhealthyThresholdCount", "Matcher")
-NOT_FOUND = {"Type": "fixed-response",
-             "FixedResponseConfig": {"StatusCode": "404", "ContentType": "application/json",
-                                     "MessageBody": '{"error":"not_found"}'}}
+HEALTH_KEYS = (
+    "HealthCheckProtocol",
+    "HealthCheckPath",
+    "HealthCheckIntervalSeconds",
+    "HealthCheckTimeoutSeconds",
+    "HealthyThresholdCount",
+    "UnhealthyThresholdCount",
+    "Matcher",
+)
+NOT_FOUND = {
+    "Type": "fixed-response",
+    "FixedResponseConfig": {
+        "StatusCode": "404",
+        "ContentType": "application/json",
+        "MessageBody": '{"error":"not_found"}',
+    },
+}
 
 
 def ensure_load_balancer(kit: Kit) -> str:
@@ -56,9 +70,11 @@ def ensure_target_group(kit: Kit, s: speclib.ServiceSpec, alternate: bool = Fals
         return arn
     current = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
     if current.get("Port") != wanted["Port"] or current.get("TargetType") != wanted["TargetType"]:
-        raise KitError(f"target group {name} exists with port {current.get('Port')}/{current.get('TargetType')}, "
-                       f"the spec wants {wanted['Port']}/{wanted['TargetType']}: "
-                       "delete it (bin/aws/teardown) and re-run")
+        raise KitError(
+            f"target group {name} exists with port {current.get('Port')}/{current.get('TargetType')}, "
+            f"the spec wants {wanted['Port']}/{wanted['TargetType']}: "
+            "delete it (bin/aws/teardown) and re-run"
+        )
     drift = {k: wanted[k] for k in HEALTH_KEYS if k in wanted and current.get(k) != wanted[k]}
     if drift:
         if not kit.dry_run:
@@ -80,8 +96,14 @@ def _forward(tg_arn: str, alternate: str | None = None) -> list[dict]:
     if alternate is None:
         return [{"Type": "forward", "TargetGroupArn": tg_arn}]
     # a traffic-shifting service's rules name both colours; ECS moves the weights during a deployment
-    return [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tg_arn, "Weight": 1},
-                                                                   {"TargetGroupArn": alternate, "Weight": 0}]}}]
+    return [
+        {
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": tg_arn, "Weight": 1}, {"TargetGroupArn": alternate, "Weight": 0}]
+            },
+        }
+    ]
 
 
 def _action_key(actions: list[dict]) -> list[tuple]:
@@ -95,8 +117,9 @@ def _action_key(actions: list[dict]) -> list[tuple]:
     return out
 
 
-def ensure_listener(kit: Kit, alb_arn: str, tg_arns: dict[str, str], alt_arns: dict[str, str] | None = None,
-                    test: bool = False) -> None:
+def ensure_listener(
+    kit: Kit, alb_arn: str, tg_arns: dict[str, str], alt_arns: dict[str, str] | None = None, test: bool = False
+) -> None:
     """HTTP listener: the service without a path rule is the default action; the others get path rules.
     `test`: the test listener of traffic-shifting deployments, with rules for those services only."""
     elbv2 = kit.client("elbv2")
@@ -109,8 +132,9 @@ def ensure_listener(kit: Kit, alb_arn: str, tg_arns: dict[str, str], alt_arns: d
     listener = _listener(elbv2, alb_arn, spec["Port"])
     if listener is None:
         if not kit.dry_run:
-            listener = elbv2.create_listener(LoadBalancerArn=alb_arn, DefaultActions=default_actions,
-                                             **spec)["Listeners"][0]
+            listener = elbv2.create_listener(LoadBalancerArn=alb_arn, DefaultActions=default_actions, **spec)[
+                "Listeners"
+            ][0]
         kit.report("created", "listener", label, f"default -> {default.name if default else '404'}")
     elif _action_key(listener["DefaultActions"]) != _action_key(default_actions):
         if not kit.dry_run:
@@ -152,8 +176,9 @@ def ensure_listener(kit: Kit, alb_arn: str, tg_arns: dict[str, str], alt_arns: d
             if not same_paths:
                 elbv2.modify_rule(RuleArn=mine["RuleArn"], Conditions=rule_spec["Conditions"])
             if not same_priority:
-                elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": mine["RuleArn"],
-                                                           "Priority": rule_spec["Priority"]}])
+                elbv2.set_rule_priorities(
+                    RulePriorities=[{"RuleArn": mine["RuleArn"], "Priority": rule_spec["Priority"]}]
+                )
         kit.report("updated", "listener-rule", name, f"-> {s.name}")
 
 

@@ -1,5 +1,6 @@
 """The ECS cluster (FARGATE + FARGATE_SPOT, Service Connect namespace) and, for teardown, services and
 task definitions."""
+
 from __future__ import annotations
 
 import time
@@ -7,7 +8,6 @@ import time
 from .. import spec as speclib
 from ..errors import KitError
 from ..kit import Kit
-
 
 CAPACITY_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
 DRAIN_TIMEOUT = 300.0
@@ -30,7 +30,8 @@ def ensure_namespace(kit: Kit) -> str:
         return ns["Arn"]
     if not kit.dry_run:
         kit.client("servicediscovery").create_http_namespace(
-            Name=name, Description="Cruddur Service Connect", Tags=[{"Key": "project", "Value": "cruddur"}])
+            Name=name, Description="Cruddur Service Connect", Tags=[{"Key": "project", "Value": "cruddur"}]
+        )
         ns = _wait_namespace(kit, name)
     kit.report("created", "service-connect-namespace", name)
     return ns["Arn"] if ns else name
@@ -43,8 +44,9 @@ def _wait_namespace(kit: Kit, name: str, timeout: float = 60.0) -> dict:
         if ns:
             return ns
         time.sleep(1)
-    raise KitError(f"Cloud Map namespace {name} was not ready after {timeout:g}s: "
-                   "check `aws servicediscovery list-operations`")
+    raise KitError(
+        f"Cloud Map namespace {name} was not ready after {timeout:g}s: check `aws servicediscovery list-operations`"
+    )
 
 
 def find_cluster(kit: Kit, name: str) -> dict | None:
@@ -59,16 +61,20 @@ def ensure_cluster(kit: Kit, namespace_arn: str) -> None:
     strategy = [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
     if cluster is None:
         if not kit.dry_run:
-            ecs.create_cluster(clusterName=name, capacityProviders=CAPACITY_PROVIDERS,
-                               defaultCapacityProviderStrategy=strategy,
-                               serviceConnectDefaults={"namespace": namespace_arn},
-                               settings=[{"name": "containerInsights", "value": "enabled"}],
-                               tags=[{"key": "project", "value": "cruddur"}])
+            ecs.create_cluster(
+                clusterName=name,
+                capacityProviders=CAPACITY_PROVIDERS,
+                defaultCapacityProviderStrategy=strategy,
+                serviceConnectDefaults={"namespace": namespace_arn},
+                settings=[{"name": "containerInsights", "value": "enabled"}],
+                tags=[{"key": "project", "value": "cruddur"}],
+            )
         kit.report("created", "ecs-cluster", name, "FARGATE + FARGATE_SPOT, Service Connect")
     elif sorted(cluster.get("capacityProviders", [])) != sorted(CAPACITY_PROVIDERS):
         if not kit.dry_run:
-            ecs.put_cluster_capacity_providers(cluster=name, capacityProviders=CAPACITY_PROVIDERS,
-                                               defaultCapacityProviderStrategy=strategy)
+            ecs.put_cluster_capacity_providers(
+                cluster=name, capacityProviders=CAPACITY_PROVIDERS, defaultCapacityProviderStrategy=strategy
+            )
         kit.report("updated", "ecs-cluster", name, "capacity providers")
     else:
         kit.report("unchanged", "ecs-cluster", name)
@@ -118,21 +124,31 @@ def stop_tasks(kit: Kit, timeout: float = DRAIN_TIMEOUT) -> None:
     cluster = kit.vars["CLUSTER_NAME"]
     if find_cluster(kit, cluster) is None:
         return
-    arns = [a for status in ("RUNNING", "PENDING")  # PENDING: a task still starting counts as active too
-            for page in ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus=status)
-            for a in page["taskArns"]]
+    arns = [
+        a
+        for status in ("RUNNING", "PENDING")  # PENDING: a task still starting counts as active too
+        for page in ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus=status)
+        for a in page["taskArns"]
+    ]
     if not arns:
         return
-    found = [t for i in range(0, len(arns), 100)
-             for t in ecs.describe_tasks(cluster=cluster, tasks=arns[i:i + 100])["tasks"]]
+    found = [
+        t
+        for i in range(0, len(arns), 100)
+        for t in ecs.describe_tasks(cluster=cluster, tasks=arns[i : i + 100])["tasks"]
+    ]
     found = [t for t in found if t["lastStatus"] != "STOPPED"]
     if kit.dry_run:  # the services were not really deleted: their tasks would have gone with them
         found = [t for t in found if not t.get("group", "").startswith("service:")]
     enis = []
     for task in found:
         task_id = task["taskArn"].rsplit("/", 1)[-1]
-        eni = [d["value"] for a in task.get("attachments", []) for d in a.get("details", [])
-               if d["name"] == "networkInterfaceId"]
+        eni = [
+            d["value"]
+            for a in task.get("attachments", [])
+            for d in a.get("details", [])
+            if d["name"] == "networkInterfaceId"
+        ]
         enis += eni
         if not kit.dry_run:
             ecs.stop_task(cluster=cluster, task=task["taskArn"], reason="bin/aws/teardown")
@@ -146,9 +162,12 @@ def _wait_tasks_gone(kit: Kit, cluster: str, arns: list[str], enis: list[str], t
     ecs, ec2 = kit.client("ecs"), kit.client("ec2")
     deadline = time.monotonic() + timeout
     while True:
-        running = [t["taskArn"].rsplit("/", 1)[-1] for i in range(0, len(arns), 100)
-                   for t in ecs.describe_tasks(cluster=cluster, tasks=arns[i:i + 100])["tasks"]
-                   if t["lastStatus"] != "STOPPED"]
+        running = [
+            t["taskArn"].rsplit("/", 1)[-1]
+            for i in range(0, len(arns), 100)
+            for t in ecs.describe_tasks(cluster=cluster, tasks=arns[i : i + 100])["tasks"]
+            if t["lastStatus"] != "STOPPED"
+        ]
         attached = _existing_enis(ec2, enis)
         if not running and not attached:
             return
@@ -203,7 +222,7 @@ def delete_task_definitions(kit: Kit) -> None:
                 ecs.deregister_task_definition(taskDefinition=arn)
             inactive = task_definition_arns(kit, s.name, "INACTIVE")
             for i in range(0, len(inactive), 10):
-                ecs.delete_task_definitions(taskDefinitions=inactive[i:i + 10])
+                ecs.delete_task_definitions(taskDefinitions=inactive[i : i + 10])
         if active:
             kit.report("deleted", "task-definition", s.name, f"{len(active)} revision(s) deregistered")
         else:

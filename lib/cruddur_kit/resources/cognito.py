@@ -1,6 +1,7 @@
 """The service's Cognito user pool and app client (aws/json/cognito/user-pool.json): created or adopted by
 name in setup, so deploy finds their ids (config.Variables looks them up by the same names); kept by
 teardown unless --include-data, since the pool holds the users."""
+
 from __future__ import annotations
 
 import base64
@@ -21,11 +22,13 @@ def ensure_pool(kit: Kit) -> None:
     idp = kit.client("cognito-idp")
     name = cognito.spec()["userPool"]["PoolName"]
     pool, made = cognito.ensure_pool(idp, name, dry_run=kit.dry_run)
-    kit.report("created" if "user-pool" in made else "unchanged", "cognito-user-pool", name,
-               pool.pool_id if pool else "")
+    kit.report(
+        "created" if "user-pool" in made else "unchanged", "cognito-user-pool", name, pool.pool_id if pool else ""
+    )
     client = cognito.spec()["userPoolClient"]["ClientName"]
-    kit.report("created" if "app-client" in made else "unchanged", "cognito-app-client", client,
-               pool.client_id if pool else "")
+    kit.report(
+        "created" if "app-client" in made else "unchanged", "cognito-app-client", client, pool.client_id if pool else ""
+    )
 
 
 def teardown(kit: Kit, include_data: bool) -> None:
@@ -60,18 +63,26 @@ def ensure_trigger(kit: Kit, lambda_zip: Path) -> None:
         return
     fn_name = conf["function"]["FunctionName"]
     if not lambda_zip.is_file():
-        log(f"cognito: no post-confirmation trigger yet: {_shown(lambda_zip)} is not built "
-            "(run bin/cognito/build-lambda, then bin/aws/setup)")
+        log(
+            f"cognito: no post-confirmation trigger yet: {_shown(lambda_zip)} is not built "
+            "(run bin/cognito/build-lambda, then bin/aws/setup)"
+        )
         return
     url = _connection_url(kit)
     if url is None:
-        log(f"cognito: no post-confirmation trigger yet: {_connection_url_name()} is not in SSM "
-            "(run bin/ssm/put-params, then bin/aws/setup)")
+        log(
+            f"cognito: no post-confirmation trigger yet: {_connection_url_name()} is not in SSM "
+            "(run bin/ssm/put-params, then bin/aws/setup)"
+        )
         return
     role_arn = _ensure_role(kit, conf["role"])
     code = lambda_zip.read_bytes()
-    wanted = {**conf["function"], "Role": role_arn, "Environment": {"Variables": {"CONNECTION_URL": url}},
-              "VpcConfig": {"SubnetIds": list(kit.vars["SUBNET_IDS"]), "SecurityGroupIds": [kit.vars["SERVICE_SG_ID"]]}}
+    wanted = {
+        **conf["function"],
+        "Role": role_arn,
+        "Environment": {"Variables": {"CONNECTION_URL": url}},
+        "VpcConfig": {"SubnetIds": list(kit.vars["SUBNET_IDS"]), "SecurityGroupIds": [kit.vars["SERVICE_SG_ID"]]},
+    }
     fn_arn = _ensure_function(kit, wanted, code)
     _ensure_pool_trigger(kit, fn_name, fn_arn)
 
@@ -99,8 +110,10 @@ def _connection_url(kit: Kit) -> str | None:
 def _ensure_role(kit: Kit, role: dict) -> str:
     iam = kit.client("iam")
     name = role["RoleName"]
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": role["Service"]},
-                                                     "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": role["Service"]}, "Action": "sts:AssumeRole"}],
+    }
     try:
         arn = iam.get_role(RoleName=name)["Role"]["Arn"]
         attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}
@@ -108,9 +121,12 @@ def _ensure_role(kit: Kit, role: dict) -> str:
     except iam.exceptions.NoSuchEntityException:
         arn = f"arn:aws:iam::{kit.vars['AWS_ACCOUNT_ID']}:role/{name}"
         if not kit.dry_run:
-            arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
-                                  Description="Cruddur's Cognito post-confirmation Lambda (bin/aws/setup)",
-                                  Tags=[{"Key": "project", "Value": "cruddur"}])["Role"]["Arn"]
+            arn = iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=json.dumps(trust),
+                Description="Cruddur's Cognito post-confirmation Lambda (bin/aws/setup)",
+                Tags=[{"Key": "project", "Value": "cruddur"}],
+            )["Role"]["Arn"]
         attached, status = set(), "created"
     missing = [p for p in role["ManagedPolicyArns"] if p not in attached]
     if not kit.dry_run:
@@ -169,11 +185,18 @@ def _create_function(lam, request: dict) -> dict:
 
 def _configuration_differs(current: dict, wanted: dict) -> bool:
     vpc = current.get("VpcConfig") or {}
-    have = {"Runtime": current.get("Runtime"), "Handler": current.get("Handler"), "Timeout": current.get("Timeout"),
-            "MemorySize": current.get("MemorySize"), "Role": current.get("Role"),
-            "Environment": {"Variables": (current.get("Environment") or {}).get("Variables") or {}},
-            "VpcConfig": {"SubnetIds": sorted(vpc.get("SubnetIds") or []),
-                          "SecurityGroupIds": sorted(vpc.get("SecurityGroupIds") or [])}}
+    have = {
+        "Runtime": current.get("Runtime"),
+        "Handler": current.get("Handler"),
+        "Timeout": current.get("Timeout"),
+        "MemorySize": current.get("MemorySize"),
+        "Role": current.get("Role"),
+        "Environment": {"Variables": (current.get("Environment") or {}).get("Variables") or {}},
+        "VpcConfig": {
+            "SubnetIds": sorted(vpc.get("SubnetIds") or []),
+            "SecurityGroupIds": sorted(vpc.get("SecurityGroupIds") or []),
+        },
+    }
     want = {**wanted, "VpcConfig": {k: sorted(v) for k, v in wanted["VpcConfig"].items()}}
     return any(have.get(k) != v for k, v in want.items())
 
@@ -186,9 +209,13 @@ def _allow_cognito(kit: Kit, lam, name: str) -> None:
         policy = {"Statement": []}
     if any(s.get("Sid") == PERMISSION_ID for s in policy["Statement"]):
         return
-    lam.add_permission(FunctionName=name, StatementId=PERMISSION_ID, Action="lambda:InvokeFunction",
-                       Principal="cognito-idp.amazonaws.com",
-                       SourceArn=f"arn:aws:cognito-idp:{kit.region}:{kit.vars['AWS_ACCOUNT_ID']}:userpool/{pool_id}")
+    lam.add_permission(
+        FunctionName=name,
+        StatementId=PERMISSION_ID,
+        Action="lambda:InvokeFunction",
+        Principal="cognito-idp.amazonaws.com",
+        SourceArn=f"arn:aws:cognito-idp:{kit.region}:{kit.vars['AWS_ACCOUNT_ID']}:userpool/{pool_id}",
+    )
 
 
 def _ensure_pool_trigger(kit: Kit, fn_name: str, fn_arn: str) -> None:
@@ -204,8 +231,9 @@ def _ensure_pool_trigger(kit: Kit, fn_name: str, fn_arn: str) -> None:
         updatable = idp.meta.service_model.operation_model("UpdateUserPool").input_shape.members
         settings = {k: v for k, v in cognito.spec()["userPool"].items() if k in updatable}
         idp.update_user_pool(UserPoolId=pool_id, **settings, LambdaConfig={**lambdas, "PostConfirmation": fn_arn})
-    kit.report("created" if not lambdas.get("PostConfirmation") else "updated", "cognito-trigger",
-               "PostConfirmation", fn_name)
+    kit.report(
+        "created" if not lambdas.get("PostConfirmation") else "updated", "cognito-trigger", "PostConfirmation", fn_name
+    )
 
 
 def teardown_trigger(kit: Kit, include_data: bool) -> None:

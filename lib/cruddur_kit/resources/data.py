@@ -1,14 +1,14 @@
 """The data stores: the DynamoDB messages table, the optional RDS instance, the SSM parameters.
 Teardown keeps them unless asked (--include-data)."""
+
 from __future__ import annotations
 
 from botocore.exceptions import WaiterError
 
 from .. import AWS_JSON, ddb, ssm, templates
 from ..errors import KitError
-from ..output import log
 from ..kit import Kit
-
+from ..output import log
 
 RDS_SPEC = AWS_JSON / "database" / "rds.json"
 SSM_PREFIX = "/cruddur/"
@@ -51,10 +51,21 @@ def ensure_database(kit: Kit) -> None:
         if not kit.dry_run:
             rds.create_db_instance(**inst)
             # its endpoint (DB_HOST) exists only once it is available
-            _wait(rds, "db_instance_available", ident, CREATE_WAIT, "available", "not available yet",
-                  "bin/aws/setup --with-database")
-        kit.report("created", "rds-instance", ident,
-                   "encrypted, backups 7 days, deletion protection, password in Secrets Manager")
+            _wait(
+                rds,
+                "db_instance_available",
+                ident,
+                CREATE_WAIT,
+                "available",
+                "not available yet",
+                "bin/aws/setup --with-database",
+            )
+        kit.report(
+            "created",
+            "rds-instance",
+            ident,
+            "encrypted, backups 7 days, deletion protection, password in Secrets Manager",
+        )
         return
     changes = _drift(live, inst)
     if changes and not kit.dry_run:
@@ -94,8 +105,15 @@ def teardown(kit: Kit, include_data: bool) -> None:
     """Delete the data stores with --include-data; otherwise list them as kept."""
     table = kit.vars["DDB_MESSAGE_TABLE"]
     dynamodb = kit.client("dynamodb")
-    _delete_with_data(kit, include_data, "dynamodb-table", table, ddb.describe(dynamodb, table) is not None,
-                      lambda: dynamodb.delete_table(TableName=table), kept="data; --include-data deletes it")
+    _delete_with_data(
+        kit,
+        include_data,
+        "dynamodb-table",
+        table,
+        ddb.describe(dynamodb, table) is not None,
+        lambda: dynamodb.delete_table(TableName=table),
+        kept="data; --include-data deletes it",
+    )
 
     rds = kit.client("rds")
     doc = templates.load(RDS_SPEC)
@@ -105,14 +123,22 @@ def teardown(kit: Kit, include_data: bool) -> None:
     def delete_database():
         if live.get("DBInstanceStatus") != "deleting":  # else an earlier teardown already asked
             rds.modify_db_instance(DBInstanceIdentifier=ident, DeletionProtection=False, ApplyImmediately=True)
-            rds.delete_db_instance(DBInstanceIdentifier=ident, SkipFinalSnapshot=False,
-                                   FinalDBSnapshotIdentifier=f"{ident}-final")
+            rds.delete_db_instance(
+                DBInstanceIdentifier=ident, SkipFinalSnapshot=False, FinalDBSnapshotIdentifier=f"{ident}-final"
+            )
         # the subnet group and the DB security group are in use until the instance is gone
         _wait(rds, "db_instance_deleted", ident, DELETE_WAIT, "deleted", "still being deleted", "bin/aws/teardown")
 
-    _delete_with_data(kit, include_data, "rds-instance", ident, live is not None, delete_database,
-                      kept="data; --include-data deletes it (final snapshot kept)",
-                      deleted=f"final snapshot {ident}-final")
+    _delete_with_data(
+        kit,
+        include_data,
+        "rds-instance",
+        ident,
+        live is not None,
+        delete_database,
+        kept="data; --include-data deletes it (final snapshot kept)",
+        deleted=f"final snapshot {ident}-final",
+    )
     try:
         rds.describe_db_subnet_groups(DBSubnetGroupName=subnets)
         if include_data:
@@ -138,8 +164,9 @@ def teardown(kit: Kit, include_data: bool) -> None:
             kit.report("kept", "ssm-parameter", name, "secret; --include-data deletes it")
 
 
-def _delete_with_data(kit: Kit, include_data: bool, kind: str, name: str, exists: bool, delete, *, kept: str,
-                      deleted: str = "") -> None:
+def _delete_with_data(
+    kit: Kit, include_data: bool, kind: str, name: str, exists: bool, delete, *, kept: str, deleted: str = ""
+) -> None:
     """A data store: absent; deleted with --include-data (`delete` runs unless --dry-run); else kept."""
     if not exists:
         kit.report("absent", kind, name)

@@ -1,11 +1,12 @@
 """The two roles every task uses, with their trust and inline policies from aws/json/policies."""
+
 from __future__ import annotations
 
 from urllib.parse import unquote
 
 from .. import AWS_JSON, templates
-from . import same_json
 from ..kit import Kit
+from . import same_json
 
 POLICIES = AWS_JSON / "policies"
 # role variable -> (trust file, policy file)
@@ -38,9 +39,12 @@ def ensure_infrastructure_role(kit: Kit) -> None:
         role = iam.get_role(RoleName=name)["Role"]
     except iam.exceptions.NoSuchEntityException:
         if not kit.dry_run:
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=templates.json_text(trust),
-                            Description="ECS shifts Cruddur's load-balancer traffic (bin/aws/setup)",
-                            Tags=[{"Key": "project", "Value": "cruddur"}])
+            iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=templates.json_text(trust),
+                Description="ECS shifts Cruddur's load-balancer traffic (bin/aws/setup)",
+                Tags=[{"Key": "project", "Value": "cruddur"}],
+            )
             iam.attach_role_policy(RoleName=name, PolicyArn=LOAD_BALANCERS_POLICY)
         kit.report("created", "iam-role", name, f"trust ecs.amazonaws.com + {policy}")
         return
@@ -68,9 +72,12 @@ def ensure_roles(kit: Kit) -> None:
             role = iam.get_role(RoleName=name)["Role"]
         except iam.exceptions.NoSuchEntityException:
             if not kit.dry_run:
-                iam.create_role(RoleName=name, AssumeRolePolicyDocument=templates.json_text(trust),
-                                Description="Cruddur ECS tasks (bin/aws/setup)",
-                                Tags=[{"Key": "project", "Value": "cruddur"}])
+                iam.create_role(
+                    RoleName=name,
+                    AssumeRolePolicyDocument=templates.json_text(trust),
+                    Description="Cruddur ECS tasks (bin/aws/setup)",
+                    Tags=[{"Key": "project", "Value": "cruddur"}],
+                )
                 iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=templates.json_text(policy))
             kit.report("created", "iam-role", name, f"trust + {policy_name}")
             continue
@@ -116,20 +123,28 @@ def ensure_db_secret_policy(kit: Kit) -> None:
     with the default (ssm) it may not, so a policy left from an earlier rds set-up is removed."""
     wanted = str(kit.vars["DB_CREDENTIALS"]).lower() == "rds"
     pending = kit.dry_run and kit.vars.get("DB_SECRET_ARN") is None
-    _converge_execution_policy(kit, DB_SECRET_POLICY, wanted, "DB_CREDENTIALS is ssm",
-                               "secretsmanager:GetSecretValue on the RDS-managed secret", pending=pending)
+    _converge_execution_policy(
+        kit,
+        DB_SECRET_POLICY,
+        wanted,
+        "DB_CREDENTIALS is ssm",
+        "secretsmanager:GetSecretValue on the RDS-managed secret",
+        pending=pending,
+    )
 
 
 def ensure_kms_policy(kit: Kit) -> None:
     """kms:Decrypt, through SSM and Secrets Manager only, on the customer-managed keys of the secrets
     tasks read (cruddur_kit/kms.py); removed when every secret is under an AWS-managed key again."""
     keys = kit.vars["KMS_KEY_ARNS"]
-    _converge_execution_policy(kit, KMS_POLICY, bool(keys), "no secret uses a customer-managed key",
-                               f"kms:Decrypt on {', '.join(keys)}")
+    _converge_execution_policy(
+        kit, KMS_POLICY, bool(keys), "no secret uses a customer-managed key", f"kms:Decrypt on {', '.join(keys)}"
+    )
 
 
-def _converge_execution_policy(kit: Kit, policy_name: str, wanted: bool, why_not: str, what: str,
-                               pending: bool = False) -> None:
+def _converge_execution_policy(
+    kit: Kit, policy_name: str, wanted: bool, why_not: str, what: str, pending: bool = False
+) -> None:
     """Put aws/json/policies/<policy_name>.json on the execution role when wanted, else delete it.
     `pending`: a dry run cannot render it yet (it names something setup has not created)."""
     iam = kit.client("iam")

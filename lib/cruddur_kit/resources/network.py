@@ -1,15 +1,17 @@
 """Security groups from aws/json/network/security-groups.json: ALB <- anywhere, services <- ALB, DB <- services."""
+
 from __future__ import annotations
 
 import time
 
 from botocore.exceptions import ClientError
 
-from .. import AWS_JSON, spec as speclib, templates
+from .. import AWS_JSON, templates
+from .. import spec as speclib
 from ..config import ALB_SG, DB_SG, SERVICE_SG
 from ..errors import KitError
-from . import planned
 from ..kit import Kit
+from . import planned
 
 SPEC = AWS_JSON / "network" / "security-groups.json"
 DELETE_TIMEOUT = 180.0  # load balancer network interfaces take a while to go
@@ -21,8 +23,8 @@ def groups_spec(kit: Kit) -> list[dict]:
 
 def find_group(kit: Kit, name: str) -> dict | None:
     groups = kit.client("ec2").describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [kit.vars["VPC_ID"]]},
-                 {"Name": "group-name", "Values": [name]}])["SecurityGroups"]
+        Filters=[{"Name": "vpc-id", "Values": [kit.vars["VPC_ID"]]}, {"Name": "group-name", "Values": [name]}]
+    )["SecurityGroups"]
     return groups[0] if groups else None
 
 
@@ -72,9 +74,15 @@ def ensure_groups(kit: Kit) -> dict[str, str]:
             created.add(name)
         else:
             ids[name] = ec2.create_security_group(
-                GroupName=name, Description=g["Description"], VpcId=vpc,
-                TagSpecifications=[{"ResourceType": "security-group",
-                                    "Tags": [{"Key": "Name", "Value": name}, {"Key": "project", "Value": "cruddur"}]}],
+                GroupName=name,
+                Description=g["Description"],
+                VpcId=vpc,
+                TagSpecifications=[
+                    {
+                        "ResourceType": "security-group",
+                        "Tags": [{"Key": "Name", "Value": name}, {"Key": "project", "Value": "cruddur"}],
+                    }
+                ],
             )["GroupId"]
             created.add(name)
     for g in specs:
@@ -88,8 +96,7 @@ def ensure_groups(kit: Kit) -> dict[str, str]:
             revoke = [_permission(p, s) for p, s in remove if p != "other"]
             if revoke:
                 ec2.revoke_security_group_ingress(GroupId=ids[name], IpPermissions=revoke)
-            others = [perm for perm in (found[name] or {}).get("IpPermissions", [])
-                      if ("other", repr(perm)) in remove]
+            others = [perm for perm in (found[name] or {}).get("IpPermissions", []) if ("other", repr(perm)) in remove]
             if others:
                 ec2.revoke_security_group_ingress(GroupId=ids[name], IpPermissions=others)
         rules = ", ".join(f"{p} from {_source_name(s, ids)}" for p, s in sorted(want, key=str))
@@ -129,8 +136,11 @@ def delete_groups(kit: Kit, keep: set[str] = frozenset()) -> None:
             group = found.get(name)
             if group:
                 gone = {found[n]["GroupId"] for n in names if found.get(n) and n not in keep}
-                refs = [p for p in group.get("IpPermissions", [])
-                        if any(pair["GroupId"] in gone for pair in p.get("UserIdGroupPairs", []))]
+                refs = [
+                    p
+                    for p in group.get("IpPermissions", [])
+                    if any(pair["GroupId"] in gone for pair in p.get("UserIdGroupPairs", []))
+                ]
                 if refs:
                     ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=refs)
     for name in reversed(names):
@@ -154,6 +164,7 @@ def _delete_when_free(ec2, group_id: str, name: str, timeout: float = DELETE_TIM
             return
         except ClientError as e:
             if e.response["Error"]["Code"] != "DependencyViolation" or time.monotonic() > deadline:
-                raise KitError(f"security group {name} ({group_id}) could not be deleted: "
-                               f"{e.response['Error']['Message']}") from e
+                raise KitError(
+                    f"security group {name} ({group_id}) could not be deleted: {e.response['Error']['Message']}"
+                ) from e
             time.sleep(5)

@@ -1,16 +1,18 @@
 """The whole account, in order: `setup` converges it, `teardown` empties it in dependency order,
 `inventory` lists what is still there."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from .. import cognito as cognito_lib, spec as speclib
+from .. import cognito as cognito_lib
+from .. import spec as speclib
 from ..config import ALB_NAME, DB_INSTANCE, DB_SG, load_balancer, target_group_arn
 from ..errors import KitError
-from . import alarms, alb, cluster, cognito, data, iam, network, registry, scaling, xray
 from ..kit import Kit
+from . import alarms, alb, cluster, cognito, data, iam, network, registry, scaling, xray
 
 
 def setup(kit: Kit, with_database: bool = False, lambda_zip: Path | None = None) -> None:

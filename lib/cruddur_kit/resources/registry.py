@@ -1,9 +1,10 @@
 """ECR repositories (scan on push, lifecycle policy) and CloudWatch log groups (retention)."""
+
 from __future__ import annotations
 
 from .. import AWS_JSON, templates
-from . import same_json
 from ..kit import Kit
+from . import same_json
 
 LIFECYCLE = AWS_JSON / "ecr" / "lifecycle-policy.json"
 
@@ -15,9 +16,13 @@ def ensure_repository(kit: Kit, name: str) -> None:
         repo = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
     except ecr.exceptions.RepositoryNotFoundException:
         if not kit.dry_run:
-            ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True},
-                                  imageTagMutability="MUTABLE", encryptionConfiguration={"encryptionType": "AES256"},
-                                  tags=[{"Key": "project", "Value": "cruddur"}])
+            ecr.create_repository(
+                repositoryName=name,
+                imageScanningConfiguration={"scanOnPush": True},
+                imageTagMutability="MUTABLE",
+                encryptionConfiguration={"encryptionType": "AES256"},
+                tags=[{"Key": "project", "Value": "cruddur"}],
+            )
             ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=templates.json_text(policy))
         kit.report("created", "ecr-repository", name, "scan on push, lifecycle policy")
         return

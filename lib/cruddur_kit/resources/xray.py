@@ -1,18 +1,28 @@
 """The X-Ray sampling rules: every aws/json/xray/*.json is one CreateSamplingRule input (the file
 `aws xray create-sampling-rule --cli-input-json` takes). The app reads the same files as its local rules."""
+
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
 from .. import AWS_JSON, templates
-from ..output import log
 from ..kit import Kit
-
+from ..output import log
 
 RULES_DIR = AWS_JSON / "xray"
 # What UpdateSamplingRule can change; RuleName identifies the rule, Version cannot change.
-UPDATABLE = ("ResourceARN", "Priority", "FixedRate", "ReservoirSize", "ServiceName", "ServiceType", "Host",
-             "HTTPMethod", "URLPath", "Attributes")
+UPDATABLE = (
+    "ResourceARN",
+    "Priority",
+    "FixedRate",
+    "ReservoirSize",
+    "ServiceName",
+    "ServiceType",
+    "Host",
+    "HTTPMethod",
+    "URLPath",
+    "Attributes",
+)
 
 
 def rules(kit: Kit) -> list[dict]:

@@ -1,4 +1,5 @@
 """Cross-file rules: what one spec needs from another (policies, security groups, target groups)."""
+
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
@@ -50,8 +51,9 @@ def secrets_readable(spec, specs):
     Fix: Allow ssm:GetParameters (or secretsmanager:GetSecretValue) on the secrets in
     policies/execution-role-policy.json.
     """
-    refs = [(i, j, s.get("valueFrom", "")) for i, c in _containers(spec.doc)
-            for j, s in enumerate(c.get("secrets") or [])]
+    refs = [
+        (i, j, s.get("valueFrom", "")) for i, c in _containers(spec.doc) for j, s in enumerate(c.get("secrets") or [])
+    ]
     if not refs:
         return
     policy = policy_file(specs, "execution")
@@ -59,30 +61,38 @@ def secrets_readable(spec, specs):
         yield SKIP("$.executionRoleArn", f"{broken.rel} does not parse: checked once it does")
         return
     if policy is None:
-        yield NG("$.executionRoleArn", "secrets are read by the execution role, and "
-                 "policies/execution-role-policy.json is missing",
-                 "add the execution role policy with ssm:GetParameters on the parameters")
+        yield NG(
+            "$.executionRoleArn",
+            "secrets are read by the execution role, and policies/execution-role-policy.json is missing",
+            "add the execution role policy with ssm:GetParameters on the parameters",
+        )
         return
     v = specs.variables
     for i, j, ref in refs:
         arn = _arn_of_secret(ref, v["AWS_DEFAULT_REGION"], v["AWS_ACCOUNT_ID"])
         if ":secretsmanager:" in arn:
             base = ":".join(arn.split(":")[:7])
-            ok = allows(policy.doc, "secretsmanager:GetSecretValue", base) or \
-                allows(policy.doc, "secretsmanager:GetSecretValue", base + "-AbCdEf")
+            ok = allows(policy.doc, "secretsmanager:GetSecretValue", base) or allows(
+                policy.doc, "secretsmanager:GetSecretValue", base + "-AbCdEf"
+            )
             need = "secretsmanager:GetSecretValue"
         else:
             ok = allows(policy.doc, "ssm:GetParameters", arn)
             need = "ssm:GetParameters"
         if not ok:
-            yield NG(f"$.containerDefinitions[{i}].secrets[{j}].valueFrom",
-                     f"{policy.rel} does not allow {need} on {arn}: tasks stop with "
-                     "ResourceInitializationError: unable to pull secrets",
-                     f"allow {need} on {arn.rsplit('/', 1)[0]}/* in {policy.rel}")
+            yield NG(
+                f"$.containerDefinitions[{i}].secrets[{j}].valueFrom",
+                f"{policy.rel} does not allow {need} on {arn}: tasks stop with "
+                "ResourceInitializationError: unable to pull secrets",
+                f"allow {need} on {arn.rsplit('/', 1)[0]}/* in {policy.rel}",
+            )
 
 
-@rule("cross.execution-role-pull-and-logs", "task-definition", seed="seed 000 §7 problem 2: "
-      "AmazonECSTaskExecutionRolePolicy (ECR pull, logs)")
+@rule(
+    "cross.execution-role-pull-and-logs",
+    "task-definition",
+    seed="seed 000 §7 problem 2: AmazonECSTaskExecutionRolePolicy (ECR pull, logs)",
+)
 def execution_basics(spec, specs):
     """The execution role can pull private ECR images and write (and, if asked, create) the log groups.
 
@@ -101,27 +111,38 @@ def execution_basics(spec, specs):
             repo = image.split("/", 1)[1].split(":")[0].split("@")[0]
             arn = f"arn:aws:ecr:{region}:{account}:repository/{repo}"
             if not allows(policy.doc, "ecr:GetAuthorizationToken", "*"):
-                yield NG(f"$.containerDefinitions[{i}].image", "the execution role cannot get an ECR token: "
-                         "CannotPullContainerError", f"allow ecr:GetAuthorizationToken on * in {policy.rel}")
+                yield NG(
+                    f"$.containerDefinitions[{i}].image",
+                    "the execution role cannot get an ECR token: CannotPullContainerError",
+                    f"allow ecr:GetAuthorizationToken on * in {policy.rel}",
+                )
             missing = lacking(policy.doc, ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"), arn)
             if missing:
-                yield NG(f"$.containerDefinitions[{i}].image", f"the execution role cannot {', '.join(missing)} on "
-                         f"{arn}: CannotPullContainerError", f"allow them on {arn} in {policy.rel}")
-        opts = ((c.get("logConfiguration") or {}).get("options") or {})
+                yield NG(
+                    f"$.containerDefinitions[{i}].image",
+                    f"the execution role cannot {', '.join(missing)} on {arn}: CannotPullContainerError",
+                    f"allow them on {arn} in {policy.rel}",
+                )
+        opts = (c.get("logConfiguration") or {}).get("options") or {}
         group = opts.get("awslogs-group")
         if (c.get("logConfiguration") or {}).get("logDriver") == "awslogs" and group:
             prefix = opts.get("awslogs-stream-prefix", "x")
             stream = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{prefix}/x"
             missing = lacking(policy.doc, ("logs:CreateLogStream", "logs:PutLogEvents"), stream)
             if missing:
-                yield NG(f"$.containerDefinitions[{i}].logConfiguration", f"the execution role cannot "
-                         f"{', '.join(missing)} in {group}: the task fails to start",
-                         f"allow them on arn:aws:logs:...:log-group:{group}:log-stream:* in {policy.rel}")
+                yield NG(
+                    f"$.containerDefinitions[{i}].logConfiguration",
+                    f"the execution role cannot {', '.join(missing)} in {group}: the task fails to start",
+                    f"allow them on arn:aws:logs:...:log-group:{group}:log-stream:* in {policy.rel}",
+                )
             if str(opts.get("awslogs-create-group", "")).lower() == "true" and not allows(
-                    policy.doc, "logs:CreateLogGroup", f"arn:aws:logs:{region}:{account}:log-group:{group}"):
-                yield NG(f"$.containerDefinitions[{i}].logConfiguration.options.awslogs-create-group",
-                         "awslogs-create-group needs logs:CreateLogGroup, which the execution role lacks",
-                         f"allow logs:CreateLogGroup on the group in {policy.rel}, or create the group in setup")
+                policy.doc, "logs:CreateLogGroup", f"arn:aws:logs:{region}:{account}:log-group:{group}"
+            ):
+                yield NG(
+                    f"$.containerDefinitions[{i}].logConfiguration.options.awslogs-create-group",
+                    "awslogs-create-group needs logs:CreateLogGroup, which the execution role lacks",
+                    f"allow logs:CreateLogGroup on the group in {policy.rel}, or create the group in setup",
+                )
 
 
 @rule("cross.task-role-covers-table", "task-definition", seed="issue 5: the task role grants what the app needs")
@@ -130,8 +151,12 @@ def task_table(spec, specs):
 
     Fix: Allow the app's dynamodb actions on the table (and its indexes) in policies/task-role-policy.json.
     """
-    tables = [(i, j, e.get("value")) for i, c in _containers(spec.doc) for j, e in enumerate(c.get("environment") or [])
-              if e.get("name") == "DDB_MESSAGE_TABLE"]
+    tables = [
+        (i, j, e.get("value"))
+        for i, c in _containers(spec.doc)
+        for j, e in enumerate(c.get("environment") or [])
+        if e.get("name") == "DDB_MESSAGE_TABLE"
+    ]
     if not tables:
         return
     policy = policy_file(specs, "task")
@@ -139,17 +164,22 @@ def task_table(spec, specs):
         yield SKIP("$.taskRoleArn", f"{broken.rel} does not parse: checked once it does")
         return
     if not spec.doc.get("taskRoleArn") or policy is None:
-        yield NG("$.taskRoleArn", "the app uses DynamoDB but the task has no task role policy",
-                 "set taskRoleArn and add policies/task-role-policy.json")
+        yield NG(
+            "$.taskRoleArn",
+            "the app uses DynamoDB but the task has no task role policy",
+            "set taskRoleArn and add policies/task-role-policy.json",
+        )
         return
     v = specs.variables
     for i, j, table in tables:
         arn = f"arn:aws:dynamodb:{v['AWS_DEFAULT_REGION']}:{v['AWS_ACCOUNT_ID']}:table/{table}"
         missing = lacking(policy.doc, ("dynamodb:Query", "dynamodb:PutItem"), arn)
         if missing:
-            yield NG(f"$.containerDefinitions[{i}].environment[{j}]", f"{policy.rel} does not allow "
-                     f"{', '.join(missing)} on {arn}: the app gets AccessDenied",
-                     f"allow the app's dynamodb actions on {arn} (and its indexes) in {policy.rel}")
+            yield NG(
+                f"$.containerDefinitions[{i}].environment[{j}]",
+                f"{policy.rel} does not allow {', '.join(missing)} on {arn}: the app gets AccessDenied",
+                f"allow the app's dynamodb actions on {arn} (and its indexes) in {policy.rel}",
+            )
 
 
 def _group_names():
@@ -158,8 +188,9 @@ def _group_names():
     return {"ALB_SG_ID": ALB_SG, "SERVICE_SG_ID": SERVICE_SG, "DB_SG_ID": DB_SG}
 
 
-def _admits(group: dict, port: int, source: str | None = None, cidr: str | None = None,
-            service_ports: set | None = None) -> bool:
+def _admits(
+    group: dict, port: int, source: str | None = None, cidr: str | None = None, service_ports: set | None = None
+) -> bool:
     for rule_ in group.get("ingress") or []:
         p = rule_.get("port")
         port_ok = p == port or (p == "service-ports" and port in (service_ports or set()))
@@ -182,8 +213,11 @@ def sg_chain(spec, specs):
     for name, g in groups.items():
         for k, r in enumerate(g.get("ingress") or []):
             if r.get("from") and r["from"] not in groups:
-                yield NG(f"$.groups[{index[name]}].ingress[{k}].from", f"{r['from']!r} is not a group of this file",
-                         f"use one of {', '.join(groups)}")
+                yield NG(
+                    f"$.groups[{index[name]}].ingress[{k}].from",
+                    f"{r['from']!r} is not a group of this file",
+                    f"use one of {', '.join(groups)}",
+                )
     alb = groups.get(alb_name)
     listener_ports = [(a.doc.get("listener") or {}).get("Port", 80) for a in specs.of("alb")] or [80]
     if alb is None:
@@ -191,28 +225,44 @@ def sg_chain(spec, specs):
     else:
         for port in listener_ports:
             if not _admits(alb, port, cidr="0.0.0.0/0"):
-                yield NG(f"$.groups[{index[alb_name]}].ingress", f"{alb_name} does not admit {port} from 0.0.0.0/0: "
-                         "the ALB DNS name times out", f'add {{"port": {port}, "cidr": "0.0.0.0/0"}}',
-                         cause="sg.alb-inbound")
+                yield NG(
+                    f"$.groups[{index[alb_name]}].ingress",
+                    f"{alb_name} does not admit {port} from 0.0.0.0/0: the ALB DNS name times out",
+                    f'add {{"port": {port}, "cidr": "0.0.0.0/0"}}',
+                    cause="sg.alb-inbound",
+                )
     srv = groups.get(srv_name)
     service_ports = {lb.get("containerPort") for s in specs.of("service") for lb in s.doc.get("loadBalancers") or []}
     if srv is None:
-        yield NG("$.groups", f"no service group {srv_name!r}",
-                 f"add {srv_name} admitting container ports from {alb_name}")
+        yield NG(
+            "$.groups", f"no service group {srv_name!r}", f"add {srv_name} admitting container ports from {alb_name}"
+        )
     else:
         for port in sorted(p for p in service_ports if isinstance(p, int)):
             if not _admits(srv, port, source=alb_name, service_ports=service_ports):
-                yield NG(f"$.groups[{index[srv_name]}].ingress", f"{srv_name} does not admit {port} from {alb_name}: "
-                         "targets stay unhealthy", f'add {{"port": {port}, "from": "{alb_name}"}}',
-                         cause="sg.service-from-alb")
+                yield NG(
+                    f"$.groups[{index[srv_name]}].ingress",
+                    f"{srv_name} does not admit {port} from {alb_name}: targets stay unhealthy",
+                    f'add {{"port": {port}, "from": "{alb_name}"}}',
+                    cause="sg.service-from-alb",
+                )
         if any(r.get("cidr") == "0.0.0.0/0" for r in srv.get("ingress") or []):
-            yield WARN(f"$.groups[{index[srv_name]}].ingress", f"{srv_name} is open to 0.0.0.0/0",
-                       f"admit the container port from {alb_name} only")
+            yield WARN(
+                f"$.groups[{index[srv_name]}].ingress",
+                f"{srv_name} is open to 0.0.0.0/0",
+                f"admit the container port from {alb_name} only",
+            )
     db = groups.get(db_name)
     if db is not None:
         if not _admits(db, 5432, source=srv_name):
-            yield NG(f"$.groups[{index[db_name]}].ingress", f"{db_name} does not admit 5432 from {srv_name}",
-                     f'add {{"port": 5432, "from": "{srv_name}"}}')
+            yield NG(
+                f"$.groups[{index[db_name]}].ingress",
+                f"{db_name} does not admit 5432 from {srv_name}",
+                f'add {{"port": 5432, "from": "{srv_name}"}}',
+            )
         if any(r.get("cidr") for r in db.get("ingress") or []):
-            yield NG(f"$.groups[{index[db_name]}].ingress", f"{db_name} admits a CIDR: the database is exposed",
-                     f"admit 5432 from {srv_name} only")
+            yield NG(
+                f"$.groups[{index[db_name]}].ingress",
+                f"{db_name} admits a CIDR: the database is exposed",
+                f"admit 5432 from {srv_name} only",
+            )

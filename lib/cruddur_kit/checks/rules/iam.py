@@ -1,4 +1,5 @@
 """IAM policy rules: the grammar, parliament (a maintained policy linter), and our least-privilege rules."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,17 @@ from ..model import NG, SKIP, WARN
 from ..registry import rule
 
 KIND = "policy"
-STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource",
-                  "Condition"}
+STATEMENT_KEYS = {
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+}
 
 
 def as_list(value) -> list:
@@ -42,8 +52,11 @@ def _parliament():
 def _resource_types() -> dict:
     iam_definition = _parliament().iam_definition
 
-    return {(svc["prefix"], p["privilege"].lower()): [r["resource_type"] for r in p["resource_types"]]
-            for svc in iam_definition for p in svc["privileges"]}
+    return {
+        (svc["prefix"], p["privilege"].lower()): [r["resource_type"] for r in p["resource_types"]]
+        for svc in iam_definition
+        for p in svc["privileges"]
+    }
 
 
 def _parliament_version() -> str:
@@ -67,11 +80,19 @@ def supports_resources(action: str) -> bool:
 
 def _analyze(doc, rel: str) -> list[dict]:
     """parliament's findings for a policy, as plain data (memoised: the import alone costs ~0.5 s)."""
+
     def compute():
         policy = _parliament().analyze_policy_string(json.dumps(doc), filepath=rel)
-        return [{"issue": f.issue, "title": f.title or "", "severity": (getattr(f, "severity", "") or "").upper(),
-                 "detail": f.detail if isinstance(f.detail, str) else json.dumps(f.detail, default=str)[:200],
-                 "near": (f.location or {}).get("string") or ""} for f in policy.findings]
+        return [
+            {
+                "issue": f.issue,
+                "title": f.title or "",
+                "severity": (getattr(f, "severity", "") or "").upper(),
+                "detail": f.detail if isinstance(f.detail, str) else json.dumps(f.detail, default=str)[:200],
+                "near": (f.location or {}).get("string") or "",
+            }
+            for f in policy.findings
+        ]
 
     return memo("parliament", [_parliament_version(), doc], compute)
 
@@ -126,9 +147,11 @@ def parliament_findings(spec, specs):
         if trust and f["issue"] == "MALFORMED" and "Resource" in f["detail"]:
             continue  # parliament reads identity policies; a trust policy has a Principal, not a Resource
         make = WARN if f["severity"] in ("LOW", "INFO") else NG
-        yield make("$.Statement" + (f" (near {f['near']!r})" if f["near"] else ""),
-                   f"parliament {f['issue']}: {f['title']} {f['detail']}".strip(),
-                   "correct the action or resource parliament names (see parliament's docs for the issue id)")
+        yield make(
+            "$.Statement" + (f" (near {f['near']!r})" if f["near"] else ""),
+            f"parliament {f['issue']}: {f['title']} {f['detail']}".strip(),
+            "correct the action or resource parliament names (see parliament's docs for the issue id)",
+        )
 
 
 @rule("iam.least-privilege", KIND, seed="issue 5/6: least privilege; Cruddur's *FullAccess roles")
@@ -150,16 +173,25 @@ def least_privilege(spec, specs):
         actions = as_list(s.get("Action"))
         for a in actions:
             if a == "*" or (isinstance(a, str) and a.endswith(":*")):
-                yield NG(f"$.Statement[{i}].Action", f"{a!r} allows every action of the service",
-                         "list the actions the role needs")
+                yield NG(
+                    f"$.Statement[{i}].Action",
+                    f"{a!r} allows every action of the service",
+                    "list the actions the role needs",
+                )
         if "*" in as_list(s.get("Resource")):
             scoped = [a for a in actions if isinstance(a, str) and supports_resources(a)]
             if scoped:
-                yield NG(f"$.Statement[{i}].Resource", f'"*" for {", ".join(scoped)}, which take an ARN',
-                         "name the ARNs (table, parameter path, log group, repository) instead of *")
+                yield NG(
+                    f"$.Statement[{i}].Resource",
+                    f'"*" for {", ".join(scoped)}, which take an ARN',
+                    "name the ARNs (table, parameter path, log group, repository) instead of *",
+                )
         if "NotAction" in s or "NotResource" in s:
-            yield WARN(f"$.Statement[{i}]", "NotAction/NotResource with Allow grants more than it names",
-                       "use Action and Resource")
+            yield WARN(
+                f"$.Statement[{i}]",
+                "NotAction/NotResource with Allow grants more than it names",
+                "use Action and Resource",
+            )
 
 
 @rule("iam.trust", KIND, seed="seed 000 §7 problem 2 (task execution role); field notes: roles trust ecs-tasks")
@@ -173,13 +205,17 @@ def trust(spec, specs):
     doc = spec.doc
     if not is_trust(doc):
         return
-    services = [svc for s in statements(doc) if s.get("Effect") == "Allow"
-                and "sts:AssumeRole" in as_list(s.get("Action"))
-                for svc in as_list((s.get("Principal") or {}).get("Service") if isinstance(s.get("Principal"), dict)
-                                   else None)]
+    services = [
+        svc
+        for s in statements(doc)
+        if s.get("Effect") == "Allow" and "sts:AssumeRole" in as_list(s.get("Action"))
+        for svc in as_list((s.get("Principal") or {}).get("Service") if isinstance(s.get("Principal"), dict) else None)
+    ]
     # tasks assume the task and execution roles; ECS itself the role it shifts load-balancer traffic with
     wanted = "ecs.amazonaws.com" if spec.path.stem.startswith("infrastructure-role") else "ecs-tasks.amazonaws.com"
     if wanted not in services:
-        yield NG("$.Statement[0].Principal.Service",
-                 f"{wanted} cannot assume this role (trusts {services or 'no service'})",
-                 f'allow sts:AssumeRole to {{"Service": "{wanted}"}}')
+        yield NG(
+            "$.Statement[0].Principal.Service",
+            f"{wanted} cannot assume this role (trusts {services or 'no service'})",
+            f'allow sts:AssumeRole to {{"Service": "{wanted}"}}',
+        )

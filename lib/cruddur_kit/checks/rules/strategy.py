@@ -5,6 +5,7 @@ The valid ranges come from botocore's ECS model where it states them (its docume
 stepPercent and the bake times: "Valid values are multiples of 0.1 from 0.1 to 100.0", "0 to 1440 minutes");
 the model carries no range for bakeTimeInMinutes, which the ECS Developer Guide gives as 0-1440 minutes.
 """
+
 from __future__ import annotations
 
 import re
@@ -65,10 +66,15 @@ def strategy(spec, specs):
     base = "$.deploymentConfiguration"
     for key, owner in (("canaryConfiguration", "CANARY"), ("linearConfiguration", "LINEAR")):
         if key in dc and name != owner:
-            yield NG(f"{base}.{key}", f"{key} is only valid with strategy {owner} (this one is {name})",
-                     f'remove {key} or set "strategy": "{owner}"')
-    settings = (("canaryConfiguration", "CanaryConfiguration", ("canaryPercent", "canaryBakeTimeInMinutes")),
-                ("linearConfiguration", "LinearConfiguration", ("stepPercent", "stepBakeTimeInMinutes")))
+            yield NG(
+                f"{base}.{key}",
+                f"{key} is only valid with strategy {owner} (this one is {name})",
+                f'remove {key} or set "strategy": "{owner}"',
+            )
+    settings = (
+        ("canaryConfiguration", "CanaryConfiguration", ("canaryPercent", "canaryBakeTimeInMinutes")),
+        ("linearConfiguration", "LinearConfiguration", ("stepPercent", "stepBakeTimeInMinutes")),
+    )
     for key, shape, members in settings:
         for member in members:
             value = (dc.get(key) or {}).get(member)
@@ -80,18 +86,28 @@ def strategy(spec, specs):
                 yield NG(f"{base}.{key}.{member}", problem, _range_text(shape, member, unit))
     bake = dc.get("bakeTimeInMinutes")
     if bake is None and name == "BLUE_GREEN":
-        yield NG(f"{base}.bakeTimeInMinutes", "BLUE_GREEN requires bakeTimeInMinutes (the API model says so)",
-                 "set bakeTimeInMinutes (e.g. 5): how long both revisions run after production traffic moves")
-    elif bake is not None and (isinstance(bake, bool) or not isinstance(bake, int)
-                               or not BAKE_MINUTES[0] <= bake <= BAKE_MINUTES[1]):
-        yield NG(f"{base}.bakeTimeInMinutes", f"bakeTimeInMinutes {bake!r} is outside {BAKE_MINUTES[0]}-"
-                 f"{BAKE_MINUTES[1]}", f"use {BAKE_MINUTES[0]}-{BAKE_MINUTES[1]} minutes")
+        yield NG(
+            f"{base}.bakeTimeInMinutes",
+            "BLUE_GREEN requires bakeTimeInMinutes (the API model says so)",
+            "set bakeTimeInMinutes (e.g. 5): how long both revisions run after production traffic moves",
+        )
+    elif bake is not None and (
+        isinstance(bake, bool) or not isinstance(bake, int) or not BAKE_MINUTES[0] <= bake <= BAKE_MINUTES[1]
+    ):
+        yield NG(
+            f"{base}.bakeTimeInMinutes",
+            f"bakeTimeInMinutes {bake!r} is outside {BAKE_MINUTES[0]}-{BAKE_MINUTES[1]}",
+            f"use {BAKE_MINUTES[0]}-{BAKE_MINUTES[1]} minutes",
+        )
     for i, hook in enumerate(dc.get("lifecycleHooks") or []):
         if hook.get("targetType", "AWS_LAMBDA") == "AWS_LAMBDA":
             for key in ("hookTargetArn", "roleArn"):
                 if not hook.get(key):
-                    yield NG(f"{base}.lifecycleHooks[{i}].{key}", f"an AWS_LAMBDA hook needs {key}",
-                             "name the Lambda function and the role ECS invokes it with (or use targetType PAUSE)")
+                    yield NG(
+                        f"{base}.lifecycleHooks[{i}].{key}",
+                        f"an AWS_LAMBDA hook needs {key}",
+                        "name the Lambda function and the role ECS invokes it with (or use targetType PAUSE)",
+                    )
 
 
 def _placeholder(raw_lb: dict, key: str) -> str | None:
@@ -114,51 +130,80 @@ def traffic_shift(spec, specs):
     if name not in speclib.TRAFFIC_SHIFTING:
         return
     if (doc.get("deploymentController") or {}).get("type", "ECS") != "ECS":
-        yield NG("$.deploymentController.type", f"{name} is ECS's own strategy: the controller must be ECS",
-                 'set "deploymentController": {"type": "ECS"}')
+        yield NG(
+            "$.deploymentController.type",
+            f"{name} is ECS's own strategy: the controller must be ECS",
+            'set "deploymentController": {"type": "ECS"}',
+        )
     lbs = doc.get("loadBalancers") or []
     if not lbs:
-        yield NG("$.loadBalancers", f"{name} shifts traffic between two target groups: the service has no "
-                 "load balancer", "add loadBalancers with advancedConfiguration")
+        yield NG(
+            "$.loadBalancers",
+            f"{name} shifts traffic between two target groups: the service has no load balancer",
+            "add loadBalancers with advancedConfiguration",
+        )
     raw_lbs = (spec.raw or {}).get("loadBalancers") or []
     for i, lb in enumerate(lbs):
         path = f"$.loadBalancers[{i}].advancedConfiguration"
         adv = lb.get("advancedConfiguration")
         if not isinstance(adv, dict):
-            yield NG(path, f"{name} needs advancedConfiguration: the alternate target group, listener rule and "
-                     "role", "add advancedConfiguration (see backend-flask.json)")
+            yield NG(
+                path,
+                f"{name} needs advancedConfiguration: the alternate target group, listener rule and role",
+                "add advancedConfiguration (see backend-flask.json)",
+            )
             continue
         if not adv.get("alternateTargetGroupArn"):
-            yield NG(f"{path}.alternateTargetGroupArn", f"{name} without an alternate target group: ECS has "
-                     "nowhere to start the new revision beside the old", 'set "${ALTERNATE_TARGET_GROUP_ARN}" '
-                     "(bin/aws/setup creates it)")
+            yield NG(
+                f"{path}.alternateTargetGroupArn",
+                f"{name} without an alternate target group: ECS has nowhere to start the new revision beside the old",
+                'set "${ALTERNATE_TARGET_GROUP_ARN}" (bin/aws/setup creates it)',
+            )
         elif adv["alternateTargetGroupArn"] == lb.get("targetGroupArn"):
-            yield NG(f"{path}.alternateTargetGroupArn", "the alternate target group is the production one",
-                     'use "${ALTERNATE_TARGET_GROUP_ARN}"')
+            yield NG(
+                f"{path}.alternateTargetGroupArn",
+                "the alternate target group is the production one",
+                'use "${ALTERNATE_TARGET_GROUP_ARN}"',
+            )
         if not adv.get("productionListenerRule"):
-            yield NG(f"{path}.productionListenerRule", f"{name} without the production listener rule: ECS cannot "
-                     "move traffic", 'set "${PRODUCTION_LISTENER_RULE_ARN}"')
+            yield NG(
+                f"{path}.productionListenerRule",
+                f"{name} without the production listener rule: ECS cannot move traffic",
+                'set "${PRODUCTION_LISTENER_RULE_ARN}"',
+            )
         role = adv.get("roleArn")
         raw = raw_lbs[i] if i < len(raw_lbs) and isinstance(raw_lbs[i], dict) else {}
         if not role:
-            yield NG(f"{path}.roleArn", f"{name} without roleArn: ECS needs a role to change the listener rules",
-                     'set "${ECS_INFRASTRUCTURE_ROLE_ARN}" (bin/aws/setup creates it with '
-                     "AmazonECSInfrastructureRolePolicyForLoadBalancers)")
+            yield NG(
+                f"{path}.roleArn",
+                f"{name} without roleArn: ECS needs a role to change the listener rules",
+                'set "${ECS_INFRASTRUCTURE_ROLE_ARN}" (bin/aws/setup creates it with '
+                "AmazonECSInfrastructureRolePolicyForLoadBalancers)",
+            )
         elif not ROLE_ARN.match(str(role)):
             yield NG(f"{path}.roleArn", f"{role!r} is not an IAM role ARN", 'use "${ECS_INFRASTRUCTURE_ROLE_ARN}"')
         elif _placeholder(raw, "roleArn") not in (None, "ECS_INFRASTRUCTURE_ROLE_ARN"):
-            yield WARN(f"{path}.roleArn", f"${{{_placeholder(raw, 'roleArn')}}} is not a role bin/aws/setup makes",
-                       'use "${ECS_INFRASTRUCTURE_ROLE_ARN}"')
+            yield WARN(
+                f"{path}.roleArn",
+                f"${{{_placeholder(raw, 'roleArn')}}} is not a role bin/aws/setup makes",
+                'use "${ECS_INFRASTRUCTURE_ROLE_ARN}"',
+            )
         if adv.get("testListenerRule") and (broken := specs.unparsed("alb")):
             yield SKIP(f"{path}.testListenerRule", f"{broken.rel} does not parse: checked once it does")
         elif adv.get("testListenerRule") and not any("testListener" in (a.doc or {}) for a in specs.of("alb")):
-            yield NG(f"{path}.testListenerRule", "a test listener rule, but load-balancer/alb.json has no "
-                     "testListener", 'add "testListener": {"Protocol": "HTTP", "Port": 8080} to alb.json')
+            yield NG(
+                f"{path}.testListenerRule",
+                "a test listener rule, but load-balancer/alb.json has no testListener",
+                'add "testListener": {"Protocol": "HTTP", "Port": 8080} to alb.json',
+            )
     target = specs.target_for(spec)
     if lbs and target is not None and not (target.doc or {}).get("listenerRule"):
-        yield NG("$.loadBalancers", f"{name} moves traffic by rewriting a listener rule, and "
-                 f"{target.rel} has none (the service is the listener's default action)",
-                 "give the service a listenerRule (path pattern and priority), or deploy it ROLLING")
+        yield NG(
+            "$.loadBalancers",
+            f"{name} moves traffic by rewriting a listener rule, and "
+            f"{target.rel} has none (the service is the listener's default action)",
+            "give the service a listenerRule (path pattern and priority), or deploy it ROLLING",
+        )
 
 
 def alarm_names(specs) -> dict[str, str]:
@@ -182,29 +227,43 @@ def alarms(spec, specs):
     cfg = dc.get("alarms")
     if not cfg or not cfg.get("enable"):
         if dc.get("strategy") in speclib.TRAFFIC_SHIFTING:
-            yield WARN("$.deploymentConfiguration.alarms", "no alarms: a bad canary is caught only if its tasks "
-                       "fail to start", 'add "alarms": {"alarmNames": [...], "enable": true, "rollback": true}')
+            yield WARN(
+                "$.deploymentConfiguration.alarms",
+                "no alarms: a bad canary is caught only if its tasks fail to start",
+                'add "alarms": {"alarmNames": [...], "enable": true, "rollback": true}',
+            )
         return
     names = cfg.get("alarmNames") or []
     if not names:
-        yield NG("$.deploymentConfiguration.alarms.alarmNames", "alarms are enabled but name none",
-                 "name the alarms in aws/json/alarms")
+        yield NG(
+            "$.deploymentConfiguration.alarms.alarmNames",
+            "alarms are enabled but name none",
+            "name the alarms in aws/json/alarms",
+        )
     if len(names) > MAX_ALARMS:
-        yield NG("$.deploymentConfiguration.alarms.alarmNames", f"{len(names)} alarms: ECS takes at most "
-                 f"{MAX_ALARMS}", f"keep {MAX_ALARMS} or fewer")
+        yield NG(
+            "$.deploymentConfiguration.alarms.alarmNames",
+            f"{len(names)} alarms: ECS takes at most {MAX_ALARMS}",
+            f"keep {MAX_ALARMS} or fewer",
+        )
     if broken := specs.unparsed("alarm"):
         yield SKIP("$.deploymentConfiguration.alarms.alarmNames", f"{broken.rel} does not parse: checked once it does")
         return
     known = alarm_names(specs)
     for i, n in enumerate(names):
         if n not in known:
-            yield NG(f"$.deploymentConfiguration.alarms.alarmNames[{i}]", f"alarm {n!r} is not defined in "
-                     "aws/json/alarms: setup will not create it and ECS watches nothing",
-                     f"add it to aws/json/alarms/{spec.path.stem}.json" + (
-                         f" or use one of {', '.join(sorted(known))}" if known else ""))
+            yield NG(
+                f"$.deploymentConfiguration.alarms.alarmNames[{i}]",
+                f"alarm {n!r} is not defined in aws/json/alarms: setup will not create it and ECS watches nothing",
+                f"add it to aws/json/alarms/{spec.path.stem}.json"
+                + (f" or use one of {', '.join(sorted(known))}" if known else ""),
+            )
     if not cfg.get("rollback"):
-        yield WARN("$.deploymentConfiguration.alarms.rollback", "alarms without rollback: an alarm fails the "
-                   "deployment but leaves the bad revision serving", 'set "rollback": true')
+        yield WARN(
+            "$.deploymentConfiguration.alarms.rollback",
+            "alarms without rollback: an alarm fails the deployment but leaves the bad revision serving",
+            'set "rollback": true',
+        )
 
 
 @rule("shape.alarm", "alarm", seed="issue 14: the API model (PutMetricAlarm)")
@@ -217,8 +276,11 @@ def alarm_shape(spec, specs):
     if not isinstance(items, list) or not items:
         yield NG("$.alarms", "no alarms list", 'give "alarms": [PutMetricAlarm inputs]')
         return
-    used = {n for s in specs.of("service")
-            for n in ((s.doc.get("deploymentConfiguration") or {}).get("alarms") or {}).get("alarmNames") or []}
+    used = {
+        n
+        for s in specs.of("service")
+        for n in ((s.doc.get("deploymentConfiguration") or {}).get("alarms") or {}).get("alarmNames") or []
+    }
     seen = set()
     for i, a in enumerate(items):
         for status, path, message, fix, cause in shapes.validate(a, "cloudwatch", "PutMetricAlarm"):
@@ -228,5 +290,8 @@ def alarm_shape(spec, specs):
             yield NG(f"$.alarms[{i}].AlarmName", f"alarm {name!r} is defined twice", "give each alarm its own name")
         seen.add(name)
         if name and name not in used and not specs.unparsed("service"):  # a broken service file names none
-            yield WARN(f"$.alarms[{i}].AlarmName", f"no service's deploymentConfiguration.alarms names {name!r}",
-                       "name it in the service's alarms, or remove it")
+            yield WARN(
+                f"$.alarms[{i}].AlarmName",
+                f"no service's deploymentConfiguration.alarms names {name!r}",
+                "name it in the service's alarms, or remove it",
+            )

@@ -1,5 +1,6 @@
 """The tracing sidecar: the ADOT collector (the default) or the X-Ray daemon (TRACING_SIDECAR=xray-daemon, the
 overlay aws/json/tracing/xray-daemon.json), and how the app's containers reach it."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,7 @@ XRAY_DAEMON_IMAGES = ("aws-xray-daemon",)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 HEALTH_CHECK_PORT = 13133  # where the ADOT image's /healthcheck binary asks the health_check extension
 # What the awsxray exporter and the sampling proxy call with the task role (AWSXrayWriteOnlyAccess's actions).
-XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
-                "xray:GetSamplingTargets")
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets")
 HONEYCOMB_SECRETS = ("HONEYCOMB_API_KEY", "OTEL_EXPORTER_OTLP_HEADERS")
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -65,8 +65,11 @@ def _port(endpoint) -> int | None:
 
 def receiving_ports(config: dict) -> dict[str, int | None]:
     """{'xray': udp port, 'otlp-grpc': port, 'otlp-http': port} of the receivers the pipelines use."""
-    used = {r for p in ((config.get("service") or {}).get("pipelines") or {}).values()
-            for r in (p or {}).get("receivers") or []}
+    used = {
+        r
+        for p in ((config.get("service") or {}).get("pipelines") or {}).values()
+        for r in (p or {}).get("receivers") or []
+    }
     receivers = config.get("receivers") or {}
     ports: dict[str, int | None] = {"xray": None, "otlp-grpc": None, "otlp-http": None}
     for name, settings in receivers.items():
@@ -86,8 +89,11 @@ def receiving_ports(config: dict) -> dict[str, int | None]:
 
 
 def _dependents(doc, name: str):
-    return [(i, c) for i, c in enumerate(doc.get("containerDefinitions") or [])
-            if any(d.get("containerName") == name for d in c.get("dependsOn") or [])]
+    return [
+        (i, c)
+        for i, c in enumerate(doc.get("containerDefinitions") or [])
+        if any(d.get("containerName") == name for d in c.get("dependsOn") or [])
+    ]
 
 
 def _address(value: str) -> tuple[str | None, int | None, str]:
@@ -116,10 +122,13 @@ def check_app_addresses(doc):
         if daemon is not None:
             host, port, _ = _address(daemon)
             if host not in LOOPBACK or port != ports["xray"]:
-                yield NG(f"$.containerDefinitions[{j}].environment", f"AWS_XRAY_DAEMON_ADDRESS={daemon} is not the "
-                         f"sidecar's X-Ray port ({side['name']} receives segments on "
-                         f"{ports['xray'] or 'no port'}/udp): the SDK's segments are lost",
-                         f"set AWS_XRAY_DAEMON_ADDRESS to 127.0.0.1:{ports['xray'] or 2000}")
+                yield NG(
+                    f"$.containerDefinitions[{j}].environment",
+                    f"AWS_XRAY_DAEMON_ADDRESS={daemon} is not the "
+                    f"sidecar's X-Ray port ({side['name']} receives segments on "
+                    f"{ports['xray'] or 'no port'}/udp): the SDK's segments are lost",
+                    f"set AWS_XRAY_DAEMON_ADDRESS to 127.0.0.1:{ports['xray'] or 2000}",
+                )
         endpoint = env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
         if endpoint is None:
             continue
@@ -127,14 +136,20 @@ def check_app_addresses(doc):
         if flavour == "adot":
             wanted = ports["otlp-http"] if scheme in ("http", "https") else ports["otlp-grpc"]
             if host not in LOOPBACK or port != wanted:
-                yield NG(f"$.containerDefinitions[{j}].environment", f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoint} "
-                         f"bypasses the collector sidecar {side['name']} (OTLP/HTTP on {ports['otlp-http']}): the "
-                         "app would need the Honeycomb key itself",
-                         f"set OTEL_EXPORTER_OTLP_ENDPOINT to http://127.0.0.1:{ports['otlp-http'] or 4318}")
+                yield NG(
+                    f"$.containerDefinitions[{j}].environment",
+                    f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoint} "
+                    f"bypasses the collector sidecar {side['name']} (OTLP/HTTP on {ports['otlp-http']}): the "
+                    "app would need the Honeycomb key itself",
+                    f"set OTEL_EXPORTER_OTLP_ENDPOINT to http://127.0.0.1:{ports['otlp-http'] or 4318}",
+                )
         elif host in LOOPBACK:
-            yield NG(f"$.containerDefinitions[{j}].environment", f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoint} names the "
-                     "task's loopback, but the X-Ray daemon does not take OTLP: the spans are lost",
-                     "point it at Honeycomb (https://api.honeycomb.io), or use the ADOT sidecar (TRACING_SIDECAR=adot)")
+            yield NG(
+                f"$.containerDefinitions[{j}].environment",
+                f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoint} names the "
+                "task's loopback, but the X-Ray daemon does not take OTLP: the spans are lost",
+                "point it at Honeycomb (https://api.honeycomb.io), or use the ADOT sidecar (TRACING_SIDECAR=adot)",
+            )
 
 
 def check_essential(doc):
@@ -145,17 +160,28 @@ def check_essential(doc):
         return
     i, side, _ = found
     if side.get("essential", True):
-        yield WARN(f"$.containerDefinitions[{i}].essential", f"the tracing sidecar {side['name']} is essential: when "
-                   "it exits, ECS stops the whole task and the API with it", '"essential": false')
+        yield WARN(
+            f"$.containerDefinitions[{i}].essential",
+            f"the tracing sidecar {side['name']} is essential: when "
+            "it exits, ECS stops the whole task and the API with it",
+            '"essential": false',
+        )
     for j, c in _dependents(doc, side["name"]):
         if not c.get("essential", True):
-            yield NG(f"$.containerDefinitions[{j}].essential", f"{c['name']} depends on the sidecar but is not "
-                     "essential: a crashed app would leave a task that only traces", '"essential": true')
+            yield NG(
+                f"$.containerDefinitions[{j}].essential",
+                f"{c['name']} depends on the sidecar but is not "
+                "essential: a crashed app would leave a task that only traces",
+                '"essential": true',
+            )
         for d in c.get("dependsOn") or []:
             if d.get("containerName") == side["name"] and d.get("condition") != "START":
-                yield WARN(f"$.containerDefinitions[{j}].dependsOn", f"{c['name']} waits for {side['name']} to be "
-                           f"{d.get('condition')}: a collector that cannot start keeps the API from starting",
-                           f'{{"containerName": "{side["name"]}", "condition": "START"}}')
+                yield WARN(
+                    f"$.containerDefinitions[{j}].dependsOn",
+                    f"{c['name']} waits for {side['name']} to be "
+                    f"{d.get('condition')}: a collector that cannot start keeps the API from starting",
+                    f'{{"containerName": "{side["name"]}", "condition": "START"}}',
+                )
 
 
 def check_health(doc):
@@ -167,9 +193,12 @@ def check_health(doc):
     i, side, _ = found
     command = (side.get("healthCheck") or {}).get("command") or []
     if not any(str(part).startswith("/healthcheck") for part in command):
-        yield NG(f"$.containerDefinitions[{i}].healthCheck", f"{side['name']} has no health check running "
-                 "/healthcheck: ECS cannot tell a stuck collector from a working one",
-                 '"healthCheck": {"command": ["CMD", "/healthcheck"], "interval": 15, "timeout": 5, "retries": 3}')
+        yield NG(
+            f"$.containerDefinitions[{i}].healthCheck",
+            f"{side['name']} has no health check running "
+            "/healthcheck: ECS cannot tell a stuck collector from a working one",
+            '"healthCheck": {"command": ["CMD", "/healthcheck"], "interval": 15, "timeout": 5, "retries": 3}',
+        )
     config, problem = collector_config(side)
     if config is None:
         return
@@ -178,10 +207,14 @@ def check_health(doc):
     name = next((e for e in enabled if e.split("/")[0] == "health_check"), None)
     port = _port((extensions.get(name) or {}).get("endpoint") or f"0.0.0.0:{HEALTH_CHECK_PORT}") if name else None
     if port != HEALTH_CHECK_PORT:
-        yield NG(f"$.containerDefinitions[{i}].environment", "the collector configuration does not serve the "
-                 f"health_check extension on {HEALTH_CHECK_PORT} (service.extensions): /healthcheck fails and the "
-                 "container turns UNHEALTHY", f"add health_check (endpoint 127.0.0.1:{HEALTH_CHECK_PORT}) to "
-                 "extensions and service.extensions in aws/otel/adot-collector.yaml")
+        yield NG(
+            f"$.containerDefinitions[{i}].environment",
+            "the collector configuration does not serve the "
+            f"health_check extension on {HEALTH_CHECK_PORT} (service.extensions): /healthcheck fails and the "
+            "container turns UNHEALTHY",
+            f"add health_check (endpoint 127.0.0.1:{HEALTH_CHECK_PORT}) to "
+            "extensions and service.extensions in aws/otel/adot-collector.yaml",
+        )
 
 
 def check_config(doc):
@@ -195,31 +228,51 @@ def check_config(doc):
     path = f"$.containerDefinitions[{i}].environment"
     config, problem = collector_config(side)
     if config is None:
-        yield NG(path, f"{side['name']} {problem}", "set AOT_CONFIG_CONTENT to ${ADOT_COLLECTOR_CONFIG} "
-                 "(aws/otel/adot-collector.yaml)")
+        yield NG(
+            path,
+            f"{side['name']} {problem}",
+            "set AOT_CONFIG_CONTENT to ${ADOT_COLLECTOR_CONFIG} (aws/otel/adot-collector.yaml)",
+        )
         return
     pipelines = (config.get("service") or {}).get("pipelines") or {}
     for pname, pipeline in pipelines.items():
         for part in ("receivers", "processors", "exporters"):
             for component in (pipeline or {}).get(part) or []:
                 if component not in (config.get(part) or {}):
-                    yield NG(path, f"pipeline {pname} names {part[:-1]} {component}, which the configuration does "
-                             "not define: the collector refuses to start", f"define {component} under {part}")
-    xray_out = any("awsxray" in [r.split("/")[0] for r in (p or {}).get("receivers") or []]
-                   and "awsxray" in [e.split("/")[0] for e in (p or {}).get("exporters") or []]
-                   for p in pipelines.values())
+                    yield NG(
+                        path,
+                        f"pipeline {pname} names {part[:-1]} {component}, which the configuration does "
+                        "not define: the collector refuses to start",
+                        f"define {component} under {part}",
+                    )
+    xray_out = any(
+        "awsxray" in [r.split("/")[0] for r in (p or {}).get("receivers") or []]
+        and "awsxray" in [e.split("/")[0] for e in (p or {}).get("exporters") or []]
+        for p in pipelines.values()
+    )
     if not xray_out:
-        yield NG(path, "no pipeline takes the awsxray receiver to the awsxray exporter: the X-Ray SDK's segments "
-                 "do not reach X-Ray", "a traces pipeline with receivers [awsxray] and exporters [awsxray]")
+        yield NG(
+            path,
+            "no pipeline takes the awsxray receiver to the awsxray exporter: the X-Ray SDK's segments "
+            "do not reach X-Ray",
+            "a traces pipeline with receivers [awsxray] and exporters [awsxray]",
+        )
     receiver = (config.get("receivers") or {}).get("awsxray") or {}
-    if "awsxray" in (config.get("receivers") or {}) and (str(receiver.get("transport", "udp")) != "udp"
-                                                         or _port(receiver.get("endpoint") or ":2000") != 2000):
-        yield NG(path, "the awsxray receiver does not listen on 2000/udp, where the X-Ray SDK sends",
-                 "endpoint: 0.0.0.0:2000, transport: udp")
+    if "awsxray" in (config.get("receivers") or {}) and (
+        str(receiver.get("transport", "udp")) != "udp" or _port(receiver.get("endpoint") or ":2000") != 2000
+    ):
+        yield NG(
+            path,
+            "the awsxray receiver does not listen on 2000/udp, where the X-Ray SDK sends",
+            "endpoint: 0.0.0.0:2000, transport: udp",
+        )
     given = set(_env(side)) | {s.get("name") for s in side.get("secrets") or []}
     for name in sorted(set(ENV_REFERENCE.findall(_env(side).get("AOT_CONFIG_CONTENT", ""))) - given):
-        yield NG(path, f"the collector configuration reads ${{env:{name}}}, which {side['name']} is not given",
-                 f"add {name} to the sidecar's secrets (SSM) or environment")
+        yield NG(
+            path,
+            f"the collector configuration reads ${{env:{name}}}, which {side['name']} is not given",
+            f"add {name} to the sidecar's secrets (SSM) or environment",
+        )
 
 
 def check_key_placement(doc):
@@ -234,14 +287,20 @@ def check_key_placement(doc):
             continue
         for k, s in enumerate(c.get("secrets") or []):
             if s.get("name") in HONEYCOMB_SECRETS:
-                yield NG(f"$.containerDefinitions[{j}].secrets[{k}]", f"{c['name']} reads the Honeycomb key "
-                         f"({s['name']}): with the collector sidecar only {side['name']} needs it",
-                         f"remove it from {c['name']}; {side['name']} has HONEYCOMB_API_KEY")
+                yield NG(
+                    f"$.containerDefinitions[{j}].secrets[{k}]",
+                    f"{c['name']} reads the Honeycomb key "
+                    f"({s['name']}): with the collector sidecar only {side['name']} needs it",
+                    f"remove it from {c['name']}; {side['name']} has HONEYCOMB_API_KEY",
+                )
         for name, value in _env(c).items():
             if "x-honeycomb-team" in value.lower() or name in HONEYCOMB_SECRETS:
-                yield NG(f"$.containerDefinitions[{j}].environment", f"{c['name']} has the Honeycomb key in its "
-                         f"environment ({name}): a key in plain text in the task definition",
-                         "keep the key in SSM, in the sidecar's secrets")
+                yield NG(
+                    f"$.containerDefinitions[{j}].environment",
+                    f"{c['name']} has the Honeycomb key in its "
+                    f"environment ({name}): a key in plain text in the task definition",
+                    "keep the key in SSM, in the sidecar's secrets",
+                )
 
 
 TASKDEF_CHECKS = (check_app_addresses, check_essential, check_health, check_config, check_key_placement)
@@ -313,9 +372,12 @@ def task_role_writes_xray(spec, specs):
         return
     missing = [a for a in XRAY_ACTIONS if policy is None or not allows(policy.doc, a, "*")]
     if missing:
-        yield NG("$.taskRoleArn", f"the task role cannot {', '.join(missing)}: the sidecar {found[1]['name']} "
-                 "cannot send traces to X-Ray (AccessDeniedException in its log)",
-                 f"allow {', '.join(missing)} on \"*\" in policies/task-role-policy.json")
+        yield NG(
+            "$.taskRoleArn",
+            f"the task role cannot {', '.join(missing)}: the sidecar {found[1]['name']} "
+            "cannot send traces to X-Ray (AccessDeniedException in its log)",
+            f'allow {", ".join(missing)} on "*" in policies/task-role-policy.json',
+        )
 
 
 @rule("tracing.execution-role-reads-only-named-parameters", "policy", seed=SEED)
@@ -329,16 +391,23 @@ def reads_only_named(spec, specs):
         return
     named = set(specs.variables.get("SSM_PARAMETER_ARNS") or [])
     for k, st in enumerate(as_list((spec.doc or {}).get("Statement"))):
-        if st.get("Effect") != "Allow" or not any(str(a).lower() in ("ssm:getparameters", "ssm:getparameter", "ssm:*")
-                                                  for a in as_list(st.get("Action"))):
+        if st.get("Effect") != "Allow" or not any(
+            str(a).lower() in ("ssm:getparameters", "ssm:getparameter", "ssm:*") for a in as_list(st.get("Action"))
+        ):
             continue
         for r in as_list(st.get("Resource")):
             if "*" in str(r):
-                yield WARN(f"$.Statement[{k}].Resource", f"{r} lets the execution role read parameters no task "
-                           "definition names", 'Resource "${SSM_PARAMETER_ARNS}"')
+                yield WARN(
+                    f"$.Statement[{k}].Resource",
+                    f"{r} lets the execution role read parameters no task definition names",
+                    'Resource "${SSM_PARAMETER_ARNS}"',
+                )
             elif named and r not in named:
-                yield WARN(f"$.Statement[{k}].Resource", f"{r} is named by no task definition",
-                           "remove it (or name it in a task definition's secrets)")
+                yield WARN(
+                    f"$.Statement[{k}].Resource",
+                    f"{r} is named by no task definition",
+                    "remove it (or name it in a task definition's secrets)",
+                )
 
 
 @rule("tracing.xray-daemon-overlay", "tracing-sidecar", seed=SEED)

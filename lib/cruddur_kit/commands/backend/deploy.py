@@ -1,4 +1,5 @@
 """bin/backend/deploy: render and register the task definition, create or update the service, then wait."""
+
 from __future__ import annotations
 
 import click
@@ -12,11 +13,21 @@ from ...output import log
 from ...resources import scaling
 
 
-@kit_command(cluster=True, service=True, tag=True, timeout=900.0, interval=True,
-             dry_run="Show what would be registered, created or updated; change nothing.")
+@kit_command(
+    cluster=True,
+    service=True,
+    tag=True,
+    timeout=900.0,
+    interval=True,
+    dry_run="Show what would be registered, created or updated; change nothing.",
+)
 @click.option("--no-wait", is_flag=True, help="Return after the update is accepted, without waiting for the rollout.")
-@click.option(SKIP_LINT_FLAG, "skip_lint", is_flag=True,
-              help="register the task definition even when bin/ecs/lint finds an NG (deploy runs lint first)")
+@click.option(
+    SKIP_LINT_FLAG,
+    "skip_lint",
+    is_flag=True,
+    help="register the task definition even when bin/ecs/lint finds an NG (deploy runs lint first)",
+)
 def command(kit: Kit, no_wait: bool, skip_lint: bool) -> None:
     """Deploy --service (any aws/json/services/NAME.json) at image --tag.
 
@@ -34,8 +45,9 @@ def command(kit: Kit, no_wait: bool, skip_lint: bool) -> None:
     gate(kit.region, skip_lint, log)
     rendered = deploylib.render(kit.service, kit.vars)
     ecs = kit.client("ecs")
-    rendered.task_definition = deploylib.pin_images(kit.client("ecr"), rendered.task_definition,
-                                                    kit.vars["AWS_ACCOUNT_ID"], kit.region, say=log)
+    rendered.task_definition = deploylib.pin_images(
+        kit.client("ecr"), rendered.task_definition, kit.vars["AWS_ACCOUNT_ID"], kit.region, say=log
+    )
     log(f"deploying {rendered.name} ({kit.tag}) to cluster {rendered.cluster}")
     change = deploylib.create_or_update(ecs, rendered, dry_run=kit.dry_run, report=kit.report)
     # autoscaling needs the service to exist, so the first deploy is where it can be applied
@@ -44,25 +56,45 @@ def command(kit: Kit, no_wait: bool, skip_lint: bool) -> None:
         log(kit.report.closing())
         return
     if change.action == "unchanged":
-        log(f"nothing to change: {rendered.name} already runs {watch.revision(change.task_definition)}; "
-            "checking its rollout")
+        log(
+            f"nothing to change: {rendered.name} already runs {watch.revision(change.task_definition)}; "
+            "checking its rollout"
+        )
     if no_wait:
         log(f"{change.action} {rendered.name}; not waiting (bin/ecs/status shows the rollout)")
         return
     if change.service_deployment is None:  # an ECS without service deployments: judge the PRIMARY deployment
-        verdict = watch.wait(ecs, cluster=rendered.cluster, service=rendered.name, goal=change.goal,
-                             deadline=deadline, interval=kit.interval, say=log, seen_events=change.seen_events)
+        verdict = watch.wait(
+            ecs,
+            cluster=rendered.cluster,
+            service=rendered.name,
+            goal=change.goal,
+            deadline=deadline,
+            interval=kit.interval,
+            say=log,
+            seen_events=change.seen_events,
+        )
         watch.conclude(verdict, f"deploy of {rendered.name}", say=log)
         return
     if not change.started:
         earlier = rollout.describe(ecs, change.service_deployment)
         if earlier.get("status") in rollout.FINISHED:
             # nothing started, and the service already runs what this command wanted
-            log(f"deploy of {rendered.name}: no new service deployment; the last one, "
-                f"{rollout.short(change.service_deployment)}, ended {earlier.get('status')}")
+            log(
+                f"deploy of {rendered.name}: no new service deployment; the last one, "
+                f"{rollout.short(change.service_deployment)}, ended {earlier.get('status')}"
+            )
             return
         log(f"waiting on service deployment {rollout.short(change.service_deployment)}, already in flight")
-    verdict = rollout.wait(ecs, kit.client("cloudwatch"), cluster=rendered.cluster, service=rendered.name,
-                           arn=change.service_deployment, deadline=deadline, interval=kit.interval, say=log,
-                           seen_events=change.seen_events)
+    verdict = rollout.wait(
+        ecs,
+        kit.client("cloudwatch"),
+        cluster=rendered.cluster,
+        service=rendered.name,
+        arn=change.service_deployment,
+        deadline=deadline,
+        interval=kit.interval,
+        say=log,
+        seen_events=change.seen_events,
+    )
     watch.conclude(verdict, f"deploy of {rendered.name}", say=log)

@@ -1,20 +1,25 @@
 """bin/backend/push: the image tagged with the git sha into ECR, and `latest` pointed at it."""
+
 from __future__ import annotations
 
 import subprocess
 
-from ... import images, spec as speclib
+from ... import images
+from ... import spec as speclib
 from ...cli import kit_command
 from ...errors import KitError
 from ...kit import Kit
 from ...output import log
 
 
-@kit_command(service=True, tag=True,
-             help="Push --service's image tagged with the git sha to ECR, then point `latest` at it server-side. "
-                  "When ECR already holds that sha the docker push is skipped, so a re-run changes nothing. Run "
-                  "bin/ecr/login first. Against the emulator (a loopback --endpoint-url) the local image's manifest is "
-                  "put into its ECR instead, since it has no registry to push to.")
+@kit_command(
+    service=True,
+    tag=True,
+    help="Push --service's image tagged with the git sha to ECR, then point `latest` at it server-side. "
+    "When ECR already holds that sha the docker push is skipped, so a re-run changes nothing. Run "
+    "bin/ecr/login first. Against the emulator (a loopback --endpoint-url) the local image's manifest is "
+    "put into its ECR instead, since it has no registry to push to.",
+)
 def command(kit: Kit) -> None:
     s = speclib.get(kit.service)
     tag = kit.tag
@@ -35,8 +40,10 @@ def command(kit: Kit) -> None:
         for argv in ([docker, "tag", f"{s.repository}:{tag}", uri], [docker, "push", uri]):
             log(" ".join(argv))
             if subprocess.run(argv).returncode != 0:
-                raise KitError(f"`{' '.join(argv[1:3])}` failed: build first (bin/backend/build), and log in "
-                               "(bin/ecr/login; tokens last 12 hours)")
+                raise KitError(
+                    f"`{' '.join(argv[1:3])}` failed: build first (bin/backend/build), and log in "
+                    "(bin/ecr/login; tokens last 12 hours)"
+                )
         kit.report("created", "ecr-image", f"{s.repository}:{tag}")
         pushed = True
     kit.report(images.retag(ecr, s.repository, tag, "latest"), "ecr-image", f"{s.repository}:latest", f"-> {tag}")

@@ -3,6 +3,7 @@
 The pool is AWS_COGNITO_USER_POOL_ID (and AWS_COGNITO_USER_POOL_CLIENT_ID) when set, else the pool
 named cruddur_kit.cognito.POOL_NAME, the one bin/aws/setup creates (and `make up` in the local emulator).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,11 +21,14 @@ def resolve_pool(idp, need_client: bool = True) -> cognito.Pool:
         clients = idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
         match = next((c for c in clients if c["ClientName"] == cognito.CLIENT_NAME), None)
         if match is None:
-            raise KitError(f"user pool {pool_id} has no app client {cognito.CLIENT_NAME}: "
-                           "set AWS_COGNITO_USER_POOL_CLIENT_ID")
+            raise KitError(
+                f"user pool {pool_id} has no app client {cognito.CLIENT_NAME}: set AWS_COGNITO_USER_POOL_CLIENT_ID"
+            )
         return cognito.Pool(pool_id, match["ClientId"])
     found = cognito.find_pool(idp)
     if found is None:
-        raise KitError(f"no user pool named {cognito.POOL_NAME}: set AWS_COGNITO_USER_POOL_ID "
-                       "(and AWS_COGNITO_USER_POOL_CLIENT_ID), or run bin/aws/setup (make up creates the local one)")
+        raise KitError(
+            f"no user pool named {cognito.POOL_NAME}: set AWS_COGNITO_USER_POOL_ID "
+            "(and AWS_COGNITO_USER_POOL_CLIENT_ID), or run bin/aws/setup (make up creates the local one)"
+        )
     return found

@@ -1,4 +1,5 @@
 """bin/cognito/build-lambda: the Cognito post-confirmation Lambda as a deployable zip."""
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,9 @@ def _add_tree(zf: zipfile.ZipFile, root: Path) -> None:
 
 
 @kit_command(endpoint=False)  # no AWS calls
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=cognito.LAMBDA_ZIP, show_default=True)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), default=cognito.LAMBDA_ZIP, show_default=True
+)
 @click.option("--python-version", default="3.11", show_default=True, help="the Lambda runtime's Python")
 @click.option("--arch", type=click.Choice(["x86_64", "arm64"]), default="x86_64", show_default=True)
 @click.option("--no-deps", is_flag=True, help="leave psycopg out (when a Lambda layer provides it)")
@@ -63,14 +65,34 @@ def command(kit: Kit, output: Path, python_version: str, arch: str, no_deps: boo
             platform = "manylinux2014_x86_64" if arch == "x86_64" else "manylinux2014_aarch64"
             log(f"fetching {psycopg_requirement()} for python{python_version} {platform} ...")
             result = subprocess.run(
-                [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 "--target", str(stage), "--platform", platform, "--implementation", "cp",
-                 "--python-version", python_version, "--only-binary=:all:", psycopg_requirement()],
-                capture_output=True, text=True, timeout=300)
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--target",
+                    str(stage),
+                    "--platform",
+                    platform,
+                    "--implementation",
+                    "cp",
+                    "--python-version",
+                    python_version,
+                    "--only-binary=:all:",
+                    psycopg_requirement(),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             if result.returncode != 0:
                 reason = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
-                raise KitError(f"could not fetch psycopg for the Lambda runtime: {reason} "
-                               "(PyPI unreachable? build where it is, or use --no-deps with a layer)")
+                raise KitError(
+                    f"could not fetch psycopg for the Lambda runtime: {reason} "
+                    "(PyPI unreachable? build where it is, or use --no-deps with a layer)"
+                )
             for junk in stage.glob("bin"):
                 shutil.rmtree(junk)
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
 """bin/cognito/list-users: the pool's users as a handle -> sub table."""
+
 from __future__ import annotations
 
 from ... import cognito

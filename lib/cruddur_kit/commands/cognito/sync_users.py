@@ -1,4 +1,5 @@
 """bin/cognito/sync-users: give every Cognito user its `users` row (created or linked)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -19,8 +20,11 @@ DRY_RUN_VERBS = {"created": "would create", "linked": "would link"}
 
 
 @kit_command(dry_run="say what would change, change nothing")
-@click.option("--relink", is_flag=True,
-              help="let a Cognito user take over a handle linked to another sub (a re-created local pool)")
+@click.option(
+    "--relink",
+    is_flag=True,
+    help="let a Cognito user take over a handle linked to another sub (a re-created local pool)",
+)
 def command(kit: Kit, relink: bool) -> None:
     """Create or link the users row of every Cognito user in the pool (all pages), in CONNECTION_URL's database.
 
@@ -37,8 +41,10 @@ def command(kit: Kit, relink: bool) -> None:
     counts: Counter = Counter()
     # Each upsert commits on its own (no lock held across Cognito's pages); a dry run does them all
     # inside one transaction, as savepoints, and rolls it back.
-    with reachable(url), psycopg.connect(url, autocommit=not dry_run, connect_timeout=5,
-                                         application_name="sync-users") as conn:
+    with (
+        reachable(url),
+        psycopg.connect(url, autocommit=not dry_run, connect_timeout=5, application_name="sync-users") as conn,
+    ):
         if dry_run:
             conn.execute("SELECT 1")  # opens the outer transaction
         for user in cognito.list_users(idp, pool.pool_id):
@@ -60,5 +66,7 @@ def command(kit: Kit, relink: bool) -> None:
     log(f"pool {pool.pool_id} -> {describe(url)}: {summary}" + (" (dry run: nothing changed)" if dry_run else ""))
     bad = sum(counts[s] for s in BAD)
     if bad:
-        raise KitError(f"{bad} Cognito user(s) have no users row: see the conflict/invalid lines above "
-                       "(--relink lets a re-created pool's users take their handles back)")
+        raise KitError(
+            f"{bad} Cognito user(s) have no users row: see the conflict/invalid lines above "
+            "(--relink lets a re-created pool's users take their handles back)"
+        )

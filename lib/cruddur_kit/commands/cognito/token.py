@@ -1,4 +1,5 @@
 """bin/cognito/token HANDLE: an access token for a demo user, alone on stdout."""
+
 from __future__ import annotations
 
 import sys
@@ -15,8 +16,9 @@ from . import resolve_pool
 
 @kit_command()
 @click.argument("handle")
-@click.option("--password-stdin", is_flag=True,
-              help="read the user's password from stdin (required against real Cognito)")
+@click.option(
+    "--password-stdin", is_flag=True, help="read the user's password from stdin (required against real Cognito)"
+)
 def command(kit: Kit, handle: str, password_stdin: bool) -> None:
     """Print an access token for the Cognito user whose preferred_username is HANDLE.
 
@@ -33,14 +35,18 @@ def command(kit: Kit, handle: str, password_stdin: bool) -> None:
     elif kit.is_emulator:
         password = cognito.DEMO_PASSWORD
     else:
-        raise KitError("AWS_ENDPOINT_URL does not point at the local emulator: the demo password works only "
-                       "there; for real Cognito pass the user's password with --password-stdin")
+        raise KitError(
+            "AWS_ENDPOINT_URL does not point at the local emulator: the demo password works only "
+            "there; for real Cognito pass the user's password with --password-stdin"
+        )
     idp = kit.client("cognito-idp")
     pool = resolve_pool(idp)
     user = cognito.find_user_by_handle(idp, pool.pool_id, handle)
     if user is None:
-        raise KitError(f"no Cognito user with preferred_username {handle} in pool {pool.pool_id}: "
-                       "bin/cognito/list-users shows who is there")
+        raise KitError(
+            f"no Cognito user with preferred_username {handle} in pool {pool.pool_id}: "
+            "bin/cognito/list-users shows who is there"
+        )
     username = cognito.attributes(user).get("email") or user["Username"]
     token = cognito.access_token(idp, pool, username, password)
     log(f"access token for {handle} (pool {pool.pool_id})")

@@ -3,11 +3,12 @@
 Migrate, seed and generate call cruddur.manage, the same module the image runs as `python -m cruddur.manage`.
 Nothing here prints CONNECTION_URL itself: it may carry a password.
 """
+
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -63,8 +64,9 @@ def reachable(url: str) -> Iterator[None]:
     except psycopg.OperationalError as e:
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         reason = lines[0].removeprefix("connection failed: ") if lines else type(e).__name__
-        raise KitError(f"cannot reach {describe(url)}: {reason} "
-                       "(is PostgreSQL running and CONNECTION_URL right?)") from None
+        raise KitError(
+            f"cannot reach {describe(url)}: {reason} (is PostgreSQL running and CONNECTION_URL right?)"
+        ) from None
 
 
 def connect(url: str, **kwargs) -> psycopg.Connection:
@@ -90,4 +92,6 @@ def other_sessions(conn: psycopg.Connection, name: str) -> list[tuple]:
     return conn.execute(
         "SELECT pid, usename, application_name, client_addr::text, state, backend_start, "
         "left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_activity "
-        "WHERE datname = %s AND pid <> pg_backend_pid() ORDER BY backend_start", (name,)).fetchall()
+        "WHERE datname = %s AND pid <> pg_backend_pid() ORDER BY backend_start",
+        (name,),
+    ).fetchall()

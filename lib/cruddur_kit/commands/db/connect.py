@@ -1,4 +1,5 @@
 """bin/db/connect: psql on CONNECTION_URL's database."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,8 @@ import click
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ...cli import kit_command
-from ...kit import Kit
 from ...errors import KitError
+from ...kit import Kit
 from . import connection_url
 
 

@@ -1,4 +1,5 @@
 """bin/db/create: create the database CONNECTION_URL names, when it is missing."""
+
 from __future__ import annotations
 
 from ...cli import kit_command

@@ -1,12 +1,13 @@
 """bin/db/drop: drop the database CONNECTION_URL names."""
+
 from __future__ import annotations
 
 import click
 import psycopg
 
 from ...cli import kit_command
-from ...kit import Kit
 from ...errors import KitError
+from ...kit import Kit
 from . import connect, connection_url, dbname, describe, is_loopback, other_sessions, reachable, server_url
 
 
@@ -32,9 +33,12 @@ def command(kit: Kit, yes: bool, force: bool) -> None:
             return
         sessions = other_sessions(conn, name)
         if sessions and not force:
-            raise KitError(f"{len(sessions)} other session(s) use {describe(url)}: stop them "
-                           "(bin/db/sessions lists them, bin/db/kill-all ends them) or pass --force")
+            raise KitError(
+                f"{len(sessions)} other session(s) use {describe(url)}: stop them "
+                "(bin/db/sessions lists them, bin/db/kill-all ends them) or pass --force"
+            )
         sql = psycopg.sql.SQL("DROP DATABASE {}{}").format(
-            psycopg.sql.Identifier(name), psycopg.sql.SQL(" WITH (FORCE)" if force else ""))
+            psycopg.sql.Identifier(name), psycopg.sql.SQL(" WITH (FORCE)" if force else "")
+        )
         conn.execute(sql)
     report("deleted", "database", name)

@@ -1,4 +1,5 @@
 """bin/db/generate: bulk benchmark data (cruddur.manage.generate)."""
+
 from __future__ import annotations
 
 import click

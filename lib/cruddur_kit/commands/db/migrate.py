@@ -1,4 +1,5 @@
 """bin/db/migrate: apply pending migrations (cruddur.manage.migrate, yoyo)."""
+
 from __future__ import annotations
 
 from ...cli import kit_command

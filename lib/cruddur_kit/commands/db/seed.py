@@ -1,4 +1,5 @@
 """bin/db/seed: load Cruddur's demo users and activities (cruddur.manage.seed; idempotent)."""
+
 from __future__ import annotations
 
 from ...cli import kit_command

@@ -1,4 +1,5 @@
 """bin/db/sessions: who is connected to CONNECTION_URL's database."""
+
 from __future__ import annotations
 
 from ...cli import kit_command
@@ -15,8 +16,10 @@ def command(kit: Kit) -> None:
     url = connection_url()
     with reachable(url), connect(server_url(url)) as conn:
         rows = other_sessions(conn, dbname(url))
-    table = [HEADER] + [tuple("" if v is None else (v.strftime("%Y-%m-%d %H:%M:%S") if hasattr(v, "strftime")
-                                                     else str(v)) for v in row) for row in rows]
+    table = [HEADER] + [
+        tuple("" if v is None else (v.strftime("%Y-%m-%d %H:%M:%S") if hasattr(v, "strftime") else str(v)) for v in row)
+        for row in rows
+    ]
     widths = [max(len(r[i]) for r in table) for i in range(len(HEADER) - 1)]
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])

@@ -1,4 +1,5 @@
 """bin/db/setup: create (if missing) + migrate + seed. Idempotent."""
+
 from __future__ import annotations
 
 from ...cli import kit_command

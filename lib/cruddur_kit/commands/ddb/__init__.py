@@ -3,6 +3,7 @@
 The table's shape lives in cruddur_kit.ddb; reads and writes of conversations go through the API's own
 store (cruddur.stores.messages), so the scripts and the API cannot disagree on the item layout.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,17 +15,25 @@ from ...ddb import DEFAULT_TABLE, describe
 from ...errors import KitError
 from ...kit import Kit
 
-table_option = click.option("--table", envvar="DDB_MESSAGE_TABLE", default=DEFAULT_TABLE, show_default=True,
-                            help="the messages table (env DDB_MESSAGE_TABLE)")
-yes_option = click.option("--yes", is_flag=True,
-                          help="required when AWS_ENDPOINT_URL is not a local emulator (i.e. real AWS)")
+table_option = click.option(
+    "--table",
+    envvar="DDB_MESSAGE_TABLE",
+    default=DEFAULT_TABLE,
+    show_default=True,
+    help="the messages table (env DDB_MESSAGE_TABLE)",
+)
+yes_option = click.option(
+    "--yes", is_flag=True, help="required when AWS_ENDPOINT_URL is not a local emulator (i.e. real AWS)"
+)
 
 
 def refuse_real_aws(kit: Kit, yes: bool, what: str) -> None:
     """Destructive commands run against the local emulator, or against real AWS only with --yes."""
     if not kit.is_emulator and not yes:
-        raise KitError(f"refusing to {what} in {kit.target()} (AWS_ENDPOINT_URL is not a loopback emulator): "
-                       "pass --yes to do it anyway")
+        raise KitError(
+            f"refusing to {what} in {kit.target()} (AWS_ENDPOINT_URL is not a loopback emulator): "
+            "pass --yes to do it anyway"
+        )
 
 
 def require_table(kit: Kit, table: str):

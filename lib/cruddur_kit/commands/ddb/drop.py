@@ -1,4 +1,5 @@
 """bin/ddb/drop: delete the messages table and wait until it is gone."""
+
 from __future__ import annotations
 
 from ...cli import kit_command
@@ -29,5 +30,6 @@ def command(kit: Kit, table: str, yes: bool) -> None:
         return
     delay = 1
     client.get_waiter("table_not_exists").wait(
-        TableName=table, WaiterConfig={"Delay": delay, "MaxAttempts": max(1, int(kit.timeout // delay))})
+        TableName=table, WaiterConfig={"Delay": delay, "MaxAttempts": max(1, int(kit.timeout // delay))}
+    )
     kit.report("deleted", "dynamodb-table", table)

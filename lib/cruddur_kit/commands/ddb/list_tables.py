@@ -1,4 +1,5 @@
 """bin/ddb/list-tables: the DynamoDB table names, one a line."""
+
 from __future__ import annotations
 
 from ...cli import kit_command

@@ -1,4 +1,5 @@
 """bin/ddb/scan: print the table's items as JSON lines (bounded)."""
+
 from __future__ import annotations
 
 import click
@@ -11,8 +12,9 @@ from . import emit, plain, require_table, table_option
 
 @kit_command()
 @table_option
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000),
-              help="stop after this many items")
+@click.option(
+    "--limit", default=100, show_default=True, type=click.IntRange(1, 100_000), help="stop after this many items"
+)
 def command(kit: Kit, table: str, limit: int) -> None:
     """Print up to --limit items, one JSON object a line (a debugging view: reads the whole table)."""
     client = require_table(kit, table)

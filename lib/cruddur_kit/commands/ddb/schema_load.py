@@ -1,4 +1,5 @@
 """bin/ddb/schema-load: create the messages table (and its inbox index) unless it exists; wait until ACTIVE."""
+
 from __future__ import annotations
 
 from ...cli import kit_command
@@ -19,5 +20,9 @@ def command(kit: Kit, table: str) -> None:
     log(f"table {table} in {kit.target()}")
     existed = describe(client, table) is not None
     created = ensure_table(client, table, timeout=kit.timeout, progress=log)
-    kit.report("created" if created else "unchanged", "dynamodb-table", table,
-               "" if created or not existed else "already ACTIVE")
+    kit.report(
+        "created" if created else "unchanged",
+        "dynamodb-table",
+        table,
+        "" if created or not existed else "already ACTIVE",
+    )

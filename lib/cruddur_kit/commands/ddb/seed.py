@@ -1,4 +1,5 @@
 """bin/ddb/seed: a real conversation between the demo users andrewbrown and bayko."""
+
 from __future__ import annotations
 
 from ...cli import kit_command
@@ -25,5 +26,4 @@ def command(kit: Kit, table: str, yes: bool) -> None:
     with reachable(url):
         status, group = seed_conversation(client, table, url)
     detail = "already has messages" if status == "unchanged" else f", {len(DEMO_CONVERSATION)} messages"
-    kit.report(status, "conversation", group,
-               f"andrewbrown <-> bayko{' ' if status == 'unchanged' else ''}{detail}")
+    kit.report(status, "conversation", group, f"andrewbrown <-> bayko{' ' if status == 'unchanged' else ''}{detail}")

@@ -1,4 +1,5 @@
 """bin/dev/docs (`make docs`): the journal's generated blocks (lint's rules, the kit's commands) from the code."""
+
 from __future__ import annotations
 
 import click

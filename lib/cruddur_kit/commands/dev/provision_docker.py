@@ -1,4 +1,5 @@
 """bin/dev/provision-docker: a Docker engine that answers (CI runs it before the container tests)."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """bin/dev/up (`make up`): the whole local stack, and the API on 127.0.0.1:4567 in the foreground."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,9 +24,9 @@ def banner(provisioned: stack.Provisioned, endpoint: str, ports: stack.Ports, en
 Cruddur is up (Ctrl-C stops everything this command started):
   API             {api}   (gunicorn, OpenAPI at {api}/api/openapi.json)
   AWS emulator    {endpoint}   (DynamoDB table {provisioned.table}, Cognito pool {provisioned.pool.pool_id}, SSM)
-  PostgreSQL      database {database}, demo users: {', '.join(sorted(provisioned.linked))}
-  Browsers        may call it from {env['FRONTEND_URL'].replace(',', ', ')} (FRONTEND_URL);
-                  pagination links start with {env['BACKEND_URL']} (BACKEND_URL)
+  PostgreSQL      database {database}, demo users: {", ".join(sorted(provisioned.linked))}
+  Browsers        may call it from {env["FRONTEND_URL"].replace(",", ", ")} (FRONTEND_URL);
+                  pagination links start with {env["BACKEND_URL"]} (BACKEND_URL)
 
 Try:
   curl -s {api}/api/activities/home
@@ -34,18 +35,47 @@ Try:
 """)
 
 
-@kit_command(region="AWS region of the local emulator (env AWS_DEFAULT_REGION, then AWS_REGION).",
-             endpoint=False)  # it runs (or reuses) its own emulator: --aws-port
-@click.option("--api-port", envvar="API_PORT", type=int, default=stack.DEFAULT_API_PORT, show_default=True,
-              help="port of the API on 127.0.0.1 (env API_PORT)")
-@click.option("--aws-port", envvar="CRUDDUR_AWS_PORT", type=int, default=stack.DEFAULT_AWS_PORT, show_default=True,
-              help="port of the local AWS emulator; one already answering there is reused (env CRUDDUR_AWS_PORT)")
-@click.option("--pg-port", envvar="CRUDDUR_PG_PORT", type=int, default=PG_PORT, show_default=True,
-              help="port of the embedded PostgreSQL, used when CONNECTION_URL does not answer (env CRUDDUR_PG_PORT)")
-@click.option("--local-dir", envvar="CRUDDUR_LOCAL_DIR", type=click.Path(file_okay=False), default=None,
-              help="where local data lives (env CRUDDUR_LOCAL_DIR; default .local/ in the repository)")
-@click.option("--table", envvar="DDB_MESSAGE_TABLE", default=DEFAULT_TABLE, show_default=True,
-              help="DynamoDB table for direct messages (env DDB_MESSAGE_TABLE)")
+@kit_command(
+    region="AWS region of the local emulator (env AWS_DEFAULT_REGION, then AWS_REGION).", endpoint=False
+)  # it runs (or reuses) its own emulator: --aws-port
+@click.option(
+    "--api-port",
+    envvar="API_PORT",
+    type=int,
+    default=stack.DEFAULT_API_PORT,
+    show_default=True,
+    help="port of the API on 127.0.0.1 (env API_PORT)",
+)
+@click.option(
+    "--aws-port",
+    envvar="CRUDDUR_AWS_PORT",
+    type=int,
+    default=stack.DEFAULT_AWS_PORT,
+    show_default=True,
+    help="port of the local AWS emulator; one already answering there is reused (env CRUDDUR_AWS_PORT)",
+)
+@click.option(
+    "--pg-port",
+    envvar="CRUDDUR_PG_PORT",
+    type=int,
+    default=PG_PORT,
+    show_default=True,
+    help="port of the embedded PostgreSQL, used when CONNECTION_URL does not answer (env CRUDDUR_PG_PORT)",
+)
+@click.option(
+    "--local-dir",
+    envvar="CRUDDUR_LOCAL_DIR",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="where local data lives (env CRUDDUR_LOCAL_DIR; default .local/ in the repository)",
+)
+@click.option(
+    "--table",
+    envvar="DDB_MESSAGE_TABLE",
+    default=DEFAULT_TABLE,
+    show_default=True,
+    help="DynamoDB table for direct messages (env DDB_MESSAGE_TABLE)",
+)
 def command(kit: Kit, api_port, aws_port, pg_port, local_dir, table):
     """Run PostgreSQL (CONNECTION_URL when it answers, else an embedded server keeping its data under
     .local/), the local AWS emulator, migrate + seed + provision them, then serve the API with gunicorn

@@ -1,4 +1,5 @@
 """bin/ecs/connect: an interactive shell in a running task's container (ECS Exec)."""
+
 from __future__ import annotations
 
 import json

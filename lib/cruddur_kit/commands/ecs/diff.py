@@ -1,4 +1,5 @@
 """bin/ecs/diff: local task definition + service vs deployed, normalised; exit 0 equal, 1 different."""
+
 from __future__ import annotations
 
 import sys
@@ -9,9 +10,14 @@ from ...cli import TAG_DEFAULT, kit_command
 from ...kit import Kit
 
 
-@kit_command(service=True, cluster=True, tag="Image tag of the local side" + TAG_DEFAULT + ".", read_only=True,
-             help=__doc__ + "\n\nAWS defaults are filled, lists sorted, '1 vCPU'/'2 GB' normalised and "
-             "nulls dropped on both sides, so only real differences show. Read-only.")
+@kit_command(
+    service=True,
+    cluster=True,
+    tag="Image tag of the local side" + TAG_DEFAULT + ".",
+    read_only=True,
+    help=__doc__ + "\n\nAWS defaults are filled, lists sorted, '1 vCPU'/'2 GB' normalised and "
+    "nulls dropped on both sides, so only real differences show. Read-only.",
+)
 @click.option("--only", type=click.Choice(["task-definition", "service"]), help="compare one part only")
 def command(kit: Kit, only: str | None) -> int:
     from cruddur_kit.checks.diff import diff, live_revision

@@ -1,4 +1,5 @@
 """bin/ecs/doctor: walk the troubleshooting tree for a deployed service and name each cause and its fix."""
+
 from __future__ import annotations
 
 import sys
@@ -9,11 +10,16 @@ from ...cli import TAG_DEFAULT, kit_command
 from ...kit import Kit
 
 
-@kit_command(service=True, cluster=True, tag="Image tag of the local side" + TAG_DEFAULT + ".", read_only=True,
-             help=__doc__ + "\n\nALB SG inbound, service SG from the ALB SG, target health reasons, stopped "
-             "tasks' reasons and exit codes (137 OOM, 125/127 image or command, CannotPullContainerError, "
-             "ResourceInitializationError), execution role, subnets' route to ECR/SSM, recent error log "
-             "lines. Read-only. Exit 1 when a cause is found.")
+@kit_command(
+    service=True,
+    cluster=True,
+    tag="Image tag of the local side" + TAG_DEFAULT + ".",
+    read_only=True,
+    help=__doc__ + "\n\nALB SG inbound, service SG from the ALB SG, target health reasons, stopped "
+    "tasks' reasons and exit codes (137 OOM, 125/127 image or command, CannotPullContainerError, "
+    "ResourceInitializationError), execution role, subnets' route to ECR/SSM, recent error log "
+    "lines. Read-only. Exit 1 when a cause is found.",
+)
 @click.option("--since", "minutes", default=60, show_default=True, help="minutes of logs to scan for errors")
 @click.option("--json", "as_json", is_flag=True, help="print the findings as JSON")
 def command(kit: Kit, minutes: int, as_json: bool) -> int:

@@ -1,4 +1,5 @@
 """bin/ecs/status: the service, its deployments, its tasks and its targets' health, on stdout."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ def command(kit: Kit, n_events: int, as_json: bool) -> None:
     ECS service deployments (status, lifecycle stage, traffic shifted, bake time left, alarm states,
     running/desired per revision, why one rolled back), each task (status, health, revision, address,
     why it stopped) and the health of its load balancer targets."""
-    doc = statuslib.collect(kit.client("ecs"), kit.client("elbv2"), kit.cluster, kit.service, n_events,
-                            cloudwatch=kit.client("cloudwatch"))
+    doc = statuslib.collect(
+        kit.client("ecs"), kit.client("elbv2"), kit.cluster, kit.service, n_events, cloudwatch=kit.client("cloudwatch")
+    )
     if as_json:
         click.echo(json.dumps(doc, indent=2, default=str))
     else:

@@ -6,6 +6,7 @@ Secrets Manager), credentials (the task's credentials endpoint), network (namesp
 host's loopback), orchestrator + lifecycle (start order, health, essential, stop), observers (what ends
 the run), logstream (terminal and CloudWatch Logs). This module wires them for one run.
 """
+
 from __future__ import annotations
 
 import collections
@@ -19,11 +20,14 @@ from pathlib import Path
 
 import click
 
-from ... import aws, envfile, images as gitimages, spec as speclib, templates
+from ... import aws, envfile, templates
+from ... import images as gitimages
+from ... import spec as speclib
 from ...containers import build, engine
 from ...errors import KitError
 from ...output import log
-from . import credentials, images, logstream, network, observers, plan as planlib, secrets
+from . import credentials, images, logstream, network, observers, secrets
+from . import plan as planlib
 from .orchestrator import Item, Task, sweep_leftovers
 
 
@@ -71,8 +75,7 @@ def _bindings(plan: planlib.TaskPlan, overrides: dict, smoke: bool, lb: tuple[st
 
 def _environment(c: planlib.ContainerPlan, secret_values: dict, endpoint_env: dict, region: str) -> dict[str, str]:
     """What ECS puts in a Fargate container's environment, then the task definition's own, then its secrets."""
-    env = {"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE", "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
-           **endpoint_env}
+    env = {"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE", "AWS_REGION": region, "AWS_DEFAULT_REGION": region, **endpoint_env}
     if os.environ.get("AWS_ENDPOINT_URL"):  # the emulator (or another endpoint) the caller uses
         env["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL"]
     env.update(c.environment)
@@ -143,8 +146,10 @@ class Prepared:
 def _run(o: Options) -> int:
     filled = envfile.apply_local()
     if filled.get("AWS_ENDPOINT_URL"):
-        say(f"settings   the local stack's (make up): AWS_ENDPOINT_URL={filled['AWS_ENDPOINT_URL']} from "
-            f"{envfile.local_path()}")
+        say(
+            f"settings   the local stack's (make up): AWS_ENDPOINT_URL={filled['AWS_ENDPOINT_URL']} from "
+            f"{envfile.local_path()}"
+        )
     service = speclib.get(o.service)
     client = engine.connect()
     sweep_leftovers(client, say)
@@ -168,11 +173,18 @@ def _clients_by_region(base: aws.Clients):
 def _prepare(o: Options, service, client, clients) -> Prepared:
     overrides = _port_overrides(o.port_overrides)
     lb_host = overrides.get((service.container_port, "tcp")) or (
-        network.free_port() if o.smoke else service.container_port)
+        network.free_port() if o.smoke else service.container_port
+    )
     tag = o.tag or gitimages.git_sha()
-    td, source = planlib.render(service, tag=tag, region=o.region, cluster=o.cluster,
-                                backend_url=f"http://127.0.0.1:{lb_host}", task_definition=o.task_definition,
-                                clients=clients)
+    td, source = planlib.render(
+        service,
+        tag=tag,
+        region=o.region,
+        cluster=o.cluster,
+        backend_url=f"http://127.0.0.1:{lb_host}",
+        task_definition=o.task_definition,
+        clients=clients,
+    )
     plan = planlib.load(td, source)
     task_id = uuid.uuid4().hex
     say(f"task       {plan.family} {task_id} from {source} (tag {tag}){' --smoke' if o.smoke else ''}")
@@ -207,12 +219,25 @@ def _prepare(o: Options, service, client, clients) -> Prepared:
     envs = {c.name: _environment(c, secret_values[c.name], endpoint_env, o.region) for c in plan.containers}
     # Ports of the task itself are not the host's: its containers' ports, the credentials endpoint, and the
     # ports it is published on (BACKEND_URL names one: a URL for browsers, not a connection the task makes).
-    task_ports = {p.container_port for c in plan.containers for p in c.ports} | {credentials.PORT} \
+    task_ports = (
+        {p.container_port for c in plan.containers for p in c.ports}
+        | {credentials.PORT}
         | {b.host_port for b in bindings}
-    return Prepared(task_id=task_id, tag=tag, plan=plan, service=service, lb_host=lb_host, bindings=bindings,
-                    images={name: choice.image for name, choice in choices.items()}, envs=envs,
-                    loopback=network.loopback_ports(envs, task_ports), credentials=creds, token=token,
-                    agent_image=local_image("task-agent"))
+    )
+    return Prepared(
+        task_id=task_id,
+        tag=tag,
+        plan=plan,
+        service=service,
+        lb_host=lb_host,
+        bindings=bindings,
+        images={name: choice.image for name, choice in choices.items()},
+        envs=envs,
+        loopback=network.loopback_ports(envs, task_ports),
+        credentials=creds,
+        token=token,
+        agent_image=local_image("task-agent"),
+    )
 
 
 def _execute(o: Options, client, clients, p: Prepared) -> int:
@@ -231,10 +256,16 @@ def _execute(o: Options, client, clients, p: Prepared) -> int:
         stack.callback(relays.close)
         for port, names in p.loopback.items():
             missing = "" if network.host_listens(port) else " (nothing listens there on the host yet)"
-            say(f"relay      127.0.0.1:{port} in the task -> the host's 127.0.0.1:{port} via {gateway} "
-                f"(named by {', '.join(names)}){missing}")
-        task.configure_agent({"relays": relays.targets(),
-                              "credentials": {"port": credentials.PORT, "token": p.token, "document": p.credentials}})
+            say(
+                f"relay      127.0.0.1:{port} in the task -> the host's 127.0.0.1:{port} via {gateway} "
+                f"(named by {', '.join(names)}){missing}"
+            )
+        task.configure_agent(
+            {
+                "relays": relays.targets(),
+                "credentials": {"port": credentials.PORT, "token": p.token, "document": p.credentials},
+            }
+        )
         for b in p.bindings:
             say(f"port       127.0.0.1:{b.host_port} -> {b.container}:{b.container_port}/{b.protocol}")
         for c in plan.containers:
@@ -261,8 +292,10 @@ def _execute(o: Options, client, clients, p: Prepared) -> int:
             if isinstance(observer, observers.Smoke):
                 observer.close()
             for s in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the stop short
-                signal.signal(s, lambda *_: say("stopping   already stopping the task; it ends within the "
-                                                "containers' stopTimeouts"))
+                signal.signal(
+                    s,
+                    lambda *_: say("stopping   already stopping the task; it ends within the containers' stopTimeouts"),
+                )
         say(f"task       stopping: {outcome.reason}" + (f" ({outcome.detail})" if outcome.detail else ""))
         task.stop()
         killed = _summarise(task, outcome)
@@ -277,9 +310,13 @@ def _observer(o: Options, plan, service, lb_host: int):
     target = None
     if service.container_name in plan.names:
         targets = templates.load(service.targets_path)["targetGroup"]
-        target = observers.Target(service.container_name, lb_host, service.health_path,
-                                  str((targets.get("Matcher") or {}).get("HttpCode", "200")),
-                                  int(targets.get("HealthyThresholdCount", 2)))
+        target = observers.Target(
+            service.container_name,
+            lb_host,
+            service.health_path,
+            str((targets.get("Matcher") or {}).get("HttpCode", "200")),
+            int(targets.get("HealthyThresholdCount", 2)),
+        )
     checks = [c.health.unhealthy_after for c in plan.containers if c.essential and c.health]
     timeout = o.timeout or max(60, max(checks, default=0) + 30)
     return observers.Smoke(say, target, timeout, report)
@@ -291,14 +328,19 @@ def _summarise(task: Task, outcome) -> list[str]:
         state, stopped = task.states[c.name], task.stopped.get(c.name)
         if stopped and stopped.killed:
             killed.append(c.name)
-            say(f"killed     {c.name}: exit {stopped.exit_code}, still running after its stopTimeout of "
-                f"{c.stop_timeout}s (SIGKILL)")
+            say(
+                f"killed     {c.name}: exit {stopped.exit_code}, still running after its stopTimeout of "
+                f"{c.stop_timeout}s (SIGKILL)"
+            )
         elif stopped:
             say(f"stopped    {c.name}: exit {stopped.exit_code} ({stopped.seconds:.1f}s after SIGTERM)")
         elif state.status == "PENDING":
             say(f"never      {c.name} did not start")
-    codes = ", ".join(f"{c.name} {task.states[c.name].exit_code}" for c in task.plan.containers
-                      if task.states[c.name].exit_code is not None)
+    codes = ", ".join(
+        f"{c.name} {task.states[c.name].exit_code}"
+        for c in task.plan.containers
+        if task.states[c.name].exit_code is not None
+    )
     say(f"task       stopped: {outcome.reason}" + (f"; exit codes: {codes}" if codes else ""))
     return killed
 

@@ -10,6 +10,7 @@ as the ECS agent's ~internal~ecs~pause container does for awsvpc), and serves tw
 Standard library only. Its configuration arrives as one JSON line on stdin (never argv or env, which
 `docker inspect` shows); it prints `task-agent: ready` when everything listens, and exits 0 on SIGTERM.
 """
+
 from __future__ import annotations
 
 import http.server

@@ -2,11 +2,12 @@
 the engine has it; for an image of this account's ECR, the local build bin/backend/build tags
 REPOSITORY:TAG; a pull; a local stand-in (containers/build.py LOCAL_IMAGES, e.g. the X-Ray daemon's),
 said so. Anything else is one line naming the image and the fix."""
+
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from docker.errors import DockerException
 
@@ -33,18 +34,20 @@ def parse_overrides(values: tuple[str, ...], plan: TaskPlan) -> dict[str, str]:
     for value in values:
         name, sep, image = value.partition("=")
         if not sep or not name or not image:
-            raise KitError(f"--image {value!r} is not NAME=IMAGE: "
-                           "e.g. --image otel-collector=cruddur-local/adot-collector:TAG")
+            raise KitError(
+                f"--image {value!r} is not NAME=IMAGE: e.g. --image otel-collector=cruddur-local/adot-collector:TAG"
+            )
         if name not in plan.names:
-            raise KitError(f"--image {value}: the task definition has no container {name} "
-                           f"(it has: {', '.join(plan.names)})")
+            raise KitError(
+                f"--image {value}: the task definition has no container {name} (it has: {', '.join(plan.names)})"
+            )
         overrides[name] = image
     return overrides
 
 
 def _pull(client, image: str) -> str | None:
     """None when pulled, else the engine's one-line reason."""
-    repository, tag = (image.rsplit(":", 1) if ":" in image.rsplit("/", 1)[-1] else (image, "latest"))
+    repository, tag = image.rsplit(":", 1) if ":" in image.rsplit("/", 1)[-1] else (image, "latest")
     try:
         client.images.pull(repository, tag=tag)
         return None
@@ -61,8 +64,10 @@ def resolve(client, plan: TaskPlan, overrides: dict[str, str], stand_in: Callabl
             if image_exists(client, image) or _pull(client, image) is None:
                 chosen[c.name] = Choice(image, "--image")
                 continue
-            raise KitError(f"container {c.name}: --image {image} is neither local nor pullable: build or load it "
-                           "first (make image builds the local ones)")
+            raise KitError(
+                f"container {c.name}: --image {image} is neither local nor pullable: build or load it "
+                "first (make image builds the local ones)"
+            )
         if image_exists(client, c.image):
             chosen[c.name] = Choice(c.image, "local")
             continue
@@ -79,9 +84,13 @@ def resolve(client, plan: TaskPlan, overrides: dict[str, str], stand_in: Callabl
             chosen[c.name] = Choice(stand_in(local), f"stand-in: {c.image} cannot be pulled here")
             continue
         if ecr:
-            raise KitError(f"container {c.name}: image {c.image} is neither local nor pullable, and there is no local "
-                           f"build {ecr['repo']}:{ecr['tag']}: run make image (or bin/backend/build --tag "
-                           f"{ecr['tag']}), pass --tag with a built tag, or --image {c.name}=IMAGE")
-        raise KitError(f"container {c.name}: image {c.image} is neither local nor pullable ({reason}): pull or load "
-                       f"it, or pass --image {c.name}=IMAGE")
+            raise KitError(
+                f"container {c.name}: image {c.image} is neither local nor pullable, and there is no local "
+                f"build {ecr['repo']}:{ecr['tag']}: run make image (or bin/backend/build --tag "
+                f"{ecr['tag']}), pass --tag with a built tag, or --image {c.name}=IMAGE"
+            )
+        raise KitError(
+            f"container {c.name}: image {c.image} is neither local nor pullable ({reason}): pull or load "
+            f"it, or pass --image {c.name}=IMAGE"
+        )
     return chosen

@@ -1,6 +1,7 @@
 """The container lifecycle rules the ECS agent applies, as pure functions of the containers' states:
 when a container may start (dependsOn), when it never will, and the order containers stop in
 (dependencies reversed: a container stops before the containers it depends on)."""
+
 from __future__ import annotations
 
 import time
@@ -42,12 +43,16 @@ def _why_never(condition: str, dep_name: str, dep: State) -> str:
 
 def startable(plan: TaskPlan, states: dict[str, State]) -> list[str]:
     """PENDING containers whose every dependency condition is met, in definition order."""
-    return [c.name for c in plan.containers if states[c.name].status == PENDING
-            and all(condition_met(cond, states[dep]) for dep, cond in c.depends_on)]
+    return [
+        c.name
+        for c in plan.containers
+        if states[c.name].status == PENDING and all(condition_met(cond, states[dep]) for dep, cond in c.depends_on)
+    ]
 
 
-def never_starting(plan: TaskPlan, states: dict[str, State], task_started: float,
-                   now: float | None = None) -> list[tuple[str, str]]:
+def never_starting(
+    plan: TaskPlan, states: dict[str, State], task_started: float, now: float | None = None
+) -> list[tuple[str, str]]:
     """(container, why) for PENDING containers a dependency of which can no longer be met: it failed, or it
     did not get there within its own startTimeout (counted from its start, or the task's)."""
     now = time.monotonic() if now is None else now
@@ -58,14 +63,16 @@ def never_starting(plan: TaskPlan, states: dict[str, State], task_started: float
         for dep, condition in c.depends_on:
             met = condition_met(condition, states[dep])
             if met is None:
-                found.append((c.name, f"its dependency {_why_never(condition, dep, states[dep])} "
-                                      f"(dependsOn {dep} {condition})"))
+                found.append(
+                    (c.name, f"its dependency {_why_never(condition, dep, states[dep])} (dependsOn {dep} {condition})")
+                )
                 break
             timeout = plan.container(dep).start_timeout
             since = states[dep].started_at or task_started
             if not met and timeout is not None and now - since > timeout:
-                found.append((c.name, f"its dependency {dep} did not reach {condition} within its startTimeout "
-                                      f"of {timeout}s"))
+                found.append(
+                    (c.name, f"its dependency {dep} did not reach {condition} within its startTimeout of {timeout}s")
+                )
                 break
     return found
 
@@ -89,9 +96,12 @@ def stop_waves(plan: TaskPlan, running: set[str]) -> list[list[str]]:
     left = set(running)
     waves = []
     while left:
-        wave = [c.name for c in plan.containers if c.name in left
-                and not any(c.name == dep for other in left - {c.name}
-                            for dep, _ in plan.container(other).depends_on)]
+        wave = [
+            c.name
+            for c in plan.containers
+            if c.name in left
+            and not any(c.name == dep for other in left - {c.name} for dep, _ in plan.container(other).depends_on)
+        ]
         if not wave:  # unreachable with a checked plan (no cycles); never loop forever on a bad one
             wave = sorted(left)
         waves.append(wave)

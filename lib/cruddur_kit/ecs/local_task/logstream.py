@@ -1,12 +1,13 @@
 """A local task's logs: every container's lines on the terminal, prefixed by its name, and, for containers
 logging with awslogs, in the CloudWatch Logs group and stream the options name (PREFIX/CONTAINER/TASK_ID,
 the awslogs driver's stream name on Fargate), so bin/ecs/logs and bin/ecs/doctor read them."""
+
 from __future__ import annotations
 
 import queue
 import threading
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -36,9 +37,11 @@ def check_groups(plan: TaskPlan, client: Callable[[str, str | None], object], sa
             logs.create_log_group(logGroupName=c.logs.group)
             say(f"logs       created log group {c.logs.group} (awslogs-create-group)")
             continue
-        raise KitError(f"container {c.name}: log group {c.logs.group} does not exist (ECS would stop the task: "
-                       "ResourceInitializationError: failed to validate logger args): run bin/aws/setup "
-                       "(for the local stack, make up creates it)")
+        raise KitError(
+            f"container {c.name}: log group {c.logs.group} does not exist (ECS would stop the task: "
+            "ResourceInitializationError: failed to validate logger args): run bin/aws/setup "
+            "(for the local stack, make up creates it)"
+        )
 
 
 class CloudWatchSink:
@@ -69,8 +72,10 @@ class CloudWatchSink:
     def _warn(self, e: Exception) -> None:
         if not self.failed:
             self.failed = True
-            self.say(f"logs       warning: CloudWatch Logs refused the task's lines ({str(e).splitlines()[0][:200]}); "
-                     "they still show here")
+            self.say(
+                f"logs       warning: CloudWatch Logs refused the task's lines ({str(e).splitlines()[0][:200]}); "
+                "they still show here"
+            )
 
     def _run(self) -> None:
         pending: list = []
@@ -112,8 +117,14 @@ def split_timestamp(line: str) -> tuple[int, str]:
         return int(datetime.now().timestamp() * 1000), line
 
 
-def follow(container, name: str, emit: Callable[[str, str], None], sink: CloudWatchSink | None,
-           logs: AwsLogs | None, stream: str | None) -> threading.Thread:
+def follow(
+    container,
+    name: str,
+    emit: Callable[[str, str], None],
+    sink: CloudWatchSink | None,
+    logs: AwsLogs | None,
+    stream: str | None,
+) -> threading.Thread:
     """A reader of one container's stdout and stderr, from its start until it stops."""
 
     def run() -> None:

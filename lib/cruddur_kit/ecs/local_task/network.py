@@ -11,6 +11,7 @@ task's settings name (and no container of the task listens on), a chain of two r
 The settings then mean inside the task what they mean on the host, unchanged; nothing listens beyond the
 bridge, and the services still see connections from 127.0.0.1 (so loopback-only trust rules hold).
 """
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,16 @@ from dataclasses import dataclass
 from ...errors import KitError
 from .relay import Relay
 
-DEFAULT_PORTS = {"http": 80, "https": 443, "postgres": 5432, "postgresql": 5432, "redis": 6379, "mysql": 3306,
-                 "amqp": 5672, "mongodb": 27017}
+DEFAULT_PORTS = {
+    "http": 80,
+    "https": 443,
+    "postgres": 5432,
+    "postgresql": 5432,
+    "redis": 6379,
+    "mysql": 3306,
+    "amqp": 5672,
+    "mongodb": 27017,
+}
 LOOPBACK = r"127\.0\.0\.1|localhost|\[::1\]"
 URL = re.compile(rf"(?P<scheme>[a-z][a-z0-9+.-]*)://(?:[^@/\s]*@)?(?P<host>{LOOPBACK})(?::(?P<port>\d+))?", re.I)
 HOST_PORT = re.compile(rf"(?<![\w.:/@])(?P<host>{LOOPBACK}):(?P<port>\d+)", re.I)
@@ -78,9 +87,11 @@ def check_free(bindings: list[Binding]) -> None:
             try:
                 s.bind(("127.0.0.1", b.host_port))
             except OSError:
-                raise KitError(f"port {b.host_port}/{b.protocol} on 127.0.0.1 is taken (for {b.container}:"
-                               f"{b.container_port}): stop what listens there, or pass --port-override "
-                               f"OTHER:{b.container_port}") from None
+                raise KitError(
+                    f"port {b.host_port}/{b.protocol} on 127.0.0.1 is taken (for {b.container}:"
+                    f"{b.container_port}): stop what listens there, or pass --port-override "
+                    f"OTHER:{b.container_port}"
+                ) from None
 
 
 class HostRelays:
@@ -97,8 +108,9 @@ class HostRelays:
 
     def targets(self) -> list[dict]:
         """The task agent's relay configuration."""
-        return [{"port": port, "host": relay.address[0], "host_port": relay.port}
-                for port, relay in self.relays.items()]
+        return [
+            {"port": port, "host": relay.address[0], "host_port": relay.port} for port, relay in self.relays.items()
+        ]
 
     def close(self) -> None:
         for relay in self.relays.values():

@@ -3,14 +3,15 @@ exits ("Essential container in task exited"), an essential container turns unhea
 container health checks"), an essential container can never start, or the user stops it ("Task stopped by
 user"). `Smoke` adds the pre-push gate: every essential container healthy, the load balancer's health-check
 path answered through the published port, within a deadline."""
+
 from __future__ import annotations
 
 import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .orchestrator import Item, Outcome, Task
 
@@ -54,8 +55,13 @@ class Service:
             essential = plan.container(item.name).essential
             self.say(f"blocked    {item.name} cannot start: {item.value}")
             if essential:
-                return Outcome(f"Essential container {item.name} cannot start", 1, True, item.name,
-                               f"{item.name} cannot start: {item.value}")
+                return Outcome(
+                    f"Essential container {item.name} cannot start",
+                    1,
+                    True,
+                    item.name,
+                    f"{item.name} cannot start: {item.value}",
+                )
         return None
 
 
@@ -127,15 +133,22 @@ class Smoke(Service):
             threading.Thread(target=self._poll, args=(task,), daemon=True).start()
         if item.kind == "lb":
             self.answered = True
-            self.say(f"answering  {self.target.container}: GET {self.target.path} -> {item.value} "
-                     f"({item.at - task.started_at:.1f}s after the task started)")
+            self.say(
+                f"answering  {self.target.container}: GET {self.target.path} -> {item.value} "
+                f"({item.at - task.started_at:.1f}s after the task started)"
+            )
         if item.kind == "health" and item.value == "healthy":
             self.healthy_at[item.name] = time.monotonic() - task.started_at
         if item.kind == "probe" and item.value != 0 and self.answered and task.plan.container(item.name).essential:
-            return Outcome(FAILED_HEALTH, 1, True, item.name,
-                           f"{item.name}'s health check fails while the app answers GET {self.target.path}: "
-                           f"{_probe_text(task, item.name)} (ECS would mark it UNHEALTHY after "
-                           f"{task.plan.container(item.name).health.retries} retries and replace the task)")
+            return Outcome(
+                FAILED_HEALTH,
+                1,
+                True,
+                item.name,
+                f"{item.name}'s health check fails while the app answers GET {self.target.path}: "
+                f"{_probe_text(task, item.name)} (ECS would mark it UNHEALTHY after "
+                f"{task.plan.container(item.name).health.retries} retries and replace the task)",
+            )
         outcome = super().on(task, item)
         if outcome is not None:
             return outcome
@@ -160,16 +173,25 @@ class Smoke(Service):
             if state.status != "RUNNING":
                 return c.name, f"{c.name} is {state.status} after {self.timeout:g}s"
             if c.health and state.health != "healthy":
-                return c.name, (f"{c.name}'s health check has not passed within {self.timeout:g}s "
-                                f"(state {state.health}): {_probe_text(task, c.name)}")
+                return c.name, (
+                    f"{c.name}'s health check has not passed within {self.timeout:g}s "
+                    f"(state {state.health}): {_probe_text(task, c.name)}"
+                )
         return None, f"not ready within {self.timeout:g}s"
 
     def _check_target(self, task: Task) -> Outcome:
         for c in task.plan.containers:
             if c.essential:
                 took = f" after {self.healthy_at[c.name]:.1f}s" if c.name in self.healthy_at else ""
-                self.report("OK", f"container {c.name} " + (f"HEALTHY{took} ({c.health.describe()})" if c.health
-                                                             else "RUNNING (no health check: ECS reports UNKNOWN)"))
+                self.report(
+                    "OK",
+                    f"container {c.name} "
+                    + (
+                        f"HEALTHY{took} ({c.health.describe()})"
+                        if c.health
+                        else "RUNNING (no health check: ECS reports UNKNOWN)"
+                    ),
+                )
         if self.target is None:
             self.report("SKIP", "load balancer check: the task definition has no container the service routes to")
             return Outcome("smoke: passed", 0, False)
@@ -177,8 +199,16 @@ class Smoke(Service):
             status, why = get(self.target.url)
             if status is None or not self.target.accepts(status):
                 answer = f"HTTP {status}" if status is not None else why
-                return Outcome("smoke: the load balancer's health check failed", 1, True, self.target.container,
-                               f"GET {self.target.url} -> {answer} (the target group expects {self.target.codes})")
-        self.report("OK", f"GET {self.target.path} via 127.0.0.1:{self.target.host_port} -> {self.target.codes} "
-                          f"x{self.target.healthy_threshold} (the target group's healthy threshold)")
+                return Outcome(
+                    "smoke: the load balancer's health check failed",
+                    1,
+                    True,
+                    self.target.container,
+                    f"GET {self.target.url} -> {answer} (the target group expects {self.target.codes})",
+                )
+        self.report(
+            "OK",
+            f"GET {self.target.path} via 127.0.0.1:{self.target.host_port} -> {self.target.codes} "
+            f"x{self.target.healthy_threshold} (the target group's healthy threshold)",
+        )
         return Outcome("smoke: passed", 0, False)

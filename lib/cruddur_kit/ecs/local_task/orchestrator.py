@@ -7,6 +7,7 @@ dependency order, each container getting SIGTERM and, after its stopTimeout, SIG
 Everything waits on one queue fed by the engine's event stream, the signal handlers and the observers'
 probes; nothing polls the engine. What ends the wait is an observer's decision (observers.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,8 @@ import queue
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from docker.errors import APIError, DockerException, NotFound
 from docker.types import Ulimit
@@ -116,8 +117,12 @@ class Task:
 
     # -- naming ------------------------------------------------------------------------------------------------
     def labels(self, container: str) -> dict[str, str]:
-        return {f"{LABEL}.task": self.id, f"{LABEL}.container": container, f"{LABEL}.owner": owner(),
-                f"{LABEL}.family": self.plan.family}
+        return {
+            f"{LABEL}.task": self.id,
+            f"{LABEL}.container": container,
+            f"{LABEL}.owner": owner(),
+            f"{LABEL}.family": self.plan.family,
+        }
 
     def docker_name(self, container: str) -> str:
         return f"run-local-{self.id[:8]}-{container}"
@@ -137,8 +142,9 @@ class Task:
                     if action.split(":", 1)[1].strip() == self._probe_commands[name]:
                         self._health_execs[attrs.get("execID", "")] = name
                 elif action == "exec_die" and attrs.get("execID") in self._health_execs:
-                    self.queue.put(Item("probe", self._health_execs.pop(attrs["execID"]),
-                                        int(attrs.get("exitCode", -1))))
+                    self.queue.put(
+                        Item("probe", self._health_execs.pop(attrs["execID"]), int(attrs.get("exitCode", -1)))
+                    )
         except Exception:  # the stream is closed when the task is removed
             pass
 
@@ -148,13 +154,21 @@ class Task:
         the bridge's gateway: the host's address as the task sees it)."""
         api = self.client.api
         host_config = api.create_host_config(
-            port_bindings={b.docker_key: ("127.0.0.1", b.host_port) for b in bindings}, network_mode="bridge",
-            mem_limit="64m")
+            port_bindings={b.docker_key: ("127.0.0.1", b.host_port) for b in bindings},
+            network_mode="bridge",
+            mem_limit="64m",
+        )
         # detach=False with stdin_open is how the SDK asks for StdinOnce: stdin closes when its one writer
         # (configure_agent) leaves, so the agent reads exactly one configuration.
         created = api.create_container(
-            agent_image, name=self.docker_name("pause"), labels=self.labels("~pause"), stdin_open=True,
-            detach=False, ports=[(b.container_port, b.protocol) for b in bindings], host_config=host_config)
+            agent_image,
+            name=self.docker_name("pause"),
+            labels=self.labels("~pause"),
+            stdin_open=True,
+            detach=False,
+            ports=[(b.container_port, b.protocol) for b in bindings],
+            host_config=host_config,
+        )
         self.pause = self.client.containers.get(created["Id"])
         self.created.append(self.pause)
         try:
@@ -164,8 +178,10 @@ class Task:
             if "already allocated" in text or "address already in use" in text:
                 taken = next((b for b in bindings if f":{b.host_port}" in text), None)
                 which = f"port {taken.host_port} on 127.0.0.1" if taken else "a port of the task on 127.0.0.1"
-                raise KitError(f"{which} is taken: stop what listens there, or pass --port-override "
-                               f"OTHER:{taken.container_port if taken else 'CONTAINER_PORT'}") from None
+                raise KitError(
+                    f"{which} is taken: stop what listens there, or pass --port-override "
+                    f"OTHER:{taken.container_port if taken else 'CONTAINER_PORT'}"
+                ) from None
             raise
         self.pause.reload()
         settings = self.pause.attrs["NetworkSettings"]
@@ -209,8 +225,10 @@ class Task:
                     return
                 if line is None:
                     detail = " / ".join(seen[-3:]) or "no output"
-                    raise KitError(f"the task agent (pause container) did not get ready within {AGENT_TIMEOUT:g}s "
-                                   f"({detail}): run make image to rebuild cruddur-local/task-agent")
+                    raise KitError(
+                        f"the task agent (pause container) did not get ready within {AGENT_TIMEOUT:g}s "
+                        f"({detail}): run make image to rebuild cruddur-local/task-agent"
+                    )
                 seen.append(line)
         finally:
             stream.close()
@@ -218,10 +236,14 @@ class Task:
     # -- the task's containers ---------------------------------------------------------------------------------
     def create(self, c: ContainerPlan, image: str, environment: dict[str, str]) -> None:
         kwargs = {
-            "image": image, "name": self.docker_name(c.name), "labels": self.labels(c.name), "detach": True,
+            "image": image,
+            "name": self.docker_name(c.name),
+            "labels": self.labels(c.name),
+            "detach": True,
             "environment": [f"{k}={v}" for k, v in environment.items()],
             "network_mode": f"container:{self.pause.id}",
-            "read_only": c.read_only, "healthcheck": c.health.docker() if c.health else {"test": ["NONE"]},
+            "read_only": c.read_only,
+            "healthcheck": c.health.docker() if c.health else {"test": ["NONE"]},
         }
         if c.command is not None:
             kwargs["command"] = c.command
@@ -278,8 +300,11 @@ class Task:
                 if name not in reported_never:
                     reported_never.add(name)
                     self.queue.put(Item("never", name, why))
-            deadlines = [d for d in (observer.deadline(),
-                                     lifecycle.next_start_deadline(self.plan, self.states, self.started_at)) if d]
+            deadlines = [
+                d
+                for d in (observer.deadline(), lifecycle.next_start_deadline(self.plan, self.states, self.started_at))
+                if d
+            ]
             timeout = max(0.05, min(deadlines) - time.monotonic()) if deadlines else None
             try:
                 item = self.queue.get(timeout=timeout)

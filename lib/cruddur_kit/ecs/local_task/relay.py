@@ -1,6 +1,7 @@
 """TCP relays: a listener that forwards every connection it accepts to one address. Standard library only:
 the same file runs in the kit (the host side) and in the task's agent container (the task side).
 """
+
 from __future__ import annotations
 
 import socket
@@ -32,8 +33,7 @@ class Relay:
 
     `allow(peer_ip)` decides who may connect (refused clients are closed at once)."""
 
-    def __init__(self, listen: tuple[str, int], target: tuple[str, int],
-                 allow: Callable[[str], bool] | None = None):
+    def __init__(self, listen: tuple[str, int], target: tuple[str, int], allow: Callable[[str], bool] | None = None):
         family = socket.AF_INET6 if ":" in listen[0] else socket.AF_INET
         self.listener = socket.create_server(listen, family=family)
         self.address = self.listener.getsockname()[:2]

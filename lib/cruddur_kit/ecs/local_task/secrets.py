@@ -3,6 +3,7 @@
 :json-key:version-stage:version-id). Through AWS_ENDPOINT_URL when it is set (the emulator), with the
 caller's credentials (ECS uses the execution role: bin/ecs/verify checks that it may). Values are
 returned to the caller and never printed."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ def _parameter_name(value_from: str) -> tuple[str, str | None]:
     if not value_from.startswith("arn:"):
         return value_from, None
     parts = value_from.split(":", 5)
-    name = parts[5][len("parameter"):]  # "/cruddur/backend-flask/X", or "/plain" for a name without a path
+    name = parts[5][len("parameter") :]  # "/cruddur/backend-flask/X", or "/plain" for a name without a path
     return (name[1:] if name.count("/") == 1 else name), parts[3]
 
 
@@ -40,10 +41,13 @@ def _secret(client, value_from: str, label: str) -> str:
     except ClientError as e:
         code = e.response["Error"].get("Code", "")
         if code == "ResourceNotFoundException":
-            raise KitError(f"{label}: Secrets Manager secret {arn} does not exist ({ECS_WORDS}): create it "
-                           "(bin/aws/setup --with-database makes the database's)") from None
-        raise KitError(f"{label}: Secrets Manager refused {arn}: {code}: {e.response['Error'].get('Message', '')}"
-                       ) from None
+            raise KitError(
+                f"{label}: Secrets Manager secret {arn} does not exist ({ECS_WORDS}): create it "
+                "(bin/aws/setup --with-database makes the database's)"
+            ) from None
+        raise KitError(
+            f"{label}: Secrets Manager refused {arn}: {code}: {e.response['Error'].get('Message', '')}"
+        ) from None
     if not json_key:
         return value
     try:
@@ -72,18 +76,21 @@ def resolve(plan: TaskPlan, client: Callable[[str, str | None], object]) -> dict
     for region, names in by_region.items():
         ssm = client("ssm", region)
         for i in range(0, len(names), 10):  # GetParameters takes at most 10 names
-            batch = names[i:i + 10]
+            batch = names[i : i + 10]
             try:
                 found = ssm.get_parameters(Names=batch, WithDecryption=True)
             except ClientError as e:
                 err = e.response["Error"]
-                raise KitError(f"SSM refused GetParameters for {', '.join(batch)}: {err.get('Code')}: "
-                               f"{err.get('Message', '')} ({ECS_WORDS})") from None
+                raise KitError(
+                    f"SSM refused GetParameters for {', '.join(batch)}: {err.get('Code')}: "
+                    f"{err.get('Message', '')} ({ECS_WORDS})"
+                ) from None
             for parameter in found.get("Parameters", []):
                 for container, name in wanted[(region, parameter["Name"])]:
                     values[container][name] = parameter["Value"]
             for missing in found.get("InvalidParameters", []):
                 container, name = wanted[(region, missing)][0]
-                raise KitError(f"container {container}: secret {name}: SSM parameter {missing} does not exist "
-                               f"({ECS_WORDS}): {PUT}")
+                raise KitError(
+                    f"container {container}: secret {name}: SSM parameter {missing} does not exist ({ECS_WORDS}): {PUT}"
+                )
     return values

@@ -8,11 +8,12 @@ takes 10 s). In "manual" mode the clock stands still and moves only when told to
 `now()` is in scaled seconds since the epoch; timestamps the API returns are built from it, so they are
 wall-clock instants in real mode (the clock never runs ahead of the wall by itself).
 """
+
 from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 MINUTE_SECONDS_ENV = "CRUDDUR_EMULATOR_MINUTE_SECONDS"
 CLOCK_MODE_ENV = "CRUDDUR_EMULATOR_CLOCK"
@@ -73,7 +74,6 @@ class Clock:
     def describe(self) -> dict:
         return {"mode": self.mode, "minuteSeconds": self.minute_seconds, "now": self.now()}
 
-
     def load_env(self, environ) -> None:
         """Take the defaults from the server's environment; a bad value stops start-up with one line."""
         raw = environ.get(MINUTE_SECONDS_ENV, "")
@@ -82,11 +82,14 @@ class Clock:
             try:
                 minute = float(raw)
             except ValueError:
-                raise SystemExit(f"{MINUTE_SECONDS_ENV}={raw!r} is not a number: set it to the real seconds one "
-                                 "emulated minute lasts (e.g. 1.0)") from None
+                raise SystemExit(
+                    f"{MINUTE_SECONDS_ENV}={raw!r} is not a number: set it to the real seconds one "
+                    "emulated minute lasts (e.g. 1.0)"
+                ) from None
             if minute <= 0:
-                raise SystemExit(f"{MINUTE_SECONDS_ENV}={raw!r} must be above 0 "
-                                 f"(to stop time, set {CLOCK_MODE_ENV}=manual)")
+                raise SystemExit(
+                    f"{MINUTE_SECONDS_ENV}={raw!r} must be above 0 (to stop time, set {CLOCK_MODE_ENV}=manual)"
+                )
         mode = environ.get(CLOCK_MODE_ENV) or "real"
         if mode not in ("real", "manual"):
             raise SystemExit(f"{CLOCK_MODE_ENV}={mode!r} must be 'real' or 'manual'")

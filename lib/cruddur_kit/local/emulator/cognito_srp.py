@@ -15,6 +15,7 @@ replaced by real ones; the SECRET_BLOCK carries moto's session. RespondToAuthCha
 with a wrong signature is NotAuthorizedException "Incorrect username or password."; a right one goes on to
 moto, which issues the tokens (or the next challenge).
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,7 +39,9 @@ N = int(
     "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
     "15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"
     "ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C"
-    "BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF", 16)
+    "BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF",
+    16,
+)
 G = 2
 CHALLENGE_SECONDS = 180  # how long a PASSWORD_VERIFIER challenge can be answered (Cognito's session: 3 min)
 INCORRECT = "Incorrect username or password."
@@ -146,13 +149,23 @@ class SrpPasswordCheck:
         with self.lock:
             for stale in [s for s, c in self.challenges.items() if c.until <= now]:
                 del self.challenges[stale]
-            self.challenges[session] = Challenge(a, b, big_b, v, pool_name, params["USER_ID_FOR_SRP"],
-                                                 now + CHALLENGE_SECONDS)
-        params.update(SALT=salt, SRP_B=format(big_b, "x"),
-                      SECRET_BLOCK=base64.b64encode(secrets.token_bytes(16) + session.encode()).decode())
+            self.challenges[session] = Challenge(
+                a, b, big_b, v, pool_name, params["USER_ID_FOR_SRP"], now + CHALLENGE_SECONDS
+            )
+        params.update(
+            SALT=salt,
+            SRP_B=format(big_b, "x"),
+            SECRET_BLOCK=base64.b64encode(secrets.token_bytes(16) + session.encode()).decode(),
+        )
         body = json.dumps(answer).encode()
-        start_response(status, [(k, str(len(body)) if k.lower() == "content-length" else v)
-                                for k, v in headers if k.lower() != "x-amz-crc32"])
+        start_response(
+            status,
+            [
+                (k, str(len(body)) if k.lower() == "content-length" else v)
+                for k, v in headers
+                if k.lower() != "x-amz-crc32"
+            ],
+        )
         return [body]
 
     def _respond(self, environ, start_response, request):
@@ -168,8 +181,12 @@ class SrpPasswordCheck:
         if challenge is None or challenge.until <= time.monotonic():
             return json_error(start_response, "400 Bad Request", "NotAuthorizedException", INCORRECT)
         key = session_key(challenge.a, challenge.b, challenge.big_b, challenge.v)
-        message = (challenge.pool_name.encode() + challenge.user_id.encode() + block_bytes
-                   + str(responses.get("TIMESTAMP", "")).encode())
+        message = (
+            challenge.pool_name.encode()
+            + challenge.user_id.encode()
+            + block_bytes
+            + str(responses.get("TIMESTAMP", "")).encode()
+        )
         expected = hmac.new(key, message, hashlib.sha256).digest()
         try:
             given = base64.b64decode(responses.get("PASSWORD_CLAIM_SIGNATURE", ""), validate=True)

@@ -18,6 +18,7 @@ Every AWS request signed for ECS, EC2, ELB, CloudWatch or Lambda runs under one 
 deployments have been advanced to the clock's now (ecs_deployments.sync_all): what a task did by now (its
 target registered, its network interface deleted, an alarm noticed) is visible whatever is asked first.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,8 +84,16 @@ def task_behaviours(method: str, body: dict) -> object:
         exit_code = body.get("exitCode", 1)
         if isinstance(exit_code, bool) or not isinstance(exit_code, int):
             raise BadRequest("exitCode must be an integer")
-        BEHAVIOURS_REGISTRY.add(Behaviour(kind, body.get("image"), body.get("taskDefinition"), exit_code,
-                                          body.get("reason"), _number(body, "afterSeconds", 0) or 10))
+        BEHAVIOURS_REGISTRY.add(
+            Behaviour(
+                kind,
+                body.get("image"),
+                body.get("taskDefinition"),
+                exit_code,
+                body.get("reason"),
+                _number(body, "afterSeconds", 0) or 10,
+            )
+        )
     elif method == "DELETE":
         BEHAVIOURS_REGISTRY.clear()
     return [rule.as_dict() for rule in BEHAVIOURS_REGISTRY.rules]
@@ -127,7 +136,7 @@ class EmulatorControl:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path.startswith(PREFIX):
-            return self.control(path[len(PREFIX):].strip("/"), environ, start_response)
+            return self.control(path[len(PREFIX) :].strip("/"), environ, start_response)
         if path.rstrip("/") == "/moto-api/reset":
             with LOCK:
                 out = self._whole(environ, start_response)
@@ -152,8 +161,9 @@ class EmulatorControl:
         method = environ.get("REQUEST_METHOD", "GET")
         found = ROUTES.get(route)
         if found is None:
-            return _answer(start_response, 404, {"error": f"no such control: {PREFIX}{route} "
-                                                          f"(known: {', '.join(sorted(ROUTES))})"})
+            return _answer(
+                start_response, 404, {"error": f"no such control: {PREFIX}{route} (known: {', '.join(sorted(ROUTES))})"}
+            )
         handler, methods = found
         if method not in methods:
             return _answer(start_response, 405, {"error": f"{PREFIX}{route} takes {', '.join(methods)}"})

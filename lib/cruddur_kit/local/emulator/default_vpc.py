@@ -5,6 +5,7 @@ internet gateway and no default route, so a correct "tasks cannot reach ECR/SSM"
 good setup. AWS's default VPC has both; so does this emulator's, from the moment a region's EC2 backend
 exists (server start, or after POST /moto-api/reset).
 """
+
 from __future__ import annotations
 
 from moto.ec2.models import EC2Backend

@@ -10,6 +10,7 @@ the token, so a retried transaction whose first answer was lost failed its condi
 The window is CRUDDUR_EMULATOR_IDEMPOTENCY_SECONDS (default 600, DynamoDB's). This middleware must sit inside
 SerializedDynamoDB (one DynamoDB request at a time): the check and the write it guards are then one step.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,8 @@ import os
 import re
 import time
 import uuid
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .wsgi import call, is_reset, json_error, read_body
 
@@ -40,8 +41,11 @@ class Used:
 class IdempotentTransactions:
     def __init__(self, app, window: float | None = None, clock: Callable[[], float] = time.monotonic):
         self.app = app
-        self.window = window if window is not None else float(
-            os.environ.get("CRUDDUR_EMULATOR_IDEMPOTENCY_SECONDS", WINDOW_SECONDS))
+        self.window = (
+            window
+            if window is not None
+            else float(os.environ.get("CRUDDUR_EMULATOR_IDEMPOTENCY_SECONDS", WINDOW_SECONDS))
+        )
         self.clock = clock
         self.used: dict[tuple[str, str], Used] = {}  # (region, token) -> the first successful use
 
@@ -66,9 +70,13 @@ class IdempotentTransactions:
         first = self.used.get(key)
         if first is not None:
             if first.digest != digest:
-                return json_error(start_response, "400 Bad Request", "IdempotentParameterMismatchException",
-                                  "The request uses the same client token as a previous, but non-identical request.",
-                                  prefix="com.amazonaws.dynamodb.v20120810#")
+                return json_error(
+                    start_response,
+                    "400 Bad Request",
+                    "IdempotentParameterMismatchException",
+                    "The request uses the same client token as a previous, but non-identical request.",
+                    prefix="com.amazonaws.dynamodb.v20120810#",
+                )
             headers = [(k, str(uuid.uuid4()) if k.lower() == "x-amzn-requestid" else v) for k, v in first.headers]
             start_response(first.status, headers)
             return [first.body]  # applied once already: nothing is written again

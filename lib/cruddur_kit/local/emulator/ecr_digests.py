@@ -9,6 +9,7 @@
 `bin/backend/deploy` pins images by digest and diff/verify compare digests: a revision that pins the old image
 keeps running it after a re-push, so the emulator must keep that image as ECR does.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,8 +33,14 @@ def put_image(self, repository_name, image_manifest, image_tag, image_manifest_m
                 image.remove_tag(image_tag)  # the tag moves; the image stays, untagged if that was its last tag
                 if not image.image_tags:
                     image.image_tag = None
-    return _original_put_image(self, repository_name, image_manifest, image_tag,
-                               image_manifest_mediatype=image_manifest_mediatype, digest=digest)
+    return _original_put_image(
+        self,
+        repository_name,
+        image_manifest,
+        image_tag,
+        image_manifest_mediatype=image_manifest_mediatype,
+        digest=digest,
+    )
 
 
 def install() -> None:

@@ -6,6 +6,7 @@ from the API reference (CanaryConfiguration, LinearConfiguration, DeploymentConf
 DeploymentLifecycleHook); the wording of the messages follows ECS's InvalidParameterException style, but
 ECS does not publish the exact text of every 2025 check, so clients must not match on it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -17,8 +18,16 @@ from moto.ecs.exceptions import InvalidParameterException
 
 STRATEGIES = ("ROLLING", "BLUE_GREEN", "LINEAR", "CANARY")
 TRAFFIC_SHIFTING = ("BLUE_GREEN", "LINEAR", "CANARY")
-HOOK_STAGES = ("RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
-               "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT")
+HOOK_STAGES = (
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+)
 LAMBDA_ONLY_STAGES = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 MAX_BAKE_MINUTES = 1440
 CANARY_DEFAULTS = {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": 10}
@@ -34,9 +43,13 @@ def invalid(message: str) -> InvalidParameterException:
 
 def default_configuration() -> dict:
     """What ECS reports for a service created without a deploymentConfiguration."""
-    return {"deploymentCircuitBreaker": {"enable": False, "rollback": False}, "maximumPercent": 200,
-            "minimumHealthyPercent": 100, "alarms": {"alarmNames": [], "rollback": False, "enable": False},
-            "strategy": "ROLLING"}
+    return {
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 100,
+        "alarms": {"alarmNames": [], "rollback": False, "enable": False},
+        "strategy": "ROLLING",
+    }
 
 
 def deployment_configuration(requested: dict | None, current: dict | None = None) -> dict:
@@ -97,8 +110,10 @@ def _shift_settings(config: dict, strategy: str) -> None:
         if config.get(key) is not None and strategy != owner:
             raise invalid(f"{key} is only valid when the deployment strategy is {owner} (the strategy is {strategy}).")
     if strategy == "CANARY":
-        canary = {**CANARY_DEFAULTS, **{k: v for k, v in (config.get("canaryConfiguration") or {}).items()
-                                        if v is not None}}
+        canary = {
+            **CANARY_DEFAULTS,
+            **{k: v for k, v in (config.get("canaryConfiguration") or {}).items() if v is not None},
+        }
         pct, bake = canary["canaryPercent"], canary["canaryBakeTimeInMinutes"]
         if not (0.1 <= pct <= 100.0 and _tenths(pct)):
             raise invalid(f"canaryPercent must be a multiple of 0.1 from 0.1 to 100.0 (got {pct}).")
@@ -106,8 +121,10 @@ def _shift_settings(config: dict, strategy: str) -> None:
             raise invalid(f"canaryBakeTimeInMinutes must be between 0 and {MAX_BAKE_MINUTES} (got {bake}).")
         config["canaryConfiguration"] = {"canaryPercent": float(pct), "canaryBakeTimeInMinutes": int(bake)}
     if strategy == "LINEAR":
-        linear = {**LINEAR_DEFAULTS, **{k: v for k, v in (config.get("linearConfiguration") or {}).items()
-                                        if v is not None}}
+        linear = {
+            **LINEAR_DEFAULTS,
+            **{k: v for k, v in (config.get("linearConfiguration") or {}).items() if v is not None},
+        }
         pct, bake = linear["stepPercent"], linear["stepBakeTimeInMinutes"]
         if not (3.0 <= pct <= 100.0 and _tenths(pct)):
             raise invalid(f"stepPercent must be a multiple of 0.1 from 3.0 to 100.0 (got {pct}).")
@@ -123,8 +140,10 @@ def _circuit_breaker(cb: dict | None) -> None:
     if threshold:
         kind, value = threshold.get("type"), threshold.get("value")
         if kind not in ("COUNT", "BOUNDED_PERCENT", "UNBOUNDED_PERCENT"):
-            raise invalid(f"Invalid thresholdConfiguration type '{kind}'. "
-                          "Valid values: COUNT, BOUNDED_PERCENT, UNBOUNDED_PERCENT.")
+            raise invalid(
+                f"Invalid thresholdConfiguration type '{kind}'. "
+                "Valid values: COUNT, BOUNDED_PERCENT, UNBOUNDED_PERCENT."
+            )
         if value is None or value < 1 or (kind != "COUNT" and value > 100):
             raise invalid(f"thresholdConfiguration value {value} is out of range for type {kind}.")
 
@@ -152,8 +171,9 @@ def _hook(hook: dict) -> dict:
         if stage not in HOOK_STAGES:
             raise invalid(f"Invalid lifecycle stage '{stage}'. Valid values: {', '.join(HOOK_STAGES)}.")
         if kind == "PAUSE" and stage in LAMBDA_ONLY_STAGES:
-            raise invalid(f"PAUSE hooks cannot be configured at the {stage} stage; "
-                          "only AWS_LAMBDA hooks can run there.")
+            raise invalid(
+                f"PAUSE hooks cannot be configured at the {stage} stage; only AWS_LAMBDA hooks can run there."
+            )
     if kind == "AWS_LAMBDA":
         target = hook.get("hookTargetArn")
         if not target:
@@ -162,8 +182,9 @@ def _hook(hook: dict) -> dict:
             raise invalid(f"hookTargetArn '{target}' is not a Lambda function ARN.")
         role = hook.get("roleArn")
         if not role:
-            raise invalid("roleArn is required for an AWS_LAMBDA lifecycle hook: ECS assumes it to invoke "
-                          "the function.")
+            raise invalid(
+                "roleArn is required for an AWS_LAMBDA lifecycle hook: ECS assumes it to invoke the function."
+            )
     if hook.get("roleArn") and not ROLE_ARN.match(hook["roleArn"]):
         raise invalid(f"roleArn '{hook['roleArn']}' is not an IAM role ARN.")
     timeout = hook.get("timeoutConfiguration")
@@ -186,8 +207,7 @@ def _early_success(config: dict, strategy: str) -> None:
         if early.get("healthyPercent") is None or not early.get("sourceServiceRevisionCleanup"):
             raise invalid("earlySuccessCriteria needs healthyPercent and sourceServiceRevisionCleanup when enabled.")
         if early["healthyPercent"] < config["minimumHealthyPercent"]:
-            raise invalid("earlySuccessCriteria.healthyPercent must be greater than or equal to "
-                          "minimumHealthyPercent.")
+            raise invalid("earlySuccessCriteria.healthyPercent must be greater than or equal to minimumHealthyPercent.")
 
 
 def hook_timeout(hook: dict) -> dict:
@@ -200,13 +220,17 @@ def load_balancers(lbs: list[dict] | None, strategy: str, elbv2, service_connect
     if strategy not in TRAFFIC_SHIFTING:
         return lbs
     if not lbs and not service_connect:
-        raise invalid(f"The {strategy} deployment strategy needs a load balancer (loadBalancers with "
-                      "advancedConfiguration) or Service Connect to shift traffic.")
+        raise invalid(
+            f"The {strategy} deployment strategy needs a load balancer (loadBalancers with "
+            "advancedConfiguration) or Service Connect to shift traffic."
+        )
     for lb in lbs:
         adv = lb.get("advancedConfiguration")
         if not adv:
-            raise invalid(f"loadBalancers[].advancedConfiguration is required for the {strategy} deployment strategy: "
-                          "give alternateTargetGroupArn, productionListenerRule and roleArn.")
+            raise invalid(
+                f"loadBalancers[].advancedConfiguration is required for the {strategy} deployment strategy: "
+                "give alternateTargetGroupArn, productionListenerRule and roleArn."
+            )
         for key in ("alternateTargetGroupArn", "productionListenerRule", "roleArn"):
             if not adv.get(key):
                 raise invalid(f"advancedConfiguration.{key} is required for the {strategy} deployment strategy.")
@@ -248,12 +272,19 @@ def needs_new_deployment(changes: dict, revision: dict | None) -> bool:
         return True
     if changes.get("taskDefinition") and changes["taskDefinition"] != revision["taskDefinition"]:
         return True
-    for key in ("loadBalancers", "serviceRegistries", "capacityProviderStrategy", "volumeConfigurations",
-                "serviceConnectConfiguration", "vpcLatticeConfigurations"):
+    for key in (
+        "loadBalancers",
+        "serviceRegistries",
+        "capacityProviderStrategy",
+        "volumeConfigurations",
+        "serviceConnectConfiguration",
+        "vpcLatticeConfigurations",
+    ):
         if key in changes and changes[key] is not None and _norm(changes[key]) != _norm(revision.get(key) or []):
             return True
-    if changes.get("networkConfiguration") is not None and \
-            _network(changes["networkConfiguration"]) != _network(revision.get("networkConfiguration")):
+    if changes.get("networkConfiguration") is not None and _network(changes["networkConfiguration"]) != _network(
+        revision.get("networkConfiguration")
+    ):
         return True
     if changes.get("platformVersion") and changes["platformVersion"] != revision.get("requestedPlatformVersion"):
         return True
@@ -262,8 +293,11 @@ def needs_new_deployment(changes: dict, revision: dict | None) -> bool:
 
 def _network(nc: dict | None) -> tuple:
     c = (nc or {}).get("awsvpcConfiguration") or {}
-    return (tuple(sorted(c.get("subnets") or [])), tuple(sorted(c.get("securityGroups") or [])),
-            c.get("assignPublicIp") or "DISABLED")
+    return (
+        tuple(sorted(c.get("subnets") or [])),
+        tuple(sorted(c.get("securityGroups") or [])),
+        c.get("assignPublicIp") or "DISABLED",
+    )
 
 
 def _norm(value: Any) -> Any:

@@ -13,6 +13,7 @@ the shapes boto3 parses. The middleware (control.py) only serialises the request
 what a deployment touches and advances every service to the clock's now before each of them, so EC2's
 network interfaces, ELB's targets and ECS agree whatever is asked first.
 """
+
 from __future__ import annotations
 
 import base64
@@ -43,8 +44,15 @@ SERVICE_SETTINGS = {  # request member -> moto Service attribute, kept as given 
     "availabilityZoneRebalancing": "availability_zone_rebalancing",
     "propagateTags": "propagate_tags",
 }
-REVISION_FIELDS = ("loadBalancers", "serviceRegistries", "networkConfiguration", "serviceConnectConfiguration",
-                   "capacityProviderStrategy", "volumeConfigurations", "platformVersion")
+REVISION_FIELDS = (
+    "loadBalancers",
+    "serviceRegistries",
+    "networkConfiguration",
+    "serviceConnectConfiguration",
+    "capacityProviderStrategy",
+    "volumeConfigurations",
+    "platformVersion",
+)
 
 
 class ServiceDeploymentNotFoundException(ECSException):
@@ -98,8 +106,9 @@ def _cluster_counts(backend, now: float) -> None:
         mine = [s for s in STATES if s.backend is backend and s.service.cluster_name == cluster.name]
         cluster.running_tasks_count = sum(task.running_at(now) for s in mine for task in s.tasks)
         cluster.pending_tasks_count = sum(task.pending_at(now) for s in mine for task in s.tasks)
-        cluster.active_services_count = sum(1 for svc in backend.services.values()
-                                            if svc.cluster_name == cluster.name and svc.status == "ACTIVE")
+        cluster.active_services_count = sum(
+            1 for svc in backend.services.values() if svc.cluster_name == cluster.name and svc.status == "ACTIVE"
+        )
 
 
 def _settle(state: ServiceState, now: float) -> None:
@@ -120,10 +129,12 @@ def _find_rollout(backend, arn: str):
 # --- CreateService / UpdateService / DeleteService / ListServices -----------------------------------------
 def _strategy_checks(controller: dict, config: dict, lbs, elbv2, service_connect) -> list:
     if (controller or {}).get("type", "ECS") != "ECS" and config.get("strategy", "ROLLING") != "ROLLING":
-        raise InvalidParameterException(f"The {config['strategy']} deployment strategy requires the ECS "
-                                        "deployment controller.")
-    return ecs_config.load_balancers(lbs, config.get("strategy", "ROLLING"), elbv2,
-                                     service_connect=bool((service_connect or {}).get("enabled")))
+        raise InvalidParameterException(
+            f"The {config['strategy']} deployment strategy requires the ECS deployment controller."
+        )
+    return ecs_config.load_balancers(
+        lbs, config.get("strategy", "ROLLING"), elbv2, service_connect=bool((service_connect or {}).get("enabled"))
+    )
 
 
 def _settings(service, params: dict) -> None:
@@ -146,19 +157,30 @@ def create_service(self) -> ActionResult:
     controller = params.get("deploymentController") or {"type": "ECS"}
     config = ecs_config.deployment_configuration(params.get("deploymentConfiguration"))
     elbv2 = elbv2_backends[self.current_account][self.region]
-    lbs = _strategy_checks(controller, config, params.get("loadBalancers"), elbv2,
-                           params.get("serviceConnectConfiguration"))
+    lbs = _strategy_checks(
+        controller, config, params.get("loadBalancers"), elbv2, params.get("serviceConnectConfiguration")
+    )
     if params.get("healthCheckGracePeriodSeconds", 0) < 0:
         raise InvalidParameterException("healthCheckGracePeriodSeconds must not be negative.")
     if params.get("taskDefinition"):
         backend.describe_task_definition(params["taskDefinition"])
     now = CLOCK.now()
     service = backend.create_service(
-        cluster.name, name, params.get("desiredCount"), params.get("taskDefinition"), lbs,
-        params.get("schedulingStrategy"), params.get("tags"), controller, params.get("launchType"),
-        network_configuration=params.get("networkConfiguration"), service_registries=params.get("serviceRegistries"),
-        platform_version=params.get("platformVersion"), propagate_tags=params.get("propagateTags") or "NONE",
-        role_arn=params.get("role"))
+        cluster.name,
+        name,
+        params.get("desiredCount"),
+        params.get("taskDefinition"),
+        lbs,
+        params.get("schedulingStrategy"),
+        params.get("tags"),
+        controller,
+        params.get("launchType"),
+        network_configuration=params.get("networkConfiguration"),
+        service_registries=params.get("serviceRegistries"),
+        platform_version=params.get("platformVersion"),
+        propagate_tags=params.get("propagateTags") or "NONE",
+        role_arn=params.get("role"),
+    )
     service.deployment_configuration = config
     service.created_at = datetime.fromtimestamp(now).astimezone()
     service.created_by = f"arn:aws:iam::{self.current_account}:root"
@@ -192,8 +214,9 @@ def update_service(self) -> ActionResult:
     now = CLOCK.now()
     if state is not None:
         _settle(state, now)
-    config = ecs_config.deployment_configuration(params.get("deploymentConfiguration"),
-                                                 getattr(service, "deployment_configuration", None))
+    config = ecs_config.deployment_configuration(
+        params.get("deploymentConfiguration"), getattr(service, "deployment_configuration", None)
+    )
     primary = state.primary if state else None
     current = primary.revision.compare_view() if primary else None
     elbv2 = elbv2_backends[self.current_account][self.region]
@@ -256,8 +279,11 @@ def delete_service(self) -> ActionResult:
 
 def list_services(self) -> ActionResult:
     backend = self.ecs_backend
-    arns = backend.list_services(self._get_param("cluster", "default"), self._get_param("schedulingStrategy"),
-                                 launch_type=self._get_param("launchType"))
+    arns = backend.list_services(
+        self._get_param("cluster", "default"),
+        self._get_param("schedulingStrategy"),
+        launch_type=self._get_param("launchType"),
+    )
     inactive = {svc.arn for svc in backend.services.values() if svc.status == "INACTIVE"}
     return ActionResult({"serviceArns": [a for a in arns if a not in inactive]})
 
@@ -286,10 +312,14 @@ def list_service_deployments(self) -> ActionResult:
         start = int(base64.b64decode(token).decode()) if token else 0
     except ValueError:
         raise InvalidParameterException("Invalid nextToken.") from None
-    found = [r for r in reversed(state.rollouts if state else [])
-             if (not statuses or r.status in statuses) and (before is None or r.created < before)
-             and (after is None or r.created > after)]
-    page = found[start:start + limit]
+    found = [
+        r
+        for r in reversed(state.rollouts if state else [])
+        if (not statuses or r.status in statuses)
+        and (before is None or r.created < before)
+        and (after is None or r.created > after)
+    ]
+    page = found[start : start + limit]
     result = {"serviceDeployments": [r.brief() for r in page]}
     if start + limit < len(found):
         result["nextToken"] = base64.b64encode(str(start + limit).encode()).decode()
@@ -370,8 +400,9 @@ _original_list_tasks = EC2ContainerServiceBackend.list_tasks
 _original_stop_task = EC2ContainerServiceBackend.stop_task
 
 
-def list_tasks(self, cluster_str=None, container_instance=None, family=None, started_by=None, service_name=None,
-               desiredStatus=None):
+def list_tasks(
+    self, cluster_str=None, container_instance=None, family=None, started_by=None, service_name=None, desiredStatus=None
+):
     tasks = _original_list_tasks(self, cluster_str, container_instance, family, started_by, None, desiredStatus)
     if service_name:
         service = self._get_service(cluster_str or "default", service_name.split("/")[-1])
@@ -427,8 +458,7 @@ _original_delete_cluster = EC2ContainerServiceBackend.delete_cluster
 
 class ClusterContainsServicesException(ECSException):
     def __init__(self) -> None:
-        super().__init__("ClusterContainsServicesException",
-                         "The Cluster cannot be deleted while Services are active.")
+        super().__init__("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.")
 
 
 class ClusterContainsTasksException(ECSException):
@@ -443,20 +473,28 @@ def delete_cluster(self, cluster_str: str):
     if any(s.cluster_name == cluster.name and s.status in ("ACTIVE", "DRAINING") for s in self.services.values()):
         raise ClusterContainsServicesException()
     # a service task's state is the rollout's; a one-off task's is moto's (read without advancing it)
-    if any(getattr(t, "_status", None) not in (None, "STOPPED") if not isinstance(t, ServiceTask)
-           else t.last_status != "STOPPED" for t in self.tasks.get(cluster.name, {}).values()):
+    if any(
+        getattr(t, "_status", None) not in (None, "STOPPED")
+        if not isinstance(t, ServiceTask)
+        else t.last_status != "STOPPED"
+        for t in self.tasks.get(cluster.name, {}).values()
+    ):
         raise ClusterContainsTasksException()
     return _original_delete_cluster(self, cluster_str)
 
 
 def install() -> None:
-    for name, handler in (("create_service", create_service), ("update_service", update_service),
-                          ("delete_service", delete_service), ("list_services", list_services),
-                          ("list_service_deployments", list_service_deployments),
-                          ("describe_service_deployments", describe_service_deployments),
-                          ("describe_service_revisions", describe_service_revisions),
-                          ("stop_service_deployment", stop_service_deployment),
-                          ("continue_service_deployment", continue_service_deployment)):
+    for name, handler in (
+        ("create_service", create_service),
+        ("update_service", update_service),
+        ("delete_service", delete_service),
+        ("list_services", list_services),
+        ("list_service_deployments", list_service_deployments),
+        ("describe_service_deployments", describe_service_deployments),
+        ("describe_service_revisions", describe_service_revisions),
+        ("stop_service_deployment", stop_service_deployment),
+        ("continue_service_deployment", continue_service_deployment),
+    ):
         setattr(EC2ContainerServiceResponse, name, handler)
     EC2ContainerServiceBackend.list_tasks = list_tasks
     EC2ContainerServiceBackend.stop_task = stop_task

@@ -8,6 +8,7 @@ and answers with the outcome registered for the function (POST /moto-api/cruddur
 with none registered, a function that exists in the emulator's Lambda answers SUCCEEDED and a missing one
 fails the invocation (ResourceNotFoundException), as on AWS.
 """
+
 from __future__ import annotations
 
 import threading
@@ -91,8 +92,13 @@ class HookRun:
         return self.status == "FAILED" or (self.status == "TIMED_OUT" and self.timeout_action == "ROLLBACK")
 
     def view(self) -> dict:
-        out = {"hookId": self.hook_id, "targetType": self.hook.get("targetType"), "status": self.status,
-               "expiresAt": timestamp(self.expires), "timeoutAction": self.timeout_action}
+        out = {
+            "hookId": self.hook_id,
+            "targetType": self.hook.get("targetType"),
+            "status": self.status,
+            "expiresAt": timestamp(self.expires),
+            "timeoutAction": self.timeout_action,
+        }
         if not self.pause:
             out["targetArn"] = self.hook.get("hookTargetArn")
         return out
@@ -112,13 +118,23 @@ class HookRun:
         arn = self.hook["hookTargetArn"]
         answer = LAMBDA_OUTCOMES.answer(arn)
         if answer is None:
-            answer = {"hookStatus": "SUCCEEDED"} if _function_exists(arn) else \
-                {"hookStatus": "FAILED", "error": f"ResourceNotFoundException: Function not found: {arn}"}
+            answer = (
+                {"hookStatus": "SUCCEEDED"}
+                if _function_exists(arn)
+                else {"hookStatus": "FAILED", "error": f"ResourceNotFoundException: Function not found: {arn}"}
+            )
         if self.hook.get("hookDetails") is not None:
             payload = {**payload, "hookDetails": self.hook["hookDetails"]}
-        LAMBDA_OUTCOMES.record({"functionArn": arn, "hookId": self.hook_id, "lifecycleStage": self.stage,
-                                "invokedAt": timestamp(t).isoformat(), "payload": payload,
-                                "answer": {k: v for k, v in answer.items() if v is not None}})
+        LAMBDA_OUTCOMES.record(
+            {
+                "functionArn": arn,
+                "hookId": self.hook_id,
+                "lifecycleStage": self.stage,
+                "invokedAt": timestamp(t).isoformat(),
+                "payload": payload,
+                "answer": {k: v for k, v in answer.items() if v is not None},
+            }
+        )
         status = answer.get("hookStatus")
         if status == "SUCCEEDED":
             self.status, self.next_invoke = "SUCCEEDED", None

@@ -4,10 +4,11 @@
 - Entry: one item of DescribeServices' `deployments` (PRIMARY / ACTIVE, rolloutState, task counts).
 - Rollout: a service deployment (List/DescribeServiceDeployments): status, lifecycle stage, rollback, monitors.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from moto.moto_api._internal import mock_random
 
@@ -50,20 +51,33 @@ class Revision:
 
     def compare_view(self) -> dict:
         """What needs_new_deployment compares an UpdateService against."""
-        return {"taskDefinition": self.task_definition, "loadBalancers": self.load_balancers,
-                "serviceRegistries": self.service_registries, "networkConfiguration": self.network_configuration,
-                "serviceConnectConfiguration": self.service_connect or [],
-                "capacityProviderStrategy": self.capacity_provider_strategy,
-                "volumeConfigurations": self.volume_configurations,
-                "requestedPlatformVersion": self.requested_platform_version}
+        return {
+            "taskDefinition": self.task_definition,
+            "loadBalancers": self.load_balancers,
+            "serviceRegistries": self.service_registries,
+            "networkConfiguration": self.network_configuration,
+            "serviceConnectConfiguration": self.service_connect or [],
+            "capacityProviderStrategy": self.capacity_provider_strategy,
+            "volumeConfigurations": self.volume_configurations,
+            "requestedPlatformVersion": self.requested_platform_version,
+        }
 
     def view(self) -> dict:
-        out = {"serviceRevisionArn": self.arn, "serviceArn": self.service_arn, "clusterArn": self.cluster_arn,
-               "taskDefinition": self.task_definition, "capacityProviderStrategy": self.capacity_provider_strategy,
-               "platformVersion": "1.4.0", "platformFamily": "Linux", "loadBalancers": self.load_balancers,
-               "serviceRegistries": self.service_registries, "containerImages": self.container_images,
-               "guardDutyEnabled": False, "volumeConfigurations": self.volume_configurations,
-               "createdAt": timestamp(self.created)}
+        out = {
+            "serviceRevisionArn": self.arn,
+            "serviceArn": self.service_arn,
+            "clusterArn": self.cluster_arn,
+            "taskDefinition": self.task_definition,
+            "capacityProviderStrategy": self.capacity_provider_strategy,
+            "platformVersion": "1.4.0",
+            "platformFamily": "Linux",
+            "loadBalancers": self.load_balancers,
+            "serviceRegistries": self.service_registries,
+            "containerImages": self.container_images,
+            "guardDutyEnabled": False,
+            "volumeConfigurations": self.volume_configurations,
+            "createdAt": timestamp(self.created),
+        }
         if not self.capacity_provider_strategy:
             out["launchType"] = self.launch_type
         if self.network_configuration:
@@ -71,9 +85,12 @@ class Revision:
         if self.service_connect:
             out["serviceConnectConfiguration"] = self.service_connect
         if self.resolved:
-            out["resolvedConfiguration"] = {"loadBalancers": [
-                {k: v for k, v in (("targetGroupArn", tg), ("productionListenerRule", rule)) if v}
-                for tg, _, rule in self.resolved]}
+            out["resolvedConfiguration"] = {
+                "loadBalancers": [
+                    {k: v for k, v in (("targetGroupArn", tg), ("productionListenerRule", rule)) if v}
+                    for tg, _, rule in self.resolved
+                ]
+            }
         return out
 
 
@@ -103,11 +120,21 @@ class Entry:
             self.reason = f"ECS deployment {self.id} in progress."
 
     def view(self, running: int, pending: int, desired: int) -> dict:
-        out = {"id": self.id, "status": self.status, "taskDefinition": self.revision.task_definition,
-               "desiredCount": desired, "pendingCount": pending, "runningCount": running,
-               "failedTasks": self.failed_tasks, "createdAt": timestamp(self.created),
-               "updatedAt": timestamp(self.updated), "platformVersion": "1.4.0", "platformFamily": "Linux",
-               "rolloutState": self.rollout_state, "rolloutStateReason": self.reason}
+        out = {
+            "id": self.id,
+            "status": self.status,
+            "taskDefinition": self.revision.task_definition,
+            "desiredCount": desired,
+            "pendingCount": pending,
+            "runningCount": running,
+            "failedTasks": self.failed_tasks,
+            "createdAt": timestamp(self.created),
+            "updatedAt": timestamp(self.updated),
+            "platformVersion": "1.4.0",
+            "platformFamily": "Linux",
+            "rolloutState": self.rollout_state,
+            "rolloutStateReason": self.reason,
+        }
         if self.revision.capacity_provider_strategy:
             out["capacityProviderStrategy"] = self.revision.capacity_provider_strategy
         else:
@@ -122,7 +149,7 @@ class Entry:
 @dataclass
 class Step:
     stage: str  # the lifecycleStage reported while this step runs
-    kind: str   # hooks | scale | shift-test | shift-prod | wait | cleanup | rb-scale | rb-cleanup
+    kind: str  # hooks | scale | shift-test | shift-prod | wait | cleanup | rb-scale | rb-cleanup
     hook_stage: str | None = None
     value: float = 0.0  # percent for shifts, AWS seconds for waits
 
@@ -182,9 +209,14 @@ class Rollout:
         return self.strategy in ("BLUE_GREEN", "LINEAR", "CANARY")
 
     def brief(self) -> dict:
-        out = {"serviceDeploymentArn": self.arn, "serviceArn": self.service_arn, "clusterArn": self.cluster_arn,
-               "createdAt": timestamp(self.created), "targetServiceRevisionArn": self.target.revision.arn,
-               "status": self.status}
+        out = {
+            "serviceDeploymentArn": self.arn,
+            "serviceArn": self.service_arn,
+            "clusterArn": self.cluster_arn,
+            "createdAt": timestamp(self.created),
+            "targetServiceRevisionArn": self.target.revision.arn,
+            "status": self.status,
+        }
         if self.started is not None:
             out["startedAt"] = timestamp(self.started)
         if self.finished is not None:
@@ -207,8 +239,11 @@ class Rollout:
             out["lifecycleHookDetails"] = [run.view() for run in self.hook_runs]
         out["deploymentConfiguration"] = self.config
         if self.rollback:
-            out["rollback"] = {"reason": self.rollback["reason"], "startedAt": timestamp(self.rollback["startedAt"]),
-                               "serviceRevisionArn": self.rollback["serviceRevisionArn"]}
+            out["rollback"] = {
+                "reason": self.rollback["reason"],
+                "startedAt": timestamp(self.rollback["startedAt"]),
+                "serviceRevisionArn": self.rollback["serviceRevisionArn"],
+            }
         cb = {"status": self.cb_status, "failureCount": self.cb_failures}
         if self.cb_threshold is not None:
             cb["threshold"] = self.cb_threshold
@@ -227,8 +262,7 @@ class Rollout:
             requested, running, pending = self.frozen[key]
         else:
             requested, running, pending = counts(entry)
-        out = {"arn": key, "requestedTaskCount": requested, "runningTaskCount": running,
-               "pendingTaskCount": pending}
+        out = {"arn": key, "requestedTaskCount": requested, "runningTaskCount": running, "pendingTaskCount": pending}
         if self.shifts_traffic:
             main = self.sources[0] if self.sources else None
             if source:

@@ -20,9 +20,11 @@ Progress is a pure function of the clock and of what happened (alarm states, con
 transition happens at the time it was due, whenever somebody looks, so tests see the same history at any
 polling rate.
 """
+
 from __future__ import annotations
 
 import math
+
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.elbv2.models import FakeAction, elbv2_backends
 
@@ -31,11 +33,11 @@ from .clock import CLOCK, timestamp
 from .ecs_model import Entry, Revision, Rollout, Step, deployment_id, revision_id, rollout_id
 from .ecs_tasks import DEFAULT_CONTAINER_HEALTH_INTERVAL, ServiceTask, image_digest, plan_for
 
-PENDING_SECONDS = 0       # a service deployment is PENDING until the scheduler picks it up: at once
-REQUEST_SECONDS = 5       # ROLLBACK_REQUESTED / STOP_REQUESTED before ECS acts on it
-SHIFT_SECONDS = 10        # one listener-rule weight change, test or production
-RELAUNCH_CAP = 900        # the scheduler's throttle on relaunching failing tasks
-KEEP_STOPPED = 100        # stopped tasks kept per service (ECS shows them for about an hour)
+PENDING_SECONDS = 0  # a service deployment is PENDING until the scheduler picks it up: at once
+REQUEST_SECONDS = 5  # ROLLBACK_REQUESTED / STOP_REQUESTED before ECS acts on it
+SHIFT_SECONDS = 10  # one listener-rule weight change, test or production
+RELAUNCH_CAP = 900  # the scheduler's throttle on relaunching failing tasks
+KEEP_STOPPED = 100  # stopped tasks kept per service (ECS shows them for about an hour)
 MAX_EVENTS = 100
 
 
@@ -53,14 +55,19 @@ def circuit_breaker_threshold(cb: dict | None, desired: int) -> int | None:
 def plan_steps(config: dict, reconcile: bool, alarm_bake: float) -> list[Step]:
     strategy = config.get("strategy", "ROLLING")
     steps = [Step("RECONCILE_SERVICE", "hooks", "RECONCILE_SERVICE")] if reconcile else []
-    steps += [Step("PRE_SCALE_UP", "hooks", "PRE_SCALE_UP"), Step("SCALE_UP", "scale"),
-              Step("POST_SCALE_UP", "hooks", "POST_SCALE_UP")]
+    steps += [
+        Step("PRE_SCALE_UP", "hooks", "PRE_SCALE_UP"),
+        Step("SCALE_UP", "scale"),
+        Step("POST_SCALE_UP", "hooks", "POST_SCALE_UP"),
+    ]
     bake = config.get("bakeTimeInMinutes")
     if strategy == "ROLLING":
         seconds = bake * 60 if bake is not None else alarm_bake
         return steps + [Step("BAKE_TIME", "wait", None, seconds), Step("CLEAN_UP", "cleanup")]
-    steps += [Step("TEST_TRAFFIC_SHIFT", "shift-test", "TEST_TRAFFIC_SHIFT", 100.0),
-              Step("POST_TEST_TRAFFIC_SHIFT", "hooks", "POST_TEST_TRAFFIC_SHIFT")]
+    steps += [
+        Step("TEST_TRAFFIC_SHIFT", "shift-test", "TEST_TRAFFIC_SHIFT", 100.0),
+        Step("POST_TEST_TRAFFIC_SHIFT", "hooks", "POST_TEST_TRAFFIC_SHIFT"),
+    ]
     if strategy == "CANARY":
         canary = config["canaryConfiguration"]
         shifts = [(canary["canaryPercent"], canary["canaryBakeTimeInMinutes"] * 60), (100.0, 0)]
@@ -75,12 +82,17 @@ def plan_steps(config: dict, reconcile: bool, alarm_bake: float) -> list[Step]:
     for pct, wait in shifts:
         if pct <= 0:
             continue
-        steps += [Step("PRODUCTION_TRAFFIC_SHIFT", "hooks", "PRE_PRODUCTION_TRAFFIC_SHIFT"),
-                  Step("PRODUCTION_TRAFFIC_SHIFT", "shift-prod", "PRODUCTION_TRAFFIC_SHIFT", pct)]
+        steps += [
+            Step("PRODUCTION_TRAFFIC_SHIFT", "hooks", "PRE_PRODUCTION_TRAFFIC_SHIFT"),
+            Step("PRODUCTION_TRAFFIC_SHIFT", "shift-prod", "PRODUCTION_TRAFFIC_SHIFT", pct),
+        ]
         if wait:
             steps.append(Step("PRODUCTION_TRAFFIC_SHIFT", "wait", None, wait))
-    return steps + [Step("POST_PRODUCTION_TRAFFIC_SHIFT", "hooks", "POST_PRODUCTION_TRAFFIC_SHIFT"),
-                    Step("BAKE_TIME", "wait", None, (bake or 0) * 60), Step("CLEAN_UP", "cleanup")]
+    return steps + [
+        Step("POST_PRODUCTION_TRAFFIC_SHIFT", "hooks", "POST_PRODUCTION_TRAFFIC_SHIFT"),
+        Step("BAKE_TIME", "wait", None, (bake or 0) * 60),
+        Step("CLEAN_UP", "cleanup"),
+    ]
 
 
 def rollback_steps(rollout: Rollout) -> list[Step]:
@@ -136,8 +148,11 @@ class ServiceState:
     def counts(self, entry: Entry, t: float | None = None) -> tuple:
         t = self.t if t is None else t
         tasks = self.tasks_of(entry)
-        return (self.reported_desired(entry, t), sum(task.running_at(t) for task in tasks),
-                sum(task.pending_at(t) for task in tasks))
+        return (
+            self.reported_desired(entry, t),
+            sum(task.running_at(t) for task in tasks),
+            sum(task.pending_at(t) for task in tasks),
+        )
 
     def reported_desired(self, entry: Entry, t: float) -> int:
         if entry.status == "PRIMARY":
@@ -151,8 +166,14 @@ class ServiceState:
     def event(self, t: float, message: str) -> None:
         from moto.moto_api._internal import mock_random
 
-        self.events.insert(0, {"id": str(mock_random.uuid4()), "createdAt": timestamp(t),
-                               "message": f"(service {self.service.name}) {message}"})
+        self.events.insert(
+            0,
+            {
+                "id": str(mock_random.uuid4()),
+                "createdAt": timestamp(t),
+                "message": f"(service {self.service.name}) {message}",
+            },
+        )
         del self.events[MAX_EVENTS:]
 
     def _note(self, kind: str, key: str, item: str) -> None:
@@ -162,11 +183,13 @@ class ServiceState:
         for (kind, key), items in self._pending_events.items():
             tasks = " ".join(f"(task {i})" for i in items)
             n = len(items)
-            message = {"started": f"has started {n} tasks: {tasks}.",
-                       "stopped": f"has stopped {n} running tasks: {tasks}.",
-                       "draining": f"has begun draining connections on {n} tasks.",
-                       "registered": f"registered {n} targets in (target-group {key})",
-                       "deregistered": f"deregistered {n} targets in (target-group {key})"}[kind]
+            message = {
+                "started": f"has started {n} tasks: {tasks}.",
+                "stopped": f"has stopped {n} running tasks: {tasks}.",
+                "draining": f"has begun draining connections on {n} tasks.",
+                "registered": f"registered {n} targets in (target-group {key})",
+                "deregistered": f"deregistered {n} targets in (target-group {key})",
+            }[kind]
             self.event(t, message)
         self._pending_events = {}
 
@@ -174,21 +197,31 @@ class ServiceState:
     def new_revision(self, t: float, fields: dict, previous: Revision | None, strategy: str) -> Revision:
         svc = self.service
         td = self.backend.describe_task_definition(fields["taskDefinition"])
-        images = [{"containerName": c.get("name"), "image": c.get("image"),
-                   "imageDigest": image_digest(self.account, self.region, c.get("image", ""))}
-                  for c in td.container_definitions]
-        rev = Revision(arn=f"arn:aws:ecs:{self.region}:{self.account}:service-revision/{svc.cluster_name}/"
-                           f"{svc.name}/{revision_id()}",
-                       service_arn=svc.arn, cluster_arn=svc.cluster_arn, task_definition=td.arn,
-                       launch_type=svc.launch_type or "FARGATE",
-                       requested_platform_version=fields.get("platformVersion"),
-                       load_balancers=fields.get("loadBalancers") or [],
-                       service_registries=fields.get("serviceRegistries") or [],
-                       network_configuration=fields.get("networkConfiguration"),
-                       service_connect=fields.get("serviceConnectConfiguration"),
-                       capacity_provider_strategy=fields.get("capacityProviderStrategy") or [],
-                       volume_configurations=fields.get("volumeConfigurations") or [],
-                       created=t, container_images=[{k: v for k, v in i.items() if v} for i in images])
+        images = [
+            {
+                "containerName": c.get("name"),
+                "image": c.get("image"),
+                "imageDigest": image_digest(self.account, self.region, c.get("image", "")),
+            }
+            for c in td.container_definitions
+        ]
+        rev = Revision(
+            arn=f"arn:aws:ecs:{self.region}:{self.account}:service-revision/{svc.cluster_name}/"
+            f"{svc.name}/{revision_id()}",
+            service_arn=svc.arn,
+            cluster_arn=svc.cluster_arn,
+            task_definition=td.arn,
+            launch_type=svc.launch_type or "FARGATE",
+            requested_platform_version=fields.get("platformVersion"),
+            load_balancers=fields.get("loadBalancers") or [],
+            service_registries=fields.get("serviceRegistries") or [],
+            network_configuration=fields.get("networkConfiguration"),
+            service_connect=fields.get("serviceConnectConfiguration"),
+            capacity_provider_strategy=fields.get("capacityProviderStrategy") or [],
+            volume_configurations=fields.get("volumeConfigurations") or [],
+            created=t,
+            container_images=[{k: v for k, v in i.items() if v} for i in images],
+        )
         rev.resolved = self._resolve_target_groups(rev, previous, strategy)
         self.revisions[rev.arn] = rev
         return rev
@@ -231,11 +264,23 @@ class ServiceState:
         self.entries.insert(0, entry)
         alarms = config.get("alarms") or {}
         names = list(alarms.get("alarmNames") or []) if alarms.get("enable") else []
-        arn = (f"arn:aws:ecs:{self.region}:{self.account}:service-deployment/{svc.cluster_name}/{svc.name}/"
-               f"{rollout_id()}")
-        rollout = Rollout(arn=arn, service_arn=svc.arn, cluster_arn=svc.cluster_arn, created=t, target=entry,
-                          sources=sources, config=config, desired=desired, strategy=config.get("strategy", "ROLLING"),
-                          updated=t, alarm_names=names, alarm_status="MONITORING" if names else "DISABLED")
+        arn = (
+            f"arn:aws:ecs:{self.region}:{self.account}:service-deployment/{svc.cluster_name}/{svc.name}/{rollout_id()}"
+        )
+        rollout = Rollout(
+            arn=arn,
+            service_arn=svc.arn,
+            cluster_arn=svc.cluster_arn,
+            created=t,
+            target=entry,
+            sources=sources,
+            config=config,
+            desired=desired,
+            strategy=config.get("strategy", "ROLLING"),
+            updated=t,
+            alarm_names=names,
+            alarm_status="MONITORING" if names else "DISABLED",
+        )
         threshold = circuit_breaker_threshold(config.get("deploymentCircuitBreaker"), desired)
         rollout.cb_threshold = threshold
         rollout.cb_status = "MONITORING" if threshold is not None else "DISABLED"
@@ -317,14 +362,17 @@ class ServiceState:
         changed = False
         for task in self.tasks:
             marks = task.__dict__.setdefault("_seen", set())
-            if "running" not in marks and task.plan.running is not None and task.plan.running <= t and \
-                    (task.stop_requested is None or task.stop_requested > task.plan.running):
+            if (
+                "running" not in marks
+                and task.plan.running is not None
+                and task.plan.running <= t
+                and (task.stop_requested is None or task.stop_requested > task.plan.running)
+            ):
                 marks.add("running")
                 for arn in task.register_targets():
                     self._note("registered", arn, task.id)
                 changed = True
-            if "healthy" not in marks and task.plan.healthy is not None and task.plan.healthy <= t \
-                    and task.live_at(t):
+            if "healthy" not in marks and task.plan.healthy is not None and task.plan.healthy <= t and task.live_at(t):
                 marks.add("healthy")
                 entry = self._entry_of(task)
                 if entry is not None:
@@ -366,15 +414,18 @@ class ServiceState:
         entry.consecutive_failures += 1
         entry.updated = t
         over = max(0, entry.consecutive_failures - max(1, entry.desired))
-        entry.relaunch_at = t + CLOCK.span(min(RELAUNCH_CAP, 10 * (2 ** over))) if over else t
+        entry.relaunch_at = t + CLOCK.span(min(RELAUNCH_CAP, 10 * (2**over))) if over else t
         r = self.active
         if r is not None and (entry is r.target or entry is r.rollback_entry):
             r.cb_failures += 1
             r.updated = t
         if entry.consecutive_failures >= 3 and not entry.warned_unstable:
             entry.warned_unstable = True
-            self.event(t, "is unable to consistently start tasks successfully. For more information, see the "
-                          "Troubleshooting section of the Amazon ECS Developer Guide.")
+            self.event(
+                t,
+                "is unable to consistently start tasks successfully. For more information, see the "
+                "Troubleshooting section of the Amazon ECS Developer Guide.",
+            )
 
     def _drain_seconds(self, revision: Revision) -> float:
         elbv2 = elbv2_backends[self.account][self.region]
@@ -412,21 +463,42 @@ class ServiceState:
             plan = plan_for(td, self.account, self.region, t, healthy, unhealthy)
             if plan.stop_code == "ServiceSchedulerInitiated" and plan.stop_reason is None:
                 tg = rev.resolved[0][0] if rev.resolved else None
-                plan.stop_reason = (f"Task failed ELB health checks in (target-group {tg})" if tg else
-                                    "Task failed container health checks")
-            task = ServiceTask(backend=self.backend, cluster=cluster, task_definition=td, service=self.service,
-                               deployment_id=entry.id, subnet_index=self.launched, plan=plan, launched=t,
-                               lb_targets=[(tg, port) for tg, port, _ in rev.resolved if tg])
+                plan.stop_reason = (
+                    f"Task failed ELB health checks in (target-group {tg})"
+                    if tg
+                    else "Task failed container health checks"
+                )
+            task = ServiceTask(
+                backend=self.backend,
+                cluster=cluster,
+                task_definition=td,
+                service=self.service,
+                deployment_id=entry.id,
+                subnet_index=self.launched,
+                plan=plan,
+                launched=t,
+                lb_targets=[(tg, port) for tg, port, _ in rev.resolved if tg],
+            )
             self.launched += 1
             self.backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
             self.tasks.append(task)
             self._note("started", "", task.id)
         entry.updated = t
 
-    def _stop(self, task: ServiceTask, t: float, entry: Entry, reason: str | None = None,
-              code: str = "ServiceSchedulerInitiated") -> None:
-        task.request_stop(t, code, reason or f"Scaling activity initiated by (deployment {entry.id})",
-                          self._drain_seconds(entry.revision))
+    def _stop(
+        self,
+        task: ServiceTask,
+        t: float,
+        entry: Entry,
+        reason: str | None = None,
+        code: str = "ServiceSchedulerInitiated",
+    ) -> None:
+        task.request_stop(
+            t,
+            code,
+            reason or f"Scaling activity initiated by (deployment {entry.id})",
+            self._drain_seconds(entry.revision),
+        )
         if code == "ServiceSchedulerInitiated":
             self._note("stopped", "", task.id)
         entry.updated = t
@@ -448,7 +520,7 @@ class ServiceState:
             live = self.live(entry, t)
             if len(live) > entry.desired:
                 extra = sorted(live, key=lambda task: (task.healthy_at(t), task.running_at(t), -task.launched))
-                extra = extra[:len(live) - entry.desired]
+                extra = extra[: len(live) - entry.desired]
                 for task in extra:
                     if rolling and entry is not r.target and task.healthy_at(t):
                         healthy = sum(x.healthy_at(t) for x in self.tasks if x.live_at(t))
@@ -503,27 +575,40 @@ class ServiceState:
                 r.triggered = fired
                 r.alarm_status = "TRIGGERED"
                 names = ", ".join(fired)
-                self._fail(r, t, rollback=(r.config.get("alarms") or {}).get("rollback", False),
-                           entry_reason=f"ECS deployment {r.target.id} failed: CloudWatch alarm(s) in ALARM: {names}.",
-                           status_reason=f"Service deployment rolled back because the CloudWatch alarm(s) {names} "
-                                         "went into ALARM." if (r.config.get("alarms") or {}).get("rollback") else
-                           f"Service deployment failed because the CloudWatch alarm(s) {names} went into ALARM.",
-                           event=f"(deployment {r.target.id}) deployment failed: alarm(s) detected: {names}.",
-                           cause="alarms")
+                self._fail(
+                    r,
+                    t,
+                    rollback=(r.config.get("alarms") or {}).get("rollback", False),
+                    entry_reason=f"ECS deployment {r.target.id} failed: CloudWatch alarm(s) in ALARM: {names}.",
+                    status_reason=f"Service deployment rolled back because the CloudWatch alarm(s) {names} "
+                    "went into ALARM."
+                    if (r.config.get("alarms") or {}).get("rollback")
+                    else f"Service deployment failed because the CloudWatch alarm(s) {names} went into ALARM.",
+                    event=f"(deployment {r.target.id}) deployment failed: alarm(s) detected: {names}.",
+                    cause="alarms",
+                )
                 return True
             if r.cb_threshold is not None and r.cb_failures >= r.cb_threshold:
                 r.cb_status = "TRIGGERED"
                 rollback = (r.config.get("deploymentCircuitBreaker") or {}).get("rollback", False)
-                self._fail(r, t, rollback=rollback,
-                           entry_reason="ECS deployment circuit breaker: tasks failed to start.",
-                           status_reason="Service deployment rolled back because the circuit breaker threshold was "
-                                         "exceeded." if rollback else
-                           "Service deployment failed because the circuit breaker threshold was exceeded.",
-                           event=f"(deployment {r.target.id}) deployment failed: tasks failed to start.",
-                           cause="circuit breaker")
+                self._fail(
+                    r,
+                    t,
+                    rollback=rollback,
+                    entry_reason="ECS deployment circuit breaker: tasks failed to start.",
+                    status_reason="Service deployment rolled back because the circuit breaker threshold was exceeded."
+                    if rollback
+                    else "Service deployment failed because the circuit breaker threshold was exceeded.",
+                    event=f"(deployment {r.target.id}) deployment failed: tasks failed to start.",
+                    cause="circuit breaker",
+                )
                 return True
-        if r.status == "ROLLBACK_IN_PROGRESS" and r.rollback_entry is not None and r.cb_threshold is not None \
-                and r.rollback_entry.consecutive_failures >= r.cb_threshold:
+        if (
+            r.status == "ROLLBACK_IN_PROGRESS"
+            and r.rollback_entry is not None
+            and r.cb_threshold is not None
+            and r.rollback_entry.consecutive_failures >= r.cb_threshold
+        ):
             self._rollback_failed(r, t, "the tasks of the revision rolled back to failed to start")
             return True
         payload = self._hook_payload(r)
@@ -533,11 +618,16 @@ class ServiceState:
                 r.updated = t
         failed = next((run for run in r.hook_runs if run.failed), None)
         if failed is not None and r.status == "IN_PROGRESS":
-            self._fail(r, t, rollback=True, entry_reason=f"ECS deployment {r.target.id} failed: lifecycle hook "
-                                                         f"{failed.hook_id} {failed.status} at {failed.stage}.",
-                       status_reason=f"Service deployment rolled back: {failed.reason}.",
-                       event=f"(deployment {r.target.id}) deployment failed: lifecycle hook {failed.stage} "
-                             f"{failed.status}.", cause="hook")
+            self._fail(
+                r,
+                t,
+                rollback=True,
+                entry_reason=f"ECS deployment {r.target.id} failed: lifecycle hook "
+                f"{failed.hook_id} {failed.status} at {failed.stage}.",
+                status_reason=f"Service deployment rolled back: {failed.reason}.",
+                event=f"(deployment {r.target.id}) deployment failed: lifecycle hook {failed.stage} {failed.status}.",
+                cause="hook",
+            )
             return True
         while r.status in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS") and self._step_done(r, t):
             if r.step_index + 1 >= len(r.steps):
@@ -553,8 +643,12 @@ class ServiceState:
         test = {r.target.revision.arn: r.test_weight}
         if main:
             prod[main], test[main] = 100.0 - r.prod_weight, 100.0 - r.test_weight
-        return {"serviceArn": r.service_arn, "targetServiceRevisionArn": r.target.revision.arn,
-                "testTrafficWeights": test, "productionTrafficWeights": prod}
+        return {
+            "serviceArn": r.service_arn,
+            "targetServiceRevisionArn": r.target.revision.arn,
+            "testTrafficWeights": test,
+            "productionTrafficWeights": prod,
+        }
 
     def _enter(self, r: Rollout, index: int, t: float) -> None:
         r.step_index, r.step_started, r.updated = index, t, t
@@ -573,8 +667,9 @@ class ServiceState:
             else:
                 r.prod_weight = step.value
             self._apply_weights(r, step.kind)
-            r.step_due = t + CLOCK.span(SHIFT_SECONDS if self._has_rule(r, step.kind) or step.kind == "shift-prod"
-                                        else 0)
+            r.step_due = t + CLOCK.span(
+                SHIFT_SECONDS if self._has_rule(r, step.kind) or step.kind == "shift-prod" else 0
+            )
         elif step.kind == "wait":
             r.step_due = t + CLOCK.span(step.value)
         elif step.kind == "cleanup":
@@ -621,8 +716,9 @@ class ServiceState:
         pct = r.test_weight if kind == "shift-test" else r.prod_weight
         for i, lb in enumerate(green_rev.load_balancers):
             adv = lb.get("advancedConfiguration") or {}
-            rule = ecs_config.find_rule(elbv2, adv.get("testListenerRule" if kind == "shift-test"
-                                                       else "productionListenerRule") or "")
+            rule = ecs_config.find_rule(
+                elbv2, adv.get("testListenerRule" if kind == "shift-test" else "productionListenerRule") or ""
+            )
             if rule is None or i >= len(blue_rev.resolved) or i >= len(green_rev.resolved):
                 continue
             blue, green = blue_rev.resolved[i][0], green_rev.resolved[i][0]
@@ -632,8 +728,13 @@ class ServiceState:
                 weights = [(blue, 1), (green, 0)]
             else:
                 weights = [(blue, 1000 - round(pct * 10)), (green, round(pct * 10))]
-            action = FakeAction({"Type": "forward", "Order": 1, "ForwardConfig": {"TargetGroups": [
-                {"TargetGroupArn": tg, "Weight": w} for tg, w in weights]}})
+            action = FakeAction(
+                {
+                    "Type": "forward",
+                    "Order": 1,
+                    "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tg, "Weight": w} for tg, w in weights]},
+                }
+            )
             actions = getattr(rule, "actions", None)
             if actions is None:
                 continue
@@ -642,8 +743,9 @@ class ServiceState:
             if hasattr(rule, "default_actions"):
                 rule.default_actions = rule.actions
 
-    def _fail(self, r: Rollout, t: float, *, rollback: bool, entry_reason: str, status_reason: str, event: str,
-              cause: str) -> None:
+    def _fail(
+        self, r: Rollout, t: float, *, rollback: bool, entry_reason: str, status_reason: str, event: str, cause: str
+    ) -> None:
         self.event(t, event)
         r.target.rollout_state = "FAILED"
         r.target.reason = entry_reason
@@ -687,9 +789,15 @@ class ServiceState:
             r.rollback = {"reason": reason, "startedAt": t, "serviceRevisionArn": r.target.revision.arn}
             self._rollback_failed(r, t, "there is no earlier service revision that deployed successfully")
             return
-        entry = Entry(deployment_id(), back_to.revision, t, t, desired=r.desired,
-                      reason=f"ECS deployment {'circuit breaker' if reason.startswith('circuit') else 'rollback'}: "
-                             f"rolling back to deploymentId {back_to.id}.")
+        entry = Entry(
+            deployment_id(),
+            back_to.revision,
+            t,
+            t,
+            desired=r.desired,
+            reason=f"ECS deployment {'circuit breaker' if reason.startswith('circuit') else 'rollback'}: "
+            f"rolling back to deploymentId {back_to.id}.",
+        )
         entry.ids |= back_to.ids
         if back_to in self.entries:
             self.entries.remove(back_to)
@@ -769,8 +877,11 @@ class ServiceState:
             r.status_reason = "Service deployment stopped by StopServiceDeployment (ABORT)."
         else:
             r.status = "ROLLBACK_REQUESTED"
-            r.rollback = {"reason": "StopServiceDeployment requested a rollback.", "startedAt": t,
-                          "serviceRevisionArn": (self._last_good_revision(r) or r.target).revision.arn}
+            r.rollback = {
+                "reason": "StopServiceDeployment requested a rollback.",
+                "startedAt": t,
+                "serviceRevisionArn": (self._last_good_revision(r) or r.target).revision.arn,
+            }
             r.status_reason = "Service deployment rolled back by StopServiceDeployment (ROLLBACK)."
             r.monitoring = False
             r.target.rollout_state = "FAILED"
@@ -794,30 +905,43 @@ class ServiceState:
         changed = False
         if self.active is None and not self.deleting:
             for e in list(self.entries):
-                if e.status != "PRIMARY" and not self.live(e, t) and \
-                        all(task.status_at(t) == "STOPPED" for task in self.tasks_of(e)):
+                if (
+                    e.status != "PRIMARY"
+                    and not self.live(e, t)
+                    and all(task.status_at(t) == "STOPPED" for task in self.tasks_of(e))
+                ):
                     self.entries.remove(e)
                     changed = True
             primary = self.primary
-            steady = primary is not None and len(self.entries) == 1 and primary.rollout_state == "COMPLETED" and \
-                sum(task.healthy_at(t) for task in self.live(primary, t)) == primary.desired and \
-                len(self.live(primary, t)) == primary.desired and \
-                all(task.live_at(t) or task.status_at(t) == "STOPPED" for task in self.tasks)
+            steady = (
+                primary is not None
+                and len(self.entries) == 1
+                and primary.rollout_state == "COMPLETED"
+                and sum(task.healthy_at(t) for task in self.live(primary, t)) == primary.desired
+                and len(self.live(primary, t)) == primary.desired
+                and all(task.live_at(t) or task.status_at(t) == "STOPPED" for task in self.tasks)
+            )
             if steady and not self.steady:
                 self.event(t, "has reached a steady state.")
             if steady != self.steady:
                 self.steady = steady
                 changed = True
-        if self.deleting and self.service.status != "INACTIVE" and \
-                all(task.status_at(t) == "STOPPED" for task in self.tasks):
+        if (
+            self.deleting
+            and self.service.status != "INACTIVE"
+            and all(task.status_at(t) == "STOPPED" for task in self.tasks)
+        ):
             self.service.status = "INACTIVE"
             self.entries = []
             self.rollouts = []
             changed = True
-        stopped = [task for task in self.tasks if task.status_at(t) == "STOPPED" and "stopped" in
-                   task.__dict__.get("_seen", set())]
+        stopped = [
+            task
+            for task in self.tasks
+            if task.status_at(t) == "STOPPED" and "stopped" in task.__dict__.get("_seen", set())
+        ]
         if len(stopped) > KEEP_STOPPED:
-            for task in sorted(stopped, key=lambda x: x.stopped)[:len(stopped) - KEEP_STOPPED]:
+            for task in sorted(stopped, key=lambda x: x.stopped)[: len(stopped) - KEEP_STOPPED]:
                 self.tasks.remove(task)
                 self.backend.tasks.get(self.service.cluster_name, {}).pop(task.task_arn, None)
         return changed
@@ -834,9 +958,10 @@ class ServiceState:
             svc.current_service_deployment = self.rollouts[-1].arn
         svc.current_service_revisions = [
             {"arn": e.revision.arn, "requestedTaskCount": c[0], "runningTaskCount": c[1], "pendingTaskCount": c[2]}
-            for e in order for c in [self.counts(e, t)]]
+            for e in order
+            for c in [self.counts(e, t)]
+        ]
 
     def _counts_for_view(self, e: Entry, t: float) -> tuple:
         desired, running, pending = self.counts(e, t)
         return running, pending, desired
-

@@ -13,6 +13,7 @@ What a task cannot do here is run its image. How it behaves instead is decided a
   pull or never start;
 - otherwise it starts and becomes healthy.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -60,8 +61,14 @@ class Behaviour:
         return True
 
     def as_dict(self) -> dict:
-        return {"behaviour": self.behaviour, "image": self.image, "taskDefinition": self.task_definition,
-                "exitCode": self.exit_code, "reason": self.reason, "afterSeconds": self.after_seconds}
+        return {
+            "behaviour": self.behaviour,
+            "image": self.image,
+            "taskDefinition": self.task_definition,
+            "exitCode": self.exit_code,
+            "reason": self.reason,
+            "afterSeconds": self.after_seconds,
+        }
 
 
 @dataclass
@@ -102,7 +109,7 @@ def missing_ecr_image(account: str, region: str, image: str) -> bool:
     host = f"{account}.dkr.ecr.{region}.amazonaws.com/"
     if not image.startswith(host):
         return False
-    ref = image[len(host):]
+    ref = image[len(host) :]
     if "@" in ref:
         repo, tag, digest = ref.split("@", 1)[0], None, ref.split("@", 1)[1]
     elif ":" in ref:
@@ -123,7 +130,7 @@ def image_digest(account: str, region: str, image: str) -> str | None:
     host = f"{account}.dkr.ecr.{region}.amazonaws.com/"
     if not image.startswith(host):
         return image.split("@", 1)[1] if "@" in image else None
-    ref = image[len(host):]
+    ref = image[len(host) :]
     if "@" in ref:
         return ref.split("@", 1)[1]
     repo, tag = ref.rsplit(":", 1) if ":" in ref else (ref, "latest")
@@ -142,9 +149,9 @@ def tagged_names(account: str, region: str, images: list[str]) -> list[str]:
     for image in images:
         if not image.startswith(host) or "@" not in image:
             continue
-        repo, digest = image[len(host):].split("@", 1)
+        repo, digest = image[len(host) :].split("@", 1)
         repository = ecr_backends[account][region].repositories.get(repo)
-        for found in (repository.images if repository else []):
+        for found in repository.images if repository else []:
             if found.get_image_digest() == digest:
                 names += [f"{host}{repo}:{tag}" for tag in found.image_tags]
     return names
@@ -157,16 +164,25 @@ def plan_for(td, account: str, region: str, launched: float, health_delay: float
     rule = BEHAVIOURS_REGISTRY.find(td, images + tagged_names(account, region, images))
     if missing or (rule and rule.behaviour == "pull-error"):
         image = missing or images[0]
-        reason = (rule.reason if rule and rule.reason else
-                  f"CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve "
-                  f"ref {image}: {image}: not found")
+        reason = (
+            rule.reason
+            if rule and rule.reason
+            else f"CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve "
+            f"ref {image}: {image}: not found"
+        )
         return Plan(None, None, launched + span(RUNNING_AFTER), "TaskFailedToStart", reason)
     running = launched + span(RUNNING_AFTER)
     if rule and rule.behaviour == "hang":
         return Plan(None, None, None)
     if rule and rule.behaviour == "crash":
-        return Plan(running, None, running + span(rule.after_seconds), "EssentialContainerExited",
-                    rule.reason or "Essential container in task exited", rule.exit_code)
+        return Plan(
+            running,
+            None,
+            running + span(rule.after_seconds),
+            "EssentialContainerExited",
+            rule.reason or "Essential container in task exited",
+            rule.exit_code,
+        )
     if rule and rule.behaviour == "unhealthy":
         return Plan(running, None, running + span(unhealthy_delay), "ServiceSchedulerInitiated", rule.reason)
     return Plan(running, running + span(health_delay), None)
@@ -175,8 +191,19 @@ def plan_for(td, account: str, region: str, launched: float, health_delay: float
 class ServiceTask(Task):
     """A task launched by a service deployment; its state is read off its timeline at the clock's now."""
 
-    def __init__(self, *, backend, cluster, task_definition, service, deployment_id: str, subnet_index: int,
-                 plan: Plan, launched: float, lb_targets: list[tuple[str, int]]):
+    def __init__(
+        self,
+        *,
+        backend,
+        cluster,
+        task_definition,
+        service,
+        deployment_id: str,
+        subnet_index: int,
+        plan: Plan,
+        launched: float,
+        lb_targets: list[tuple[str, int]],
+    ):
         nc = service.network_configuration or None
         if nc:
             conf = {"securityGroups": [], **nc["awsvpcConfiguration"]}
@@ -185,12 +212,23 @@ class ServiceTask(Task):
                 i = subnet_index % len(subnets)
                 conf["subnets"] = subnets[i:] + subnets[:i]
             nc = {"awsvpcConfiguration": conf}
-        super().__init__(cluster=cluster, task_definition=task_definition, container_instance_arn=None,
-                         resource_requirements=None, backend=backend, group=f"service:{service.name}",
-                         launch_type=service.launch_type or "FARGATE", started_by=deployment_id,
-                         networking_configuration=nc, platform_version=PLATFORM_VERSION,
-                         tags=list(service.tags) if service.propagate_tags == "SERVICE" else
-                         list(task_definition.tags) if service.propagate_tags == "TASK_DEFINITION" else [])
+        super().__init__(
+            cluster=cluster,
+            task_definition=task_definition,
+            container_instance_arn=None,
+            resource_requirements=None,
+            backend=backend,
+            group=f"service:{service.name}",
+            launch_type=service.launch_type or "FARGATE",
+            started_by=deployment_id,
+            networking_configuration=nc,
+            platform_version=PLATFORM_VERSION,
+            tags=list(service.tags)
+            if service.propagate_tags == "SERVICE"
+            else list(task_definition.tags)
+            if service.propagate_tags == "TASK_DEFINITION"
+            else [],
+        )
         self.task_definition = task_definition
         self.service_name = service.name
         self.deployment_id = deployment_id
@@ -324,8 +362,9 @@ class ServiceTask(Task):
 
     @property
     def stopped_reason(self):
-        return self.stop_reason_value if self.stop_requested is not None and CLOCK.now() >= self.stop_requested \
-            else None
+        return (
+            self.stop_reason_value if self.stop_requested is not None and CLOCK.now() >= self.stop_requested else None
+        )
 
     @stopped_reason.setter
     def stopped_reason(self, value) -> None:
@@ -365,18 +404,27 @@ class ServiceTask(Task):
         status = self.status_at(now)
         out = []
         for c in self.task_definition.container_definitions:
-            state = {"PROVISIONING": "PENDING", "PENDING": "PENDING", "RUNNING": "RUNNING",
-                     "DEACTIVATING": "RUNNING"}.get(status, "STOPPED")
+            state = {
+                "PROVISIONING": "PENDING",
+                "PENDING": "PENDING",
+                "RUNNING": "RUNNING",
+                "DEACTIVATING": "RUNNING",
+            }.get(status, "STOPPED")
             entry: dict[str, Any] = {
                 "containerArn": f"arn:aws:ecs:{self.region_name}:{self._account_id}:container/{self.cluster_name}/"
-                                f"{self.id}/{c.get('name')}",
-                "taskArn": self.task_arn, "name": c.get("name"), "image": c.get("image"),
+                f"{self.id}/{c.get('name')}",
+                "taskArn": self.task_arn,
+                "name": c.get("name"),
+                "image": c.get("image"),
                 "imageDigest": image_digest(self._account_id, self.region_name, c.get("image", "")),
-                "lastStatus": state, "cpu": str(c.get("cpu", 0)),
-                "healthStatus": ("HEALTHY" if self.healthy_at(now) else "UNKNOWN") if c.get("healthCheck") else
-                "UNKNOWN",
-                "networkInterfaces": [{"attachmentId": a["id"], "privateIpv4Address": self.private_ip}
-                                      for a in self.attachments],
+                "lastStatus": state,
+                "cpu": str(c.get("cpu", 0)),
+                "healthStatus": ("HEALTHY" if self.healthy_at(now) else "UNKNOWN")
+                if c.get("healthCheck")
+                else "UNKNOWN",
+                "networkInterfaces": [
+                    {"attachmentId": a["id"], "privateIpv4Address": self.private_ip} for a in self.attachments
+                ],
             }
             if c.get("memory") is not None:
                 entry["memory"] = str(c["memory"])

@@ -6,6 +6,7 @@ doctor reported the app's errors under the X-Ray sidecar. AWS searches only the 
 the prefix, and refuses a request that names both `logStreamNames` and `logStreamNamePrefix`
 (InvalidParameterException; FilterLogEvents in the CloudWatch Logs API reference).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,15 @@ def filter_log_events(self) -> str:
     if group is not None and not names:  # no stream matches: nothing to search (moto would search them all)
         return json.dumps({"events": [], "searchedLogStreams": []})
     events, next_token, searched = self.logs_backend.filter_log_events(
-        group_name, names, self._get_param("startTime"), self._get_param("endTime"), self._get_param("limit"),
-        self._get_param("nextToken"), self._get_param("filterPattern"), self._get_param("interleaved", False))
+        group_name,
+        names,
+        self._get_param("startTime"),
+        self._get_param("endTime"),
+        self._get_param("limit"),
+        self._get_param("nextToken"),
+        self._get_param("filterPattern"),
+        self._get_param("interleaved", False),
+    )
     return json.dumps({"events": events, "nextToken": next_token, "searchedLogStreams": searched})
 
 

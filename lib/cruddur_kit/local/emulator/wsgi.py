@@ -1,5 +1,6 @@
 """What the extension middlewares share: reading a request's body and keeping it readable, calling the app
 behind and holding its answer, and answering an error as AWS's JSON protocol does."""
+
 from __future__ import annotations
 
 import io
@@ -43,6 +44,12 @@ def json_error(start_response, status: str, error_type: str, message: str, prefi
     import uuid
 
     body = json.dumps({"__type": f"{prefix}{error_type}", "message": message}).encode()
-    start_response(status, [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(body))),
-                            ("x-amzn-RequestId", str(uuid.uuid4()))])
+    start_response(
+        status,
+        [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ],
+    )
     return [body]

@@ -1,4 +1,5 @@
 """bin/ddb/patterns/get-conversation: one conversation's messages, a page at a time, as the API reads them."""
+
 from __future__ import annotations
 
 import uuid

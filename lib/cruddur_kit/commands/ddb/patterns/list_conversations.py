@@ -1,4 +1,5 @@
 """bin/ddb/patterns/list-conversations: a user's conversations, most recently active first."""
+
 from __future__ import annotations
 
 import click
@@ -24,8 +25,7 @@ def command(kit: Kit, handle: str, table: str, limit: int, cursor: str | None) -
     user = user_by_handle(handle.lstrip("@"))
     client = require_table(kit, table)
     log(f"conversations of @{user.handle} in {table} ({kit.target()})")
-    items, next_position = page(MessageStore(client, table).list_conversations, user.uuid, limit,
-                                decode_cursor(cursor))
+    items, next_position = page(MessageStore(client, table).list_conversations, user.uuid, limit, decode_cursor(cursor))
     for item in items:
         emit(item)
     log(f"{len(items)} conversation(s)" + (f"; more: --cursor {encode_cursor(next_position)}" if next_position else ""))
