@@ -176,6 +176,23 @@ def test_unreachable_server_is_one_line_and_never_shows_the_password():
     assert "Sup3rSecret" not in result.stderr + result.stdout
 
 
+def test_dev_provision_names_an_unreachable_database_in_one_line():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "CONNECTION_URL": f"postgresql://cruddur:Sup3rSecret@127.0.0.1:{port}/cruddur",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
+    result = subprocess.run(
+        [str(REPO_ROOT / "bin" / "dev" / "provision")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot reach database cruddur on 127.0.0.1:{port}: "), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Sup3rSecret" not in result.stderr + result.stdout
+
+
 def test_connect_runs_psql_on_the_database(db_url):
     run("create", url=db_url)
     result = run("connect", "-Atc", "select current_database()", url=db_url)

@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 import ecs_world as w
-from cruddur_kit import images
+from cruddur_kit import AWS_JSON, images
 
 pytestmark = [pytest.mark.container, pytest.mark.usefixtures("docker_engine")]
 
@@ -81,7 +81,7 @@ def test_put_params_setup_build_push_deploy_on_an_empty_account_then_an_update(e
 
     deploy = _ok(w.run("backend/deploy", "--interval", "0.2", env=env, timeout=180))
     assert f"deploying backend-flask ({sha}) to cluster cruddur" in deploy.stderr
-    assert _last(deploy).endswith("COMPLETED: backend-flask:1 runs 2/2"), deploy.stderr
+    assert _last(deploy).endswith("SUCCESSFUL: backend-flask:1 runs 2/2"), deploy.stderr  # the service deployment
 
     ecs, idp = w.client(server, "ecs"), w.client(server, "cognito-idp")
     [svc] = ecs.describe_services(cluster="cruddur", services=["backend-flask"])["services"]
@@ -111,12 +111,18 @@ def test_put_params_setup_build_push_deploy_on_an_empty_account_then_an_update(e
     _ok(w.run("backend/build", "--tag", UPDATE_TAG, env=env, timeout=900))
     _ok(w.run("backend/push", "--tag", UPDATE_TAG, env=env, timeout=120))
     update = _ok(w.run("backend/deploy", "--tag", UPDATE_TAG, "--interval", "0.2", env=env, timeout=180))
-    assert _last(update).endswith("COMPLETED: backend-flask:2 runs 2/2"), update.stderr
-    assert "rolled back" not in update.stderr
+    assert _last(update).endswith("SUCCESSFUL: backend-flask:2 runs 2/2"), update.stderr
+    assert "ROLLBACK" not in update.stderr and "rolled back" not in update.stderr
     moved = w.run("ecs/diff", "--only", "task-definition", env=env)  # HEAD's sha is no longer what runs
     assert moved.returncode == 1
-    assert moved.stdout.splitlines()[0] == "--- deployed backend-flask:2 (registered by bin/backend/deploy)"
-    assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:{UPDATE_TAG}",' in moved.stdout
+    [pinned] = w.client(server, "ecr").batch_get_image(
+        repositoryName="backend-flask", imageIds=[{"imageTag": UPDATE_TAG}]
+    )["images"]
+    digest = pinned["imageId"]["imageDigest"]
+    note, header = moved.stdout.splitlines()[:2]
+    assert note.startswith("# backend-flask: ") and f"the deployed revision pins {digest}" in note  # by digest
+    assert header == "--- deployed backend-flask:2 (registered by bin/backend/deploy)"
+    assert f'-      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask@{digest}",' in moved.stdout
     doctor = w.run("ecs/doctor", "--tag", UPDATE_TAG, "--json", env=env)
     findings = json.loads(doctor.stdout)["findings"]
     assert [f for f in findings if f["status"] in ("NG", "WARN")] == []  # no network.no-route on the default VPC
@@ -145,7 +151,9 @@ def test_a_revision_registered_by_hand_is_named_as_such_by_diff(empty_account):
             "runtimePlatform",
         )
     }
+    spec_memory = json.loads((AWS_JSON / "task-definitions" / "backend-flask.json").read_text())["memory"]
     registerable["memory"] = "2048"  # a change made by hand, registered with the AWS CLI, and put in service
+    assert spec_memory != "2048"
     hand = ecs.register_task_definition(**registerable)["taskDefinition"]["taskDefinitionArn"]
     ecs.update_service(cluster="cruddur", service="backend-flask", taskDefinition=hand)
     result = w.run("ecs/diff", "--tag", "handmade", "--only", "task-definition", env=env)
@@ -153,5 +161,5 @@ def test_a_revision_registered_by_hand_is_named_as_such_by_diff(empty_account):
     assert result.stdout.splitlines()[0] == (
         "--- deployed backend-flask:2 (registered outside the kit: no cruddur:registered-by tag)"
     )
-    assert '-  "memory": "2048",' in result.stdout and '+  "memory": "512",' in result.stdout
+    assert '-  "memory": "2048",' in result.stdout and f'+  "memory": "{spec_memory}",' in result.stdout
     assert result.stderr.startswith("deployed: backend-flask:2 (registered outside the kit")

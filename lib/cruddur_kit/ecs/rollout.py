@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..errors import KitError
 from .clock import Deadline
 from .tasks import StoppedWatcher
-from .watch import Verdict, require_service, revision
+from .watch import Verdict, require_service, revision, with_stopped
 
 FINISHED = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
 BAKES = ("BAKE_TIME", "PRODUCTION_TRAFFIC_SHIFT")  # a canary or linear step bakes inside the traffic shift
@@ -268,14 +268,11 @@ def wait(
         verdict = judge(sd, ctx, success)
         verdict.stopped = stopped.reasons
         if verdict.ok is not None:
-            if verdict.ok is False and stopped.reasons:
-                reason, n = stopped.reasons.most_common(1)[0]
-                verdict.message += f"; {n} task(s) stopped: {reason}"
+            if verdict.ok is False:
+                verdict.message = with_stopped(verdict.message, stopped.reasons)
             return verdict
         if deadline.expired():
-            msg = f"timed out after {deadline.seconds:g}s: {line}"
-            if stopped.reasons:
-                reason, n = stopped.reasons.most_common(1)[0]
-                msg += f"; {n} task(s) stopped: {reason}"
-            return Verdict(False, msg, stopped.reasons)
+            return Verdict(
+                False, with_stopped(f"timed out after {deadline.seconds:g}s: {line}", stopped.reasons), stopped.reasons
+            )
         deadline.sleep(interval)

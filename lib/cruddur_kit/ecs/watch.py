@@ -177,12 +177,18 @@ def wait(
         if verdict.ok is not None:
             return verdict
         if deadline.expired():
-            msg = f"timed out after {deadline.seconds:g}s: {line}"
-            if stopped.reasons:
-                reason, n = stopped.reasons.most_common(1)[0]
-                msg += f"; {n} task(s) stopped: {reason}"
-            return Verdict(False, msg, stopped.reasons)
+            return Verdict(
+                False, with_stopped(f"timed out after {deadline.seconds:g}s: {line}", stopped.reasons), stopped.reasons
+            )
         deadline.sleep(interval)
+
+
+def with_stopped(message: str, reasons) -> str:
+    """A failure's message, with the reason most stopped tasks gave (a collections.Counter) when any stopped."""
+    if not reasons:
+        return message
+    reason, n = reasons.most_common(1)[0]
+    return f"{message}; {n} task(s) stopped: {reason}"
 
 
 def event_ids(svc: dict | None) -> set:

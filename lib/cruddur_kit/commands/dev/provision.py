@@ -13,6 +13,7 @@ from ...errors import KitError
 from ...kit import Kit
 from ...local import stack
 from ...output import log
+from ..db import reachable
 
 
 @kit_command()
@@ -40,7 +41,8 @@ def command(kit: Kit, env_file, table):
         raise KitError(
             "AWS_ENDPOINT_URL is not set: demo users belong in a local emulator only; for real AWS use bin/aws/setup"
         )
-    provisioned = stack.provision(url, table, log, kit.clients)
+    with reachable(url):  # a database that does not answer: one line naming it, never the password
+        provisioned = stack.provision(url, table, log, kit.clients)
     settings = {k: v for k, v in provisioned.app_env().items() if k != "CONNECTION_URL"}
     text = "".join(f"{k}={v}\n" for k, v in settings.items())
     if env_file:
