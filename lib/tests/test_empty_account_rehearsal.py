@@ -107,9 +107,15 @@ def test_put_params_setup_build_push_deploy_on_an_empty_account_then_an_update(e
     report = json.loads(doctor.stdout)
     assert doctor.returncode == 0 and [f for f in report["findings"] if f["status"] in ("NG", "WARN")] == []
 
-    # an update to another image completes (not "rolled back"), and diff then names what differs
-    _ok(w.run("backend/build", "--tag", UPDATE_TAG, env=env, timeout=900))
-    _ok(w.run("backend/push", "--tag", UPDATE_TAG, env=env, timeout=120))
+    # the same build under another tag is the same digest: deploy pins digests, so nothing changes
+    _ok(w.run("backend/build", "--tag", "same-bytes", env=env, timeout=900))
+    _ok(w.run("backend/push", "--tag", "same-bytes", env=env, timeout=120))
+    retag = _ok(w.run("backend/deploy", "--tag", "same-bytes", "--interval", "0.2", env=env, timeout=180))
+    assert "unchanged    task-definition            backend-flask:1" in retag.stdout, retag.stdout
+    assert "no new service deployment" in _last(retag)
+
+    # an update to another image (another build in ECR) completes (not "rolled back"), and diff names it
+    w.push_image(server, "backend-flask", UPDATE_TAG)
     update = _ok(w.run("backend/deploy", "--tag", UPDATE_TAG, "--interval", "0.2", env=env, timeout=180))
     assert _last(update).endswith("SUCCESSFUL: backend-flask:2 runs 2/2"), update.stderr
     assert "ROLLBACK" not in update.stderr and "rolled back" not in update.stderr
