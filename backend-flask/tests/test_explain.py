@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from cruddur import manage
-from cruddur.stores import activities
+from cruddur.stores import activities, users
 from cruddur_kit.local.postgres import with_database
 
 CURSOR_PAST = ["2026-01-01T00:00:00+00:00", "ffffffff-ffff-ffff-ffff-ffffffffffff"]
@@ -61,11 +61,11 @@ def _ids(url: str) -> dict:
 
 QUERIES = {
     "home": lambda ids, cursor: activities.home_query(20, cursor),
-    "profile": lambda ids, cursor: activities.by_user_query(ids["bench7"], 20, cursor),
+    "profile": lambda ids, cursor: users.profile_query("bench7", 20, cursor),
     "search-common-term": lambda ids, cursor: activities.search_query("cruddur", 20, cursor),
     "search-rare-term": lambda ids, cursor: activities.search_query("fargate", 20, cursor),
     "search-absent-term": lambda ids, cursor: activities.search_query("zeppelin", 20, cursor),
-    "replies": lambda ids, cursor: activities.replies_query(ids["parent"], 20, cursor),
+    "replies": lambda ids, cursor: activities.thread_query(ids["parent"], 20, cursor),
     "notifications": lambda ids, cursor: activities.notifications_query(ids["bench1"], 20, cursor),
     "profile-cruds-count": lambda ids, cursor: (
         f"SELECT {activities.cruds_count_sql('%(user_uuid)s')}",

@@ -52,14 +52,14 @@ def reply(user_uuid: str, parent_uuid: str, body: CreateReply) -> dict:
 
 
 def user_activities(handle: str, page: PageRequest) -> tuple[dict, Page]:
-    profile = users_store.profile_by_handle(handle)
+    profile, items, next_cursor = users_store.profile_with_activities(handle, page.limit, page.cursor)
     if profile is None:
         raise NotFound("user_not_found")
-    return profile, Page(*store.by_user(profile["uuid"], page.limit, page.cursor))
+    return profile, Page(items, next_cursor)
 
 
 def show(handle: str, activity_uuid: str, page: PageRequest) -> tuple[dict, Page]:
-    activity = store.get(activity_uuid)
+    activity, replies, next_cursor = store.thread(activity_uuid, page.limit, page.cursor)
     if activity is None or activity["handle"].lower() != handle.lower():
         raise NotFound("activity_not_found")
-    return activity, Page(*store.replies(activity_uuid, page.limit, page.cursor))
+    return activity, Page(replies, next_cursor)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+from psycopg.rows import tuple_row
+
 from ..db import connection
 from . import keyset
 from .search_term import websearch_text
 
 COLUMNS = """a.uuid, u.handle, u.display_name, a.message, a.replies_count, a.reposts_count,
     a.likes_count, a.reply_to_activity_uuid, a.expires_at, a.created_at"""
+COLUMN_NAMES = tuple(column.strip().rpartition(".")[2] for column in COLUMNS.split(","))
 FROM = "FROM activities a JOIN users u ON u.uuid = a.user_uuid"
 UNEXPIRED = "a.expires_at > now()"
 PROFILE_LISTS = f"a.reply_to_activity_uuid IS NULL AND {UNEXPIRED}"  # a profile's cruds, and its cruds_count
@@ -34,10 +37,6 @@ def _page(query: tuple[str, dict], limit: int) -> tuple[list[dict], list | None]
 # (tests/test_explain.py) checks that every one of them is index-backed.
 def home_query(limit: int, cursor=None) -> tuple[str, dict]:
     return _newest_first(f"a.reply_to_activity_uuid IS NULL AND {UNEXPIRED}", {}, limit, cursor)
-
-
-def by_user_query(user_uuid, limit: int, cursor=None) -> tuple[str, dict]:
-    return _newest_first(f"a.user_uuid = %(user_uuid)s AND {PROFILE_LISTS}", {"user_uuid": user_uuid}, limit, cursor)
 
 
 def cruds_count_sql(user_uuid_sql: str) -> str:
@@ -78,19 +77,45 @@ def notifications_query(user_uuid, limit: int, cursor=None) -> tuple[str, dict]:
     )
 
 
-def replies_query(parent_uuid, limit: int, cursor=None) -> tuple[str, dict]:
-    """Replies to one activity, oldest first."""
-    params = {"parent": parent_uuid}
+def with_page(head: str, page: str, order: str) -> str:
+    """One row (`head`, a subquery aliased h) and a page of rows beside it (`page`, a LATERAL subquery that
+    may refer to h) in one statement, so a view that needs both costs one round trip: a head without
+    page rows still comes back once, with NULLs in the page's columns (see split_head)."""
+    return f"SELECT h.*, p.* FROM ({head}) h LEFT JOIN LATERAL ({page}) p ON true ORDER BY {order}"
+
+
+def split_head(
+    rows: list[tuple], head_names: tuple[str, ...], limit: int
+) -> tuple[dict | None, list[dict], list | None]:
+    """(head, page rows, next position) from with_page's tuples; (None, [], None) when there was no head."""
+    if not rows:
+        return None, [], None
+    width = len(head_names)
+    head = dict(zip(head_names, rows[0][:width], strict=True))
+    items = [
+        dict(zip(COLUMN_NAMES, row[width:], strict=True)) for row in rows if row[width] is not None
+    ]  # p.uuid NOT NULL
+    return (head, *keyset.split(items, limit))
+
+
+def fetch_with_head(query: tuple[str, dict]) -> list[tuple]:
+    with connection() as conn:
+        return conn.cursor(row_factory=tuple_row).execute(*query).fetchall()
+
+
+def thread_query(activity_uuid, limit: int, cursor=None) -> tuple[str, dict]:
+    """One unexpired activity and a page of its replies, oldest first."""
+    params = {"activity": activity_uuid}
     after, order = keyset.clauses(cursor, limit, params, "a.created_at", "a.uuid", newest_first=False)
-    return f"SELECT {COLUMNS} {FROM} WHERE a.reply_to_activity_uuid = %(parent)s{after} {order}", params
+    return with_page(
+        f"SELECT {COLUMNS} {FROM} WHERE a.uuid = %(activity)s AND {UNEXPIRED}",
+        f"SELECT {COLUMNS} {FROM} WHERE a.reply_to_activity_uuid = h.uuid{after} {order}",
+        "p.created_at, p.uuid",
+    ), params
 
 
 def home(limit: int, cursor=None):
     return _page(home_query(limit, cursor), limit)
-
-
-def by_user(user_uuid, limit: int, cursor=None):
-    return _page(by_user_query(user_uuid, limit, cursor), limit)
 
 
 def search(term: str, limit: int, cursor=None):
@@ -103,13 +128,9 @@ def notifications(user_uuid, limit: int, cursor=None):
     return _page(notifications_query(user_uuid, limit, cursor), limit)
 
 
-def replies(parent_uuid, limit: int, cursor=None):
-    return _page(replies_query(parent_uuid, limit, cursor), limit)
-
-
-def get(activity_uuid) -> dict | None:
-    with connection() as conn:
-        return conn.execute(f"SELECT {COLUMNS} {FROM} WHERE a.uuid = %s AND {UNEXPIRED}", (activity_uuid,)).fetchone()
+def thread(activity_uuid, limit: int, cursor=None) -> tuple[dict | None, list[dict], list | None]:
+    """(the activity or None, a page of its replies, the next position), in one round trip."""
+    return split_head(fetch_with_head(thread_query(activity_uuid, limit, cursor)), COLUMN_NAMES, limit)
 
 
 # Posting and replying are one statement each (one round trip in autocommit, atomic as a statement is):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from ..db import connection
-from . import cognito_users
-from .activities import cruds_count_sql
+from . import activities, cognito_users, keyset
 
 SHORT = "SELECT uuid, handle, display_name FROM users"
-PROFILE_COLUMNS = f"uuid, handle, display_name, bio, {cruds_count_sql('users.uuid')} AS cruds_count"
-PROFILE = f"SELECT {PROFILE_COLUMNS} FROM users"
+PROFILE_COLUMNS = f"uuid, handle, display_name, bio, {activities.cruds_count_sql('users.uuid')} AS cruds_count"
+PROFILE_NAMES = ("uuid", "handle", "display_name", "bio", "cruds_count")
 
 
 def by_cognito_user_id(sub: str) -> dict | None:
@@ -30,8 +29,26 @@ def short_by_handle(handle: str) -> dict | None:
     return _by_handle(SHORT, handle)
 
 
-def profile_by_handle(handle: str) -> dict | None:
-    return _by_handle(PROFILE, handle)
+def profile_query(handle: str, limit: int, cursor=None) -> tuple[str, dict]:
+    """A user's profile and a page of the cruds it lists, newest first. The page's handle and display name
+    are the profile's own (`u`, one row from h): no users lookup per crud."""
+    params = {"handle": handle}
+    after, order = keyset.clauses(cursor, limit, params, "a.created_at", "a.uuid")
+    return activities.with_page(
+        f"SELECT {PROFILE_COLUMNS} FROM users WHERE lower(handle) = lower(%(handle)s)",
+        f"SELECT {activities.COLUMNS} FROM activities a, (SELECT h.handle, h.display_name) u "
+        f"WHERE a.user_uuid = h.uuid AND {activities.PROFILE_LISTS}{after} {order}",
+        "p.created_at DESC, p.uuid DESC",
+    ), params
+
+
+def profile_with_activities(handle: str, limit: int, cursor=None) -> tuple[dict | None, list[dict], list | None]:
+    """(the profile or None, a page of its cruds, the next position), in one round trip; no query for a text
+    no handle can be (the users.handle CHECK)."""
+    if not cognito_users.HANDLE.fullmatch(handle):
+        return None, [], None
+    rows = activities.fetch_with_head(profile_query(handle, limit, cursor))
+    return activities.split_head(rows, PROFILE_NAMES, limit)
 
 
 def update_profile(user_uuid: str, display_name: str, bio: str) -> dict | None:
