@@ -43,6 +43,7 @@ def big_db(pg_server_url, template_db):
             INSERT INTO notifications (user_uuid, activity_uuid, kind, created_at)
             SELECT (SELECT uuid FROM users WHERE handle = 'bench1'), uuid, 'reply', created_at
             FROM activities WHERE reply_to_activity_uuid IS NOT NULL LIMIT 1500""")
+        conn.execute("UPDATE users SET cognito_user_id = 'bench1-sub' WHERE handle = 'bench1'")
         conn.execute("ANALYZE")
     yield url
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -66,7 +67,7 @@ QUERIES = {
     "search-rare-term": lambda ids, cursor: activities.search_query("fargate", 20, cursor),
     "search-absent-term": lambda ids, cursor: activities.search_query("zeppelin", 20, cursor),
     "replies": lambda ids, cursor: activities.thread_query(ids["parent"], 20, cursor),
-    "notifications": lambda ids, cursor: activities.notifications_query(ids["bench1"], 20, cursor),
+    "notifications": lambda ids, cursor: activities.notifications_query("bench1-sub", 20, cursor),
     "profile-cruds-count": lambda ids, cursor: (
         f"SELECT {activities.cruds_count_sql('%(user_uuid)s')}",
         {"user_uuid": ids["bench7"]},
@@ -100,9 +101,8 @@ def explain(url: str, sql: str, params: dict, generic: bool) -> dict:
         text, values = _as_prepared(sql, params)
         conn.execute(f"PREPARE q AS {text}")
         args = psycopg.sql.SQL(", ").join(psycopg.sql.Literal(v) for v in values)
-        return conn.execute(psycopg.sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE q({})").format(args)).fetchone()[0][0][
-            "Plan"
-        ]
+        execute = psycopg.sql.SQL("EXECUTE q({})").format(args) if values else psycopg.sql.SQL("EXECUTE q")
+        return conn.execute(psycopg.sql.SQL("EXPLAIN (FORMAT JSON) {}").format(execute)).fetchone()[0][0]["Plan"]
 
 
 @pytest.mark.parametrize("generic", [False, True], ids=["custom-plan", "generic-plan"])

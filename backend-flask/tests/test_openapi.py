@@ -85,3 +85,26 @@ def test_a_same_for_every_caller_route_documents_401_but_no_403_and_needs_option
     assert {"401", "403"} <= set(notifications["responses"])
     with pytest.raises(ValueError, match="same_for_every_caller needs auth='optional'"):
         contract("acts as the caller", auth="required", same_for_every_caller=True)
+
+
+def test_a_view_that_reads_the_caller_in_its_statement_must_check_it(settings):
+    """caller_in_statement: the wrapper only verifies the token; a view that never hands the row it read to
+    identity.registered is a programming error (500), never an answer for an unchecked caller."""
+    from flask import g
+
+    from cruddur import create_app
+    from cruddur.identity import registered
+
+    with pytest.raises(ValueError, match="caller_in_statement needs auth='required'"):
+        contract("reads the caller", auth="optional", caller_in_statement=True)
+
+    app = create_app(settings)
+    forgets = contract("forgets the caller", auth="required", caller_in_statement=True)(lambda: {"ok": True})
+    checks = contract("checks the caller", auth="required", caller_in_statement=True)(
+        lambda: registered({"uuid": "u-1", "handle": "h", "display_name": "d"}, g.user_sub) and {"ok": True}
+    )
+    with app.test_request_context(), pytest.MonkeyPatch.context() as mp:
+        mp.setattr("cruddur.contract.caller_sub_required", lambda: "sub-1")
+        with pytest.raises(RuntimeError, match="never checked the caller"):
+            forgets()
+        assert checks() == {"ok": True} and g.user.uuid == "u-1"

@@ -54,6 +54,22 @@ def test_link_keeps_other_query_parameters(client, database_url):
     assert len(seen) == len(set(seen)) == 5
 
 
+def test_the_link_replaces_the_cursor_and_nothing_sent_can_end_it(client, database_url):
+    """The link is the request's query string re-quoted whole: a cursor sent (even spelled %63ursor) is
+    replaced, not repeated; `>`, quotes and spaces arrive escaped, so the header's <...> holds."""
+    bulk_activities(database_url, "bayko", 5)
+    first = client.get("/api/activities/home?limit=2")
+    cursor = next_url(first).rpartition("cursor=")[2]
+    # As a raw client sends it (the test client would escape a query given in the URL).
+    r = client.get("/api/activities/home", environ_overrides={"QUERY_STRING": f'%63ursor={cursor}&x=a>b"c d&limit=2'})
+    assert r.status_code == 200
+    link = r.headers["Link"]
+    target = link[1 : link.index(">")]
+    assert link == f'<{target}>; rel="next"'
+    assert target.count("cursor=") == 1 and "%63ursor" not in target and cursor not in target
+    assert target.startswith("http://localhost:4567/api/activities/home?x=a%3Eb%22c%20d&limit=2&cursor=")
+
+
 def test_profile_and_thread_paginate(client, auth, database_url):
     bulk_activities(database_url, "bayko", 7)
     seen, pages = walk(client, "/api/activities/@bayko?limit=3", key="activities")

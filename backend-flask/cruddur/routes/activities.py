@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
+from .. import identity
 from ..contract import contract, parse_query
 from ..pagination import page_response, render_page, rendered_response
 from ..params import uuid_param
@@ -38,11 +39,14 @@ def home(page):
 @contract(
     "Replies to my activities and mentions of my @handle, newest first.",
     auth="required",
+    caller_in_statement=True,
     paginated=True,
     response=list[Notification],
 )
 def notifications(page):
-    return page_response(service.notifications(g.user.uuid, page))
+    caller, items = service.notifications(g.user_sub, page)
+    identity.registered(caller, g.user_sub)
+    return page_response(items)
 
 
 @bp.get("/search")

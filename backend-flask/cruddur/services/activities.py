@@ -33,8 +33,10 @@ def search(term: str, page: PageRequest) -> Page:
     return Page(*store.search(term, page.limit, page.cursor))
 
 
-def notifications(user_uuid: str, page: PageRequest) -> Page:
-    return Page(*store.notifications(user_uuid, page.limit, page.cursor))
+def notifications(cognito_user_id: str, page: PageRequest) -> tuple[dict | None, Page]:
+    """(the caller's users row, or None when it has none; its notifications)."""
+    caller, items, next_cursor = store.notifications(cognito_user_id, page.limit, page.cursor)
+    return caller, Page(items, next_cursor)
 
 
 def create(user_uuid: str, body: CreateActivity) -> dict:
