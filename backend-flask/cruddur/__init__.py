@@ -12,7 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import NullSession, SessionInterface
 from flask_cors import CORS
 
-from . import aws, body_limit, db, errors, feed_cache, headers, identity, telemetry
+from . import aws, body_limit, count_cache, db, errors, feed_cache, headers, identity, telemetry
 from .config import Settings
 
 
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, **flask_config) -> Flask:
     body_limit.init_app(app, settings)
     db.init_app(app, settings)
     feed_cache.init_app(app, settings)
+    count_cache.init_app(app, settings)
     identity.init_app(app, settings)
     aws.init_app(app, settings)
     headers.init_app(app)

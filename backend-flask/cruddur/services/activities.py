@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from .. import feed_cache
+from .. import count_cache, feed_cache
 from ..errors import NotFound
 from ..pagination import Page, PageRequest
 from ..schemas import TTL_INTERVALS, CreateActivity, CreateReply
@@ -42,6 +42,7 @@ def notifications(cognito_user_id: str, page: PageRequest) -> tuple[dict | None,
 def create(user_uuid: str, body: CreateActivity) -> dict:
     created = store.create(user_uuid, body.message, TTL_INTERVALS[body.ttl])
     feed_cache.invalidate_home_feed()  # the writer sees its crud on its next read (of this process)
+    count_cache.forget(created["handle"])  # and its profile counts it
     return created
 
 
@@ -54,9 +55,19 @@ def reply(user_uuid: str, parent_uuid: str, body: CreateReply) -> dict:
 
 
 def user_activities(handle: str, page: PageRequest) -> tuple[dict, Page]:
-    profile, items, next_cursor = users_store.profile_with_activities(handle, page.limit, page.cursor)
+    """The profile (its cruds_count from the short-lived count cache when on and known) and a page of it."""
+    counts, key = count_cache.profile_counts(), handle.lower()
+    known = counts.get(key) if counts is not None else None
+    generation = counts.generation if counts is not None else 0
+    profile, items, next_cursor = users_store.profile_with_activities(
+        handle, page.limit, page.cursor, count=known is None
+    )
     if profile is None:
         raise NotFound("user_not_found")
+    if known is not None:
+        profile["cruds_count"] = known
+    elif counts is not None:
+        counts.put(key, profile["cruds_count"], generation)
     return profile, Page(items, next_cursor)
 
 

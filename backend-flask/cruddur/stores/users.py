@@ -29,26 +29,30 @@ def short_by_handle(handle: str) -> dict | None:
     return _by_handle(SHORT, handle)
 
 
-def profile_query(handle: str, limit: int, cursor=None) -> tuple[str, dict]:
-    """A user's profile and a page of the cruds it lists, newest first. The page's handle and display name
-    are the profile's own (`u`, one row from h): no users lookup per crud."""
+def profile_query(handle: str, limit: int, cursor=None, count: bool = True) -> tuple[str, dict]:
+    """A user's profile and a page of the cruds it lists, newest first; without `cruds_count` when `count`
+    is false (the caller knows it: cruddur/count_cache.py). The page's handle and display name are the
+    profile's own (`u`, one row from h): no users lookup per crud."""
     params = {"handle": handle}
     after, order = keyset.clauses(cursor, limit, params, "a.created_at", "a.uuid")
+    columns = PROFILE_COLUMNS if count else "uuid, handle, display_name, bio"
     return activities.with_page(
-        f"SELECT {PROFILE_COLUMNS} FROM users WHERE lower(handle) = lower(%(handle)s)",
+        f"SELECT {columns} FROM users WHERE lower(handle) = lower(%(handle)s)",
         f"SELECT {activities.COLUMNS} FROM activities a, (SELECT h.handle, h.display_name) u "
         f"WHERE a.user_uuid = h.uuid AND {activities.PROFILE_LISTS}{after} {order}",
         "p.created_at DESC, p.uuid DESC",
     ), params
 
 
-def profile_with_activities(handle: str, limit: int, cursor=None) -> tuple[dict | None, list[dict], list | None]:
+def profile_with_activities(
+    handle: str, limit: int, cursor=None, count: bool = True
+) -> tuple[dict | None, list[dict], list | None]:
     """(the profile or None, a page of its cruds, the next position), in one round trip; no query for a text
-    no handle can be (the users.handle CHECK)."""
+    no handle can be (the users.handle CHECK). The profile has no cruds_count when `count` is false."""
     if not cognito_users.HANDLE.fullmatch(handle):
         return None, [], None
-    rows = activities.fetch_with_head(profile_query(handle, limit, cursor))
-    return activities.split_head(rows, PROFILE_NAMES, limit)
+    rows = activities.fetch_with_head(profile_query(handle, limit, cursor, count))
+    return activities.split_head(rows, PROFILE_NAMES if count else PROFILE_NAMES[:-1], limit)
 
 
 def update_profile(user_uuid: str, display_name: str, bio: str) -> dict | None:

@@ -31,6 +31,8 @@ DATABASE = "cruddur_bench"
 TABLE = "cruddur-messages-bench"
 CREATED_MESSAGE = "bench crud"
 HOME_UNCACHED = "home (cache off)"  # HOME_FEED_CACHE_SECONDS=0: every request reads PostgreSQL
+PROFILE_UNCACHED = "profile (count cache off)"  # PROFILE_COUNT_CACHE_SECONDS=0: every request counts the cruds
+UNCACHED = (HOME_UNCACHED, PROFILE_UNCACHED)  # served by a second server with both caches off
 SIGNED_IN = " (signed in)"  # rows that send a valid access token from the local Cognito (andrewbrown's)
 HOME_SIGNED_IN = "home" + SIGNED_IN
 # Every row, in the order measured; `--only` picks some of them.
@@ -39,6 +41,7 @@ ROWS = (
     HOME_SIGNED_IN,
     HOME_UNCACHED,
     "profile",
+    PROFILE_UNCACHED,
     "show",
     "search",
     "notifications" + SIGNED_IN,
@@ -250,8 +253,12 @@ def run(options: Options) -> Report:
                 servers.pop().stop()  # the cold-start server, not the ceiling
         served = "cruddur_kit.bench.profile:app" if options.profile else None  # wsgi:app under cProfile
         api = start(served)
-        # The same server with the home feed cache off: home is reported both ways, so nobody is misled.
-        uncached = start(served, HOME_FEED_CACHE_SECONDS="0") if HOME_UNCACHED in options.only else None
+        # The same server with the caches off: home and profile are reported both ways, so nobody is misled.
+        uncached = (
+            start(served, HOME_FEED_CACHE_SECONDS="0", PROFILE_COUNT_CACHE_SECONDS="0")
+            if set(UNCACHED) & set(options.only)
+            else None
+        )
         if everything:
             report.health_check_ms = health_check_ms(api.url)
             log(
@@ -271,6 +278,7 @@ def run(options: Options) -> Report:
             targets = endpoints(database_url, api.url, token, group)
             if uncached:
                 targets[HOME_UNCACHED] = {"url": f"{uncached.url}/api/activities/home"}
+                targets[PROFILE_UNCACHED] = {"url": targets["profile"]["url"].replace(api.url, uncached.url, 1)}
             for name in (row for row in ROWS if row in options.only):
                 spec = dict(targets[name])
                 url = spec.pop("url")
@@ -282,7 +290,7 @@ def run(options: Options) -> Report:
                             server.env[profile.PROFILE_DIR] = str(folder)
                             server.stop()
                             server.start()
-                    measured = uncached if name == HOME_UNCACHED else api
+                    measured = uncached if name in UNCACHED else api
                     postmaster = int((pg.data_dir / "postmaster.pid").read_text().split()[0])
                     parents = {"worker": measured.process.pid, "postgres": postmaster}
                     cpu_before = {part: profile.cpu_seconds(profile.children(pid)) for part, pid in parents.items()}
@@ -397,6 +405,9 @@ def render(report: Report, argv: str) -> str:
         "(AUTH_TOKEN_CACHE_SIZE=4096 verified tokens, DB_CHECK_QUIETLY=true: journal/2026-11-29-real-traffic.md)",
         "- home: the production default, HOME_FEED_CACHE_SECONDS=1 (first pages cached per process for 1 s); "
         f"`{HOME_UNCACHED}`: the same server with HOME_FEED_CACHE_SECONDS=0",
+        "- profile: the production default, PROFILE_COUNT_CACHE_SECONDS=1 (the profile's cruds_count remembered "
+        f"per process for 1 s; the page itself is read every time); `{PROFILE_UNCACHED}`: the same server with "
+        "PROFILE_COUNT_CACHE_SECONDS=0 (the profile's user, bench1, has 0.1% of the cruds: 1,000 to count at 1M)",
         f"- signed in: the rows marked `{SIGNED_IN.strip()}` send `Authorization: Bearer <token>`, an access token "
         "of the demo user andrewbrown from the local Cognito (as the frontend sends on every call); the others "
         "send none. andrewbrown is mentioned in 1% of the generated cruds (the notifications row's list); the "
