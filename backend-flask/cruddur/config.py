@@ -76,6 +76,7 @@ class Settings:
     jwks_min_refresh_seconds: float = 30.0
     auth_token_cache_size: int = 4096  # verified tokens remembered per process (cruddur/auth.py); 0 = off
     home_feed_cache_seconds: float = 1.0  # first pages of home, per process (cruddur/feed_cache.py); 0 = off
+    search_cache_seconds: float = 1.0  # first pages of search, per term, per process (cruddur/feed_cache.py); 0 = off
     profile_count_cache_seconds: float = 1.0  # profiles' cruds_count, per process (cruddur/count_cache.py); 0 = off
     max_body_bytes: int = 65536  # a larger request body is a 413 (cruddur/body_limit.py)
     # Telemetry (cruddur/telemetry): X-Ray to the daemon sidecar, OTel configured by the OTEL_* variables.
@@ -145,6 +146,7 @@ class Settings:
             db_check_quietly=_flag(env, "DB_CHECK_QUIETLY") is not False,
             auth_token_cache_size=_not_negative(env, "AUTH_TOKEN_CACHE_SIZE", 4096),
             home_feed_cache_seconds=_seconds(env, "HOME_FEED_CACHE_SECONDS", 1.0),
+            search_cache_seconds=_seconds(env, "SEARCH_CACHE_SECONDS", 1.0),
             profile_count_cache_seconds=_seconds(env, "PROFILE_COUNT_CACHE_SECONDS", 1.0),
             max_body_bytes=_positive(env, "MAX_REQUEST_BODY_BYTES", 65536),
             **_telemetry(env),

@@ -1,9 +1,13 @@
-"""A short-lived in-process cache of the home feed's first pages (the same for every caller).
+"""Short-lived in-process caches of public first pages (the same for every caller): the home feed's and
+search's.
 
-The key is the page size; cursor pages are never cached. What is stored is the rendered page (the
-response body and the next cursor), so a hit costs no query and no JSON encoding. Entries live
-HOME_FEED_CACHE_SECONDS (0 turns the cache off). Posting or replying in this process empties it at
-once; other workers and tasks see a new crud within the TTL (journal/2026-11-24-api.md).
+Home's key is the page size; search's the term as searched (search_term.websearch_text) and the page size.
+Cursor pages are never cached. What is stored is the rendered page (the response body and the next
+cursor), so a hit costs no query and no JSON encoding. Entries live HOME_FEED_CACHE_SECONDS and
+SEARCH_CACHE_SECONDS (0 turns a cache off). Posting or replying in this process empties both at once;
+other workers and tasks see a new crud within the TTL (journal/2026-11-24-api.md). Each cache holds at
+most MAX_ENTRIES pages (~5 KB each at the default page size): expired ones are dropped first, then the
+oldest, so a client searching random terms costs misses (each the uncached price), never memory.
 
 Thread-safe, with a stampede guard: one thread per key rebuilds an expired page while the others
 for that key wait for it and share its result (or its error), so a burst after expiry runs one query,
@@ -23,6 +27,8 @@ from .config import Settings
 
 T = TypeVar("T")
 EXTENSION = "home_feed_cache"
+SEARCH_EXTENSION = "search_cache"
+MAX_ENTRIES = 1024
 
 
 class _Build:
@@ -41,9 +47,10 @@ class TTLCache(Generic[T]):
     While a key is being built, other callers for it wait for that build and share its outcome: a value,
     or the same exception (a database outage costs the waiters one timeout, not one each, in turn)."""
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic, max_entries: int = MAX_ENTRIES):
         self.ttl = ttl
         self.clock = clock
+        self.max_entries = max_entries
         self._entries: dict[Hashable, tuple[float, T]] = {}  # key -> (expires at, value)
         self._building: dict[Hashable, _Build] = {}
         self._lock = threading.Lock()  # guards the two dicts and the generation
@@ -76,20 +83,36 @@ class TTLCache(Generic[T]):
             with self._lock:
                 del self._building[key]
                 if flight.error is None and generation == self._generation:  # no write here since it began
-                    self._entries[key] = (self.clock() + self.ttl, flight.value)
+                    self._store(key, flight.value)
             flight.done.set()
         return flight.value
+
+    def _store(self, key: Hashable, value: T) -> None:
+        """Under the lock: keep at most max_entries, dropping expired entries first, then the oldest."""
+        now = self.clock()
+        self._entries.pop(key, None)
+        if len(self._entries) >= self.max_entries:
+            for stale in [k for k, (expires, _) in self._entries.items() if expires <= now]:
+                del self._entries[stale]
+            while len(self._entries) >= self.max_entries:
+                del self._entries[next(iter(self._entries))]
+        self._entries[key] = (now + self.ttl, value)
 
     def invalidate(self) -> None:
         with self._lock:
             self._generation += 1
             self._entries.clear()
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
 
 def init_app(app: Flask, settings: Settings) -> None:
-    app.extensions[EXTENSION] = (
-        TTLCache(settings.home_feed_cache_seconds) if settings.home_feed_cache_seconds > 0 else None
-    )
+    for extension, seconds in (
+        (EXTENSION, settings.home_feed_cache_seconds),
+        (SEARCH_EXTENSION, settings.search_cache_seconds),
+    ):
+        app.extensions[extension] = TTLCache(seconds) if seconds > 0 else None
 
 
 def home_feed() -> TTLCache | None:
@@ -97,7 +120,13 @@ def home_feed() -> TTLCache | None:
     return current_app.extensions.get(EXTENSION)
 
 
-def invalidate_home_feed() -> None:
-    cache = home_feed()
-    if cache is not None:
-        cache.invalidate()
+def search() -> TTLCache | None:
+    """This app's search cache, None when it is off."""
+    return current_app.extensions.get(SEARCH_EXTENSION)
+
+
+def invalidate_after_write() -> None:
+    """A crud was posted or replied to here: no public page of this process may miss it (or its count)."""
+    for cache in (home_feed(), search()):
+        if cache is not None:
+            cache.invalidate()

@@ -214,3 +214,87 @@ def test_waiters_share_a_failed_build_instead_of_each_retrying_in_turn():
     assert errors == ["database_unavailable"] * 8
     assert len(builds) == 1
     assert cache.get(20, lambda: "back") == "back"  # a failure is never stored
+
+
+# --- search's first pages (SEARCH_CACHE_SECONDS): the same cache, keyed by the term as searched -------------
+
+SEARCH = "/api/activities/search"
+
+
+@pytest.fixture
+def search_clock(app):
+    clock = Clock()
+    app.extensions["search_cache"].clock = clock
+    return clock
+
+
+def test_a_search_page_is_served_from_the_cache_within_the_ttl_per_term(client, database_url, search_clock):
+    insert_from_elsewhere(database_url, "zebra one")
+    first = client.get(SEARCH, query_string={"term": "zebra"})
+    insert_from_elsewhere(database_url, "zebra two")
+    assert client.get(SEARCH, query_string={"term": "zebra"}).get_data() == first.get_data()
+    assert client.get(SEARCH, query_string={"term": "Zebra  "}).get_data() == first.get_data()  # searched alike
+    assert messages(client.get(SEARCH, query_string={"term": "two"})) == ["zebra two"]  # another term: its own
+    search_clock.now += 1.0
+    assert messages(client.get(SEARCH, query_string={"term": "zebra"})) == ["zebra two", "zebra one"]
+
+
+def test_posting_or_replying_here_empties_the_search_cache_at_once(client, auth, search_clock):
+    assert messages(client.get(SEARCH, query_string={"term": "quokka"})) == []
+    posted = client.post("/api/activities", json={"message": "a quokka", "ttl": "1-day"}, headers=auth("bayko"))
+    assert messages(client.get(SEARCH, query_string={"term": "quokka"})) == ["a quokka"]
+    reply = {"message": "another quokka"}
+    assert (
+        client.post(f"/api/activities/{posted.get_json()['uuid']}/reply", json=reply, headers=auth("londo")).status_code
+        == 200
+    )
+    assert messages(client.get(SEARCH, query_string={"term": "quokka"})) == ["another quokka", "a quokka"]
+
+
+def test_search_cursor_pages_are_never_cached(client, database_url, search_clock):
+    for age in ("1 hour", "2 hours", "3 hours"):
+        insert_from_elsewhere(database_url, f"walrus {age}", age=age)
+    first = client.get(SEARCH, query_string={"term": "walrus", "limit": 1})
+    next_url = first.headers["Link"].split(">")[0].lstrip("<")
+    assert messages(client.get(next_url)) == ["walrus 2 hours"]
+    insert_from_elsewhere(database_url, "walrus between", age="90 minutes")
+    assert messages(client.get(next_url)) == ["walrus between"]
+
+
+def test_the_search_cache_holds_at_most_its_bound():
+    clock = Clock()
+    cache = TTLCache(ttl=10, clock=clock, max_entries=3)
+    cache.get("old", lambda: 0)
+    clock.now += 11  # expired: the first to go
+    for key in ("a", "b", "c"):
+        cache.get(key, lambda key=key: key)
+    assert len(cache) == 3 and cache.get("a", lambda: "rebuilt") == "a"
+    cache.get("d", lambda: "d")  # full, nothing expired: the oldest (a) goes
+    assert len(cache) == 3 and cache.get("a", lambda: "rebuilt") == "rebuilt"
+
+
+def test_a_search_ttl_of_zero_turns_the_search_cache_off(settings, database_url):
+    app = create_app(settings.with_overrides(search_cache_seconds=0), TESTING=True)
+    try:
+        assert app.extensions["search_cache"] is None and app.extensions["home_feed_cache"] is not None
+        client = app.test_client()
+        client.get(SEARCH, query_string={"term": "narwhal"})
+        insert_from_elsewhere(database_url, "a narwhal")
+        assert messages(client.get(SEARCH, query_string={"term": "narwhal"})) == ["a narwhal"]
+    finally:
+        app.extensions["db_pool"].close()
+
+
+@pytest.mark.parametrize("raw, expected", [("", 1.0), ("0", 0.0), ("3", 3.0)])
+def test_the_search_ttl_setting(raw, expected):
+    env = {
+        "CONNECTION_URL": "postgresql://x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_COGNITO_USER_POOL_ID": "p",
+        "AWS_COGNITO_USER_POOL_CLIENT_ID": "c",
+        "SEARCH_CACHE_SECONDS": raw,
+    }
+    assert Settings.from_env(env).search_cache_seconds == expected
+    if raw == "":
+        with pytest.raises(ConfigError, match="SEARCH_CACHE_SECONDS"):
+            Settings.from_env({**env, "SEARCH_CACHE_SECONDS": "-1"})

@@ -64,7 +64,7 @@ def notifications(page):
     errors=(422,),
 )
 def search(page):
-    return page_response(service.search(parse_query(SearchQuery).term, page))
+    return rendered_response(service.search_rendered(parse_query(SearchQuery).term, page, render_page))
 
 
 @bp.post("")

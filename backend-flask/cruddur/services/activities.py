@@ -11,6 +11,7 @@ from ..pagination import Page, PageRequest
 from ..schemas import TTL_INTERVALS, CreateActivity, CreateReply
 from ..stores import activities as store
 from ..stores import users as users_store
+from ..stores.search_term import websearch_text
 
 Rendered = TypeVar("Rendered")
 
@@ -33,6 +34,18 @@ def search(term: str, page: PageRequest) -> Page:
     return Page(*store.search(term, page.limit, page.cursor))
 
 
+def search_rendered(term: str, page: PageRequest, render: Callable[[Page], Rendered]) -> Rendered:
+    """The search page as `render` makes it; a first page comes from the short-lived cache when on (the same
+    for every caller: search takes no token), keyed by the term as searched, a cursor page always from the
+    database."""
+    cache = feed_cache.search()
+    if cache is None or page.cursor is not None:
+        return render(search(term, page))
+    # The same search, however spelled: websearch_text drops punctuation and spacing, and the english
+    # configuration lowercases words (and reads `or` in any case).
+    return cache.get((websearch_text(term).lower(), page.limit), lambda: render(search(term, page)))
+
+
 def notifications(cognito_user_id: str, page: PageRequest) -> tuple[dict | None, Page]:
     """(the caller's users row, or None when it has none; its notifications)."""
     caller, items, next_cursor = store.notifications(cognito_user_id, page.limit, page.cursor)
@@ -41,7 +54,7 @@ def notifications(cognito_user_id: str, page: PageRequest) -> tuple[dict | None,
 
 def create(user_uuid: str, body: CreateActivity) -> dict:
     created = store.create(user_uuid, body.message, TTL_INTERVALS[body.ttl])
-    feed_cache.invalidate_home_feed()  # the writer sees its crud on its next read (of this process)
+    feed_cache.invalidate_after_write()  # the writer sees its crud on its next read (of this process)
     count_cache.forget(created["handle"])  # and its profile counts it
     return created
 
@@ -50,7 +63,7 @@ def reply(user_uuid: str, parent_uuid: str, body: CreateReply) -> dict:
     created = store.reply(user_uuid, parent_uuid, body.message)
     if created is None:
         raise NotFound("activity_not_found", message="the activity does not exist or has expired")
-    feed_cache.invalidate_home_feed()  # the parent's replies_count changed
+    feed_cache.invalidate_after_write()  # the reply is searchable, the parent's replies_count changed
     return created
 
 

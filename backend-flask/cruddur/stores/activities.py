@@ -49,21 +49,22 @@ def cruds_count_sql(user_uuid_sql: str) -> str:
 
 
 def search_query(term: str, limit: int, cursor=None) -> tuple[str, dict]:
-    """The page's ids: a walk of activities_search_idx newest first for a common term (an index-only scan:
-    its INCLUDEd tsvector and expiry are filtered without touching the heap, so a page costs about the same
-    at 100k and 1M rows), the GIN index for a rare one. Their rows come next (SEARCH_ROWS).
+    """The page's ids first, then their rows: the inner walk is an index-only scan of
+    activities_search_idx (its INCLUDEd tsvector and expiry are filtered without touching the heap),
+    so a page costs about the same at 100k and 1M rows; only the hits are read from the table.
     The term is re-spelled first (search_term.py): PostgreSQL's parser fails on some inputs."""
-    return _newest_first(
+    ids, params = _newest_first(
         f"a.message_tsv @@ websearch_to_tsquery('english', %(term)s) AND {UNEXPIRED}",
         {"term": websearch_text(term)},
         limit,
         cursor,
         columns="a.uuid",
     )
-
-
-# The rows of the page's ids, newest first: primary-key probes, the same plan for every page (prepared).
-SEARCH_ROWS = f"SELECT {COLUMNS} {FROM} WHERE a.uuid = ANY(%(ids)s) {NEWEST_FIRST}"
+    return (
+        f"SELECT {COLUMNS} FROM ({ids}) hit JOIN activities a ON a.uuid = hit.uuid "
+        f"JOIN users u ON u.uuid = a.user_uuid {NEWEST_FIRST}",
+        params,
+    )
 
 
 def notifications_query(cognito_user_id: str, limit: int, cursor=None) -> tuple[str, dict]:
@@ -128,19 +129,7 @@ def home(limit: int, cursor=None):
 def search(term: str, limit: int, cursor=None):
     if not websearch_text(term):  # punctuation only: nothing can match (and PostgreSQL would say so in a NOTICE)
         return [], None
-    # Two statements on one connection. The ids are planned for their own term, never prepared: a prepared
-    # statement settles on one generic plan after five runs, and the right plan depends on how common the
-    # term is (the walk for a common one, GIN for a rare one). At 1M rows the generic plan took 1.8 ms for
-    # a term in 1% of the messages (0.45 ms planned for it) and 860 ms for an absent one (118 ms). Planning
-    # the one-table ids query costs ~0.02 ms; planned with the joins for the rows, 0.14 ms — so the rows
-    # come from a second, prepared statement.
-    with connection() as conn:
-        ids = [
-            row[0]
-            for row in conn.cursor(row_factory=tuple_row).execute(*search_query(term, limit, cursor), prepare=False)
-        ]
-        rows = conn.execute(SEARCH_ROWS, {"ids": ids}).fetchall() if ids else []
-    return keyset.split(rows, limit)
+    return _page(search_query(term, limit, cursor), limit)
 
 
 def notifications(cognito_user_id: str, limit: int, cursor=None) -> tuple[dict | None, list[dict], list | None]:

@@ -190,6 +190,8 @@ class TracedCursor(psycopg.Cursor):
     """
 
     def execute(self, query, params=None, **kwargs):
+        if not _state["enabled"]:  # tracing off: no context manager per statement (~3 µs each)
+            return super().execute(query, params, **kwargs)
         with sql_subsegment(self, query):
             return super().execute(query, params, **kwargs)
 

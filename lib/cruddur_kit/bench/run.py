@@ -32,7 +32,8 @@ TABLE = "cruddur-messages-bench"
 CREATED_MESSAGE = "bench crud"
 HOME_UNCACHED = "home (cache off)"  # HOME_FEED_CACHE_SECONDS=0: every request reads PostgreSQL
 PROFILE_UNCACHED = "profile (count cache off)"  # PROFILE_COUNT_CACHE_SECONDS=0: every request counts the cruds
-UNCACHED = (HOME_UNCACHED, PROFILE_UNCACHED)  # served by a second server with both caches off
+SEARCH_UNCACHED = "search (cache off)"  # SEARCH_CACHE_SECONDS=0: every request searches PostgreSQL
+UNCACHED = (HOME_UNCACHED, PROFILE_UNCACHED, SEARCH_UNCACHED)  # served by a second server with the caches off
 SIGNED_IN = " (signed in)"  # rows that send a valid access token from the local Cognito (andrewbrown's)
 HOME_SIGNED_IN = "home" + SIGNED_IN
 # Every row, in the order measured; `--only` picks some of them.
@@ -44,6 +45,7 @@ ROWS = (
     PROFILE_UNCACHED,
     "show",
     "search",
+    SEARCH_UNCACHED,
     "notifications" + SIGNED_IN,
     "create activity" + SIGNED_IN,
     "reply" + SIGNED_IN,
@@ -255,7 +257,7 @@ def run(options: Options) -> Report:
         api = start(served)
         # The same server with the caches off: home and profile are reported both ways, so nobody is misled.
         uncached = (
-            start(served, HOME_FEED_CACHE_SECONDS="0", PROFILE_COUNT_CACHE_SECONDS="0")
+            start(served, HOME_FEED_CACHE_SECONDS="0", PROFILE_COUNT_CACHE_SECONDS="0", SEARCH_CACHE_SECONDS="0")
             if set(UNCACHED) & set(options.only)
             else None
         )
@@ -278,7 +280,8 @@ def run(options: Options) -> Report:
             targets = endpoints(database_url, api.url, token, group)
             if uncached:
                 targets[HOME_UNCACHED] = {"url": f"{uncached.url}/api/activities/home"}
-                targets[PROFILE_UNCACHED] = {"url": targets["profile"]["url"].replace(api.url, uncached.url, 1)}
+                for row, cached in ((PROFILE_UNCACHED, "profile"), (SEARCH_UNCACHED, "search")):
+                    targets[row] = {"url": targets[cached]["url"].replace(api.url, uncached.url, 1)}
             for name in (row for row in ROWS if row in options.only):
                 spec = dict(targets[name])
                 url = spec.pop("url")
@@ -408,6 +411,9 @@ def render(report: Report, argv: str) -> str:
         "- profile: the production default, PROFILE_COUNT_CACHE_SECONDS=1 (the profile's cruds_count remembered "
         f"per process for 1 s; the page itself is read every time); `{PROFILE_UNCACHED}`: the same server with "
         "PROFILE_COUNT_CACHE_SECONDS=0 (the profile's user, bench1, has 0.1% of the cruds: 1,000 to count at 1M)",
+        "- search: the production default, SEARCH_CACHE_SECONDS=1 (first pages per term cached per process for "
+        f"1 s); `{SEARCH_UNCACHED}`: the same server with SEARCH_CACHE_SECONDS=0 (the term, fargate, is in 1% of "
+        "the cruds)",
         f"- signed in: the rows marked `{SIGNED_IN.strip()}` send `Authorization: Bearer <token>`, an access token "
         "of the demo user andrewbrown from the local Cognito (as the frontend sends on every call); the others "
         "send none. andrewbrown is mentioned in 1% of the generated cruds (the notifications row's list); the "
