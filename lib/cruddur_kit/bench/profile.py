@@ -32,10 +32,11 @@ PARTS = (
     ("pool checkout + return", [("psycopg_pool/pool.py", "getconn"), ("psycopg_pool/pool.py", "putconn")]),
     (
         "query (execute + fetch)",
-        [("psycopg/connection.py", "execute"), ("psycopg/cursor.py", "fetchall"), ("psycopg/cursor.py", "fetchone")],
+        # cursor.execute: conn.execute and conn.cursor().execute both end there (counting both would count twice)
+        [("psycopg/cursor.py", "execute"), ("psycopg/cursor.py", "fetchall"), ("psycopg/cursor.py", "fetchone")],
     ),
     ("row shaping", [("psycopg/rows.py", "dict_row_"), ("cruddur/stores/keyset.py", "split")]),
-    ("JSON encoding", [("flask/json/provider.py", "response")]),
+    ("JSON encoding", [("cruddur/__init__.py", "encode")]),
     ("request log line", [("cruddur/telemetry/logs.py", "_access_log")]),
 )
 WSGI = ("flask/app.py", "__call__")  # the whole request inside the WSGI call
