@@ -324,3 +324,19 @@ def test_show_under_the_wrong_handle_or_unknown_uuid_is_404(client):
     assert client.get(f"/api/activities/@altbrown/status/{uuid.uuid4()}").status_code == 404
     r = client.get("/api/activities/@altbrown/status/123")
     assert r.status_code == 422 and r.get_json() == ["activity_uuid_invalid"]
+
+
+def test_the_pool_reads_binary_results_with_the_same_values_as_text(app, database_url):
+    """db.AppCursor asks for binary results: the same rows (timestamps, uuids, NULLs, counts) as text gives."""
+    from psycopg import pq
+
+    from cruddur.stores import activities, users
+
+    with app.app_context(), app.extensions["db_pool"].connection() as conn:
+        for sql, params in (activities.home_query(20), users.profile_query("andrewbrown", 20)):
+            binary = conn.cursor()
+            assert binary.format == pq.Format.BINARY
+            text = conn.cursor()
+            text.format = pq.Format.TEXT
+            rows = binary.execute(sql, params).fetchall()
+            assert rows and rows == text.execute(sql, params).fetchall()
