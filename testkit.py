@@ -108,3 +108,13 @@ def next_url(response):
     match = re.fullmatch(r'<([^>]+)>; rel="next"', link)
     assert match, link
     return re.sub(r"^https?://[^/]+", "", match.group(1))  # the path: the test client has no host of its own
+
+
+class Clock:
+    """A monotonic clock a test moves by hand (the caches' `clock`)."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now

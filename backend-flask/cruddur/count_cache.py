@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 
+from .cache_bounds import make_room
 from .config import Settings
 
 EXTENSION = "profile_count_cache"
@@ -46,11 +47,7 @@ class CountCache:
                 return
             now = self.clock()
             self._entries.pop(key, None)
-            if len(self._entries) >= self.max_entries:
-                for stale in [k for k, (expires, _) in self._entries.items() if expires <= now]:
-                    del self._entries[stale]
-                while len(self._entries) >= self.max_entries:
-                    del self._entries[next(iter(self._entries))]  # the oldest
+            make_room(self._entries, self.max_entries, now)
             self._entries[key] = (now + self.ttl, count)
 
     def forget(self, key: str) -> None:

@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 
 from flask import Flask, current_app
 
+from .cache_bounds import make_room
 from .config import Settings
 
 T = TypeVar("T")
@@ -91,11 +92,7 @@ class TTLCache(Generic[T]):
         """Under the lock: keep at most max_entries, dropping expired entries first, then the oldest."""
         now = self.clock()
         self._entries.pop(key, None)
-        if len(self._entries) >= self.max_entries:
-            for stale in [k for k, (expires, _) in self._entries.items() if expires <= now]:
-                del self._entries[stale]
-            while len(self._entries) >= self.max_entries:
-                del self._entries[next(iter(self._entries))]
+        make_room(self._entries, self.max_entries, now)
         self._entries[key] = (now + self.ttl, value)
 
     def invalidate(self) -> None:

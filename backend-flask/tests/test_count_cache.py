@@ -11,16 +11,9 @@ import pytest
 from cruddur import create_app
 from cruddur.config import ConfigError, Settings
 from cruddur.count_cache import CountCache
+from testkit import Clock
 
 PROFILE = "/api/activities/@bayko"
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 def count_of(client) -> int:

@@ -13,16 +13,9 @@ import pytest
 from cruddur import create_app
 from cruddur.config import ConfigError, Settings
 from cruddur.feed_cache import TTLCache
+from testkit import Clock
 
 HOME = "/api/activities/home"
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 def all_waiting(threads, deadline: float = 5.0) -> None:
@@ -56,6 +49,7 @@ def messages(response) -> list[str]:
 def clock(app):
     clock = Clock()
     app.extensions["home_feed_cache"].clock = clock
+    app.extensions["search_cache"].clock = clock
     return clock
 
 
@@ -221,25 +215,18 @@ def test_waiters_share_a_failed_build_instead_of_each_retrying_in_turn():
 SEARCH = "/api/activities/search"
 
 
-@pytest.fixture
-def search_clock(app):
-    clock = Clock()
-    app.extensions["search_cache"].clock = clock
-    return clock
-
-
-def test_a_search_page_is_served_from_the_cache_within_the_ttl_per_term(client, database_url, search_clock):
+def test_a_search_page_is_served_from_the_cache_within_the_ttl_per_term(client, database_url, clock):
     insert_from_elsewhere(database_url, "zebra one")
     first = client.get(SEARCH, query_string={"term": "zebra"})
     insert_from_elsewhere(database_url, "zebra two")
     assert client.get(SEARCH, query_string={"term": "zebra"}).get_data() == first.get_data()
     assert client.get(SEARCH, query_string={"term": "Zebra  "}).get_data() == first.get_data()  # searched alike
     assert messages(client.get(SEARCH, query_string={"term": "two"})) == ["zebra two"]  # another term: its own
-    search_clock.now += 1.0
+    clock.now += 1.0
     assert messages(client.get(SEARCH, query_string={"term": "zebra"})) == ["zebra two", "zebra one"]
 
 
-def test_posting_or_replying_here_empties_the_search_cache_at_once(client, auth, search_clock):
+def test_posting_or_replying_here_empties_the_search_cache_at_once(client, auth, clock):
     assert messages(client.get(SEARCH, query_string={"term": "quokka"})) == []
     posted = client.post("/api/activities", json={"message": "a quokka", "ttl": "1-day"}, headers=auth("bayko"))
     assert messages(client.get(SEARCH, query_string={"term": "quokka"})) == ["a quokka"]
@@ -251,7 +238,7 @@ def test_posting_or_replying_here_empties_the_search_cache_at_once(client, auth,
     assert messages(client.get(SEARCH, query_string={"term": "quokka"})) == ["another quokka", "a quokka"]
 
 
-def test_search_cursor_pages_are_never_cached(client, database_url, search_clock):
+def test_search_cursor_pages_are_never_cached(client, database_url, clock):
     for age in ("1 hour", "2 hours", "3 hours"):
         insert_from_elsewhere(database_url, f"walrus {age}", age=age)
     first = client.get(SEARCH, query_string={"term": "walrus", "limit": 1})
