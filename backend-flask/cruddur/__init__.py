@@ -61,8 +61,11 @@ class NoSessions(SessionInterface):
 class CruddurFlask(Flask):
     """Flask, minus one per-request cost: Flask asks `inspect.iscoroutinefunction` about every hook and the
     view on every request (6 calls, ~4% of an uncached request's CPU), and a function's answer never
-    changes. Plain functions are remembered (the registered hooks, views and handlers: a fixed set);
-    anything else (a bound method, a partial) is asked every time, as Flask does."""
+    changes. Plain functions are remembered (the registered hooks, views and handlers: a fixed set), at
+    most ENSURED of them: a function made per request (`after_this_request`) is asked every time once the
+    memo is full, never kept. Anything else (a bound method, a partial) is asked every time, as Flask does."""
+
+    ENSURED = 1024
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,7 +76,9 @@ class CruddurFlask(Flask):
             return super().ensure_sync(func)
         ensured = self._ensured.get(func)
         if ensured is None:
-            ensured = self._ensured[func] = super().ensure_sync(func)
+            ensured = super().ensure_sync(func)
+            if len(self._ensured) < self.ENSURED:
+                self._ensured[func] = ensured
         return ensured
 
 
