@@ -6,8 +6,9 @@ from ..db import connection
 from . import activities, cognito_users, keyset
 
 SHORT = "SELECT uuid, handle, display_name FROM users"
-PROFILE_COLUMNS = f"uuid, handle, display_name, bio, {activities.cruds_count_sql('users.uuid')} AS cruds_count"
-PROFILE_NAMES = ("uuid", "handle", "display_name", "bio", "cruds_count")
+PROFILE_BASE = "uuid, handle, display_name, bio"  # a profile without its count (count_cache.py knows it)
+PROFILE_COLUMNS = f"{PROFILE_BASE}, {activities.cruds_count_sql('users.uuid')} AS cruds_count"
+PROFILE_NAMES = (*(name.strip() for name in PROFILE_BASE.split(",")), "cruds_count")
 
 
 def by_cognito_user_id(sub: str) -> dict | None:
@@ -35,7 +36,7 @@ def profile_query(handle: str, limit: int, cursor=None, count: bool = True) -> t
     profile's own (`u`, one row from h): no users lookup per crud."""
     params = {"handle": handle}
     after, order = keyset.clauses(cursor, limit, params, "a.created_at", "a.uuid")
-    columns = PROFILE_COLUMNS if count else "uuid, handle, display_name, bio"
+    columns = PROFILE_COLUMNS if count else PROFILE_BASE
     return activities.with_page(
         f"SELECT {columns} FROM users WHERE lower(handle) = lower(%(handle)s)",
         f"SELECT {activities.COLUMNS} FROM activities a, (SELECT h.handle, h.display_name) u "
