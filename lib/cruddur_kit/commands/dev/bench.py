@@ -25,8 +25,8 @@ from ...output import log
     show_default=True,
     help="activity counts to measure at, loaded incrementally (comma-separated)",
 )
-@click.option("--seconds", default=5.0, show_default=True, help="length of one wrk run")
-@click.option("--runs", default=3, show_default=True, help="wrk runs per row (the median is reported)")
+@click.option("--seconds", default=4.0, show_default=True, help="length of one wrk run")
+@click.option("--runs", default=5, show_default=True, help="wrk runs per row (the median is reported)")
 @click.option(
     "--connections",
     default=32,
