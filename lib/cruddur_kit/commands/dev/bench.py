@@ -25,11 +25,11 @@ from ...output import log
     show_default=True,
     help="activity counts to measure at, loaded incrementally (comma-separated)",
 )
-@click.option("--seconds", default=4.0, show_default=True, help="length of one wrk run")
-@click.option("--runs", default=5, show_default=True, help="wrk runs per row (the median is reported)")
+@click.option("--seconds", default=bench.Options.seconds, show_default=True, help="length of one wrk run")
+@click.option("--runs", default=bench.Options.runs, show_default=True, help="wrk runs per row (the median is reported)")
 @click.option(
     "--connections",
-    default=32,
+    default=bench.Options.connections,
     show_default=True,
     help="wrk connections (more than workers x threads, against keep-alive stickiness)",
 )
