@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # gunicorn_worker.py sits beside this file
-from gunicorn_worker import BufferingThreadWorker
+from gunicorn_worker import TALLY, BufferingThreadWorker
 
 # cgroup v2's CPU limit; the path is overridable so a test can feed a fake one.
 CPU_MAX_PATH = os.environ.get("GUNICORN_CPU_MAX_PATH", "/sys/fs/cgroup/cpu.max")
@@ -79,6 +79,17 @@ def on_starting(server):
     except ConfigError as e:
         print(f"backend-flask: {e}", file=sys.stderr, flush=True)
         sys.exit(1)
+
+
+def pre_fork(server, worker):
+    """In the master, one worker at a time: its slot in the connection tally (new connections go to the worker
+    holding the fewest, gunicorn_worker.BalancingThreadWorker)."""
+    TALLY.assign(worker, server.WORKERS.values())
+
+
+def child_exit(server, worker):
+    """In the master, once a worker has exited: its slot is free, and nobody waits for it to accept."""
+    TALLY.release(worker)
 
 
 def post_worker_init(worker):

@@ -13,13 +13,15 @@ there reaches a thread, so a thread never waits on a client. A request not all t
   (gthread blocked its loop up to 2 s per client that did not close its end);
 - a body the app did not read is not drained from a slow client: the connection closes instead.
 
-Connections still waiting in the accept queue at a graceful stop are served (DrainingThreadWorker).
+Connections still waiting in the accept queue at a graceful stop are served (DrainingThreadWorker), and
+new connections go to the worker holding the fewest (BalancingThreadWorker).
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import mmap
 import re
 import selectors
 import socket
@@ -58,6 +60,100 @@ class DrainingThreadWorker(ThreadWorker):
                 self.accept(listener)  # gunicorn's own accept: EAGAIN means the queue is empty
                 if self.nr_conns == accepted:
                     break
+
+
+class ConnectionTally:
+    """How many connections each live worker holds, in memory every worker shares.
+
+    The mapping is anonymous and shared, made at import in the arbiter (gunicorn.conf.py imports this
+    module), so every forked worker sees the same slots. The arbiter hands out the slots (`assign`, from
+    gunicorn.conf.py's pre_fork hook, which runs for one worker at a time) and takes them back when a worker
+    exits (`release`, from child_exit); each worker writes its own count only. Reads need no lock: a count a
+    moment old only makes an accept a little less fair."""
+
+    SLOTS = 64  # workers at once; more than any CPU count gunicorn.conf.py sizes for (at most 8)
+
+    def __init__(self):
+        self._memory = mmap.mmap(-1, 2 * 8 * self.SLOTS)
+        view = memoryview(self._memory).cast("q")
+        self.live, self.conns = view[: self.SLOTS], view[self.SLOTS :]
+
+    def assign(self, worker, others) -> None:
+        """In the arbiter, before the fork: the first slot no other live worker holds."""
+        taken = {getattr(w, "tally_slot", None) for w in others}
+        slot = next((i for i in range(self.SLOTS) if i not in taken), None)
+        if slot is not None:
+            self.conns[slot], self.live[slot] = 0, 1
+        worker.tally_slot = slot
+
+    def release(self, worker) -> None:
+        slot = getattr(worker, "tally_slot", None)
+        if slot is not None:
+            self.live[slot] = 0
+
+    def fewest_elsewhere(self, slot: int | None) -> int | None:
+        """The fewest connections any other live worker holds; None when there is no other."""
+        others = [self.conns[i] for i in range(self.SLOTS) if self.live[i] and i != slot]
+        return min(others) if others else None
+
+
+TALLY = ConnectionTally()
+
+
+class BalancingThreadWorker(DrainingThreadWorker):
+    """A new connection goes to the worker holding the fewest.
+
+    Every worker waits on the same listener and the kernel wakes them all; whichever gets there first takes
+    the connection. With keep-alive clients (an ALB's connections, wrk's) that decides the split for good:
+    32 connections opened at once were split 32/0, 24/8 and 23/9 across 2 workers as often as evenly,
+    leaving a core idle or one worker's queue three times the other's (journal/2026-11-30-balanced-accept.md).
+    Here a worker holding more than another live worker lets the connection wait HOLD_SECONDS for that
+    one, then takes it anyway (the other may be busy), so no connection waits longer than that."""
+
+    HOLD_SECONDS = 0.01
+    tally_slot: int | None = None  # set by TALLY.assign in the arbiter; None: not counted (a single worker)
+    _nr_conns = 0
+    _hold_until = 0.0
+    _accept_anyway = False
+
+    @property
+    def nr_conns(self) -> int:
+        return self._nr_conns
+
+    @nr_conns.setter
+    def nr_conns(self, value: int) -> None:  # gthread counts in many places; every change is published here
+        self._nr_conns = value
+        if self.tally_slot is not None:
+            TALLY.conns[self.tally_slot] = value
+
+    def accept(self, listener):
+        if self.alive and not self._accept_anyway:
+            fewest = TALLY.fewest_elsewhere(self.tally_slot)
+            if fewest is not None and self.nr_conns > fewest:
+                self._hold_until = time.monotonic() + self.HOLD_SECONDS
+                self.set_accept_enabled(False)
+                return
+        self._accept_anyway = False
+        self.accept_connection(listener)
+
+    def accept_connection(self, listener):
+        super().accept(listener)
+
+    def set_accept_enabled(self, enabled):
+        if enabled and self._hold_until:
+            if time.monotonic() < self._hold_until:
+                return  # gthread's loop asks every turn; the hold ends in wait_for_and_dispatch_events
+            self._hold_until, self._accept_anyway = 0.0, True
+        if not enabled and not self.alive:
+            TALLY.release(self)  # a stopping worker takes no new connections: others stop waiting for it
+        super().set_accept_enabled(enabled)
+
+    def wait_for_and_dispatch_events(self, timeout):
+        if self._hold_until:
+            timeout = max(0.0, min(timeout, self._hold_until - time.monotonic()))
+        super().wait_for_and_dispatch_events(timeout)
+        if self._hold_until and time.monotonic() >= self._hold_until and self.alive:
+            self.set_accept_enabled(True)
 
 
 # What gunicorn's parser raises for a malformed request, and what the client is told: (status, reason, code).
@@ -220,7 +316,7 @@ def checked_input(app):
     return wrapped
 
 
-class BufferingThreadWorker(DrainingThreadWorker):
+class BufferingThreadWorker(BalancingThreadWorker):
     """Reads each request on the event loop; threads only run whole requests (see the module docstring)."""
 
     read_timeout = 10.0  # seconds for a request's head and body to arrive (gunicorn.conf.py sets it)
@@ -239,7 +335,7 @@ class BufferingThreadWorker(DrainingThreadWorker):
 
     # -- connections ----------------------------------------------------------------------------------------
 
-    def accept(self, listener):
+    def accept_connection(self, listener):
         try:
             client_sock, client_addr = listener.accept()
         except OSError as e:

@@ -23,7 +23,7 @@ from ..local import moto as motolib
 from ..local import postgres as pglocal
 from ..local import stack as local_stack
 from ..output import log
-from . import profile
+from . import profile, quiet
 from .stack import Gunicorn, app_env
 from .wrk import Result, ensure_tool, measure, measure_against
 
@@ -79,6 +79,8 @@ class Options:
     # half its speed, a p99 doubled), and a median of three is then one run from the outlier.
     seconds: float = 4.0
     runs: int = 5
+    warmup: int = 1  # whole seconds (as wrk takes them) of one uncounted run before each row (wrk.warm_up)
+    idle_wait: float = quiet.LIMIT_SECONDS  # at most this long after each load for an idle machine (quiet.wait)
     connections: int = 32
     threads: int = 2
     timeout: float = 10.0
@@ -99,6 +101,7 @@ class Report:
     cold_starts: list = field(default_factory=list)
     health_check_ms: float | None = None
     generated: dict = field(default_factory=dict)  # size -> seconds to load
+    quiet_waits: dict = field(default_factory=dict)  # size -> seconds waited after the load for an idle machine
 
 
 def _machine() -> str:
@@ -246,6 +249,7 @@ def run(options: Options) -> Report:
             "threads": options.threads,
             "timeout": options.timeout,
         }
+        warmup = {"warmup": options.warmup}
         ceiling = start("cruddur_kit.bench.ceiling:app")  # kept running: measured again beside every home row
         report.ceiling = measure(ceiling.url + "/", runs=options.runs, **wrk_options)
         log(f"bench: ceiling {report.ceiling.rps:,.0f} req/s")
@@ -277,6 +281,7 @@ def run(options: Options) -> Report:
             from cruddur import manage
 
             report.generated[size] = manage.generate(database_url, size - loaded, 1000) + _settle(database_url)
+            report.quiet_waits[size] = quiet.wait(options.idle_wait)
             loaded = size
             token = _token(idp, provisioned.pool, database_url)  # a fresh one: a 1M run outlasts an hour
             targets = endpoints(database_url, api.url, token, group)
@@ -301,12 +306,14 @@ def run(options: Options) -> Report:
                     cpu_before = {part: profile.cpu_seconds(profile.children(pid)) for part, pid in parents.items()}
                 if name in SHARE_TARGETS:
                     result, beside, share = measure_against(
-                        url, ceiling.url + "/", runs=options.runs, **wrk_options, **spec
+                        url, ceiling.url + "/", runs=options.runs, **warmup, **wrk_options, **spec
                     )
                     report.rows[(name, size)], report.shares[(name, size)] = result, share
                     report.ceilings.setdefault(size, beside)
                 else:
-                    report.rows[(name, size)] = result = measure(url, runs=options.runs, **wrk_options, **spec)
+                    report.rows[(name, size)] = result = measure(
+                        url, runs=options.runs, **warmup, **wrk_options, **spec
+                    )
                 log(
                     f"bench: {size:>9,} {name:<28} {result.rps:8,.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
                     f"p99 {result.p99_ms:7.1f} ms  errors {result.errors}"
@@ -487,6 +494,9 @@ def render(report: Report, argv: str) -> str:
         lines += [
             "",
             "Data load (cruddur.manage.generate, incremental, then VACUUM ANALYZE): "
-            + ", ".join(f"to {size:,} in {seconds:.0f} s" for size, seconds in sorted(report.generated.items())),
+            + ", ".join(f"to {size:,} in {seconds:.0f} s" for size, seconds in sorted(report.generated.items()))
+            + "; then waited for an idle machine ("
+            + ", ".join(f"{seconds:.1f} s at {size:,}" for size, seconds in sorted(report.quiet_waits.items()))
+            + f"; {quiet.rule(o.idle_wait)}), and each row began with a {o.warmup:g} s wrk run not counted",
         ]
     return "\n".join(lines) + "\n"

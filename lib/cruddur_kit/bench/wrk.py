@@ -72,7 +72,9 @@ def run_once(
         script = f"wrk.method = {json.dumps(method)}\n" + script
     if body is not None:
         script = f"wrk.body = {json.dumps(body)}\nwrk.headers['Content-Type'] = 'application/json'\n" + script
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+    for key, value in (headers or {}).items():  # in the script, not on wrk's command line: a token is a secret
+        script = f"wrk.headers[{json.dumps(key)}] = {json.dumps(value)}\n" + script
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:  # mode 0600: only we read it
         f.write(script)
     argv = [
         ensure_tool("wrk"),
@@ -83,8 +85,6 @@ def run_once(
         "-s",
         f.name,
     ]
-    for key, value in (headers or {}).items():
-        argv += ["-H", f"{key}: {value}"]
     try:
         out = subprocess.run([*argv, url], capture_output=True, text=True, timeout=seconds + timeout + 30)
     finally:
@@ -109,15 +109,26 @@ def summarise(samples: list[dict]) -> Result:
     )
 
 
-def measure(url: str, *, runs: int, **options) -> Result:
-    """The medians of `runs` short runs (keep-alive stickiness across threaded workers swings single runs)."""
+def warm_up(url: str, *, warmup: int, **options) -> None:
+    """One run nobody counts: the first requests to an endpoint pay for what later ones find ready (pool
+    connections, caches, the database pages the new data put on disk)."""
+    if warmup > 0:
+        run_once(url, **{**options, "seconds": warmup})
+
+
+def measure(url: str, *, runs: int, warmup: int = 0, **options) -> Result:
+    """The medians of `runs` short runs, after a warm-up run of `warmup` seconds."""
+    warm_up(url, warmup=warmup, **options)
     return summarise([run_once(url, **options) for _ in range(runs)])
 
 
-def measure_against(url: str, ceiling_url: str, *, runs: int, **options) -> tuple[Result, Result, float]:
+def measure_against(
+    url: str, ceiling_url: str, *, runs: int, warmup: int = 0, **options
+) -> tuple[Result, Result, float]:
     """`url` and the ceiling measured alternately, run by run: (url's result, the ceiling's, the median of
     the per-pair req/s ratios). The machine's speed drifts over minutes (shared cores, a neighbour's load);
     a ratio of two figures taken seconds apart is stable where a ceiling measured once is not."""
+    warm_up(url, warmup=warmup, **options)
     pairs = [(run_once(ceiling_url, **options), run_once(url, **options)) for _ in range(runs)]
     ratio = statistics.median(_rps(mine) / _rps(ceiling) for ceiling, mine in pairs)
     return summarise([m for _, m in pairs]), summarise([c for c, _ in pairs]), ratio

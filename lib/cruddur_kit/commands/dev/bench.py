@@ -28,6 +28,19 @@ from ...output import log
 @click.option("--seconds", default=bench.Options.seconds, show_default=True, help="length of one wrk run")
 @click.option("--runs", default=bench.Options.runs, show_default=True, help="wrk runs per row (the median is reported)")
 @click.option(
+    "--warmup",
+    type=click.IntRange(min=0),
+    default=bench.Options.warmup,
+    show_default=True,
+    help="whole seconds of one uncounted wrk run before each row (0: none)",
+)
+@click.option(
+    "--idle-wait",
+    default=bench.Options.idle_wait,
+    show_default=True,
+    help="at most this many seconds after each data load waiting for an idle machine before measuring",
+)
+@click.option(
     "--connections",
     default=bench.Options.connections,
     show_default=True,
@@ -60,7 +73,7 @@ from ...output import log
     show_default=True,
     help="where the bench keeps its PostgreSQL data and its servers' logs",
 )
-def command(kit: Kit, sizes, seconds, runs, connections, only, profile, output, work_dir):
+def command(kit: Kit, sizes, seconds, runs, warmup, idle_wait, connections, only, profile, output, work_dir):
     """Start PostgreSQL, the AWS emulator and gunicorn on free ports of their own (nothing of `make up`'s is
     touched), load benchmark data, drive each endpoint with wrk from a separate process and print one
     table: req/s, p50, p99 and errors per endpoint and size, the constant-JSON ceiling, cold start and the
@@ -77,6 +90,8 @@ def command(kit: Kit, sizes, seconds, runs, connections, only, profile, output, 
         sizes=[int(s.replace("_", "")) for s in sizes.split(",") if s.strip()],
         seconds=seconds,
         runs=runs,
+        warmup=warmup,
+        idle_wait=idle_wait,
         connections=connections,
         output=output,
         only=rows,
