@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from cruddur_kit.local.stack import terminate
+
 BACKEND = Path(__file__).resolve().parents[1]
 CONF = BACKEND / "gunicorn.conf.py"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -31,6 +33,24 @@ def app(environ, start_response):
     start_response("200 OK", [("Content-Type", "application/json")])
     return [b'{"success": true}']
 """
+
+
+def start_gunicorn(tmp_path: Path, source: str = APP, workers: int = 1, **popen) -> tuple[int, subprocess.Popen]:
+    """A real gunicorn on the shipped conf serving `source` (a module defining `app`) on a free loopback port,
+    sized by GUNICORN_WORKERS alone (no cgroup quota). `env` in `popen` adds to the environment."""
+    from cruddur_kit.local.moto import free_port
+
+    (tmp_path / "standin.py").write_text(source)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+    env.update(
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_CPU_MAX_PATH=str(tmp_path / "none"),
+        GUNICORN_WORKERS=str(workers),
+        **popen.pop("env", {}),
+    )
+    argv = [str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "standin:app"]
+    return port, subprocess.Popen(argv, env=env, **popen)
 
 
 def resolved_config(tmp_path: Path, cpu_max: str | None, **env) -> dict[str, str]:
@@ -107,23 +127,8 @@ def test_access_log_format_is_one_json_object_without_the_query_string(tmp_path)
 
 
 def test_a_real_gunicorn_serves_logs_json_and_stops_on_sigterm(tmp_path):
-    from cruddur_kit.local.moto import free_port
-
-    (tmp_path / "tinyapp.py").write_text(APP)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
-    env.update(
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_CPU_MAX_PATH=str(tmp_path / "none"),
-        GUNICORN_WORKERS="1",
-        GUNICORN_ACCESSLOG="-",
-    )
-    proc = subprocess.Popen(
-        [str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "tinyapp:app"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    port, proc = start_gunicorn(
+        tmp_path, env={"GUNICORN_ACCESSLOG": "-"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         wait_for_200(proc, port)
@@ -169,19 +174,7 @@ def test_sigterm_answers_connections_still_in_the_accept_queue(tmp_path):
     The worker is frozen (SIGSTOP) so the clients' connections can only wait in the accept queue; then the
     master gets SIGTERM (as from ECS) and the worker is thawed. Stock gthread resets every one of them.
     """
-    from cruddur_kit.local.moto import free_port
-
-    (tmp_path / "tinyapp.py").write_text(APP)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
-    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_CPU_MAX_PATH=str(tmp_path / "none"), GUNICORN_WORKERS="1")
-    proc = subprocess.Popen(
-        [str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "tinyapp:app"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    port, proc = start_gunicorn(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     clients = []
     try:
         wait_for_200(proc, port)
@@ -221,18 +214,7 @@ def app(environ, start_response):
 @pytest.fixture
 def two_workers(tmp_path):
     """A real gunicorn with 2 workers whose app answers with the worker's pid: (port, master process)."""
-    from cruddur_kit.local.moto import free_port
-
-    (tmp_path / "pidapp.py").write_text(PID_APP)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
-    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_CPU_MAX_PATH=str(tmp_path / "none"), GUNICORN_WORKERS="2")
-    proc = subprocess.Popen(
-        [str(GUNICORN), "-c", str(CONF), "--chdir", str(tmp_path), "pidapp:app"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port, proc = start_gunicorn(tmp_path, PID_APP, workers=2, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_200(proc, port)
         deadline, seen = time.monotonic() + 20, set()
@@ -244,12 +226,7 @@ def two_workers(tmp_path):
                 c.close()
         yield port, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=ECS_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc, timeout=ECS_STOP_TIMEOUT)
 
 
 def served_by(conn: http.client.HTTPConnection) -> int:

@@ -275,7 +275,7 @@ def run(
                     signal.signal(sig, signal.SIG_IGN)
                 log(f"{e}: stopping what was started")
                 return 0
-            stack.callback(_stopping("api", lambda: _terminate(server), log))
+            stack.callback(_stopping("api", lambda: terminate(server), log))
             stopping = []
 
             def forward(signum, frame):
@@ -296,7 +296,8 @@ def run(
             signal.signal(sig, handler)
 
 
-def _terminate(proc: subprocess.Popen, timeout: float = 25) -> None:
+def terminate(proc: subprocess.Popen, timeout: float = 25) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
     if proc.poll() is None:
         proc.terminate()
         try:
