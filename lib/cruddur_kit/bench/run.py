@@ -497,6 +497,7 @@ def render(report: Report, argv: str) -> str:
             + ", ".join(f"to {size:,} in {seconds:.0f} s" for size, seconds in sorted(report.generated.items()))
             + "; then waited for an idle machine ("
             + ", ".join(f"{seconds:.1f} s at {size:,}" for size, seconds in sorted(report.quiet_waits.items()))
-            + f"; {quiet.rule(o.idle_wait)}), and each row began with a {o.warmup:g} s wrk run not counted",
+            + f"; {quiet.rule(o.idle_wait)}), and "
+            + (f"each row began with a {o.warmup} s wrk run not counted" if o.warmup else "no warm-up run"),
         ]
     return "\n".join(lines) + "\n"
